@@ -1,0 +1,72 @@
+/// Moves jobs between producers and workers. This is the one capability every driver has;
+/// optional abilities are the other protocols in this folder.
+///
+/// Delivery is at least once: a fetched job stays owned by its consumer until `complete`,
+/// and is handed to another consumer by `reclaim` if its owner goes quiet.
+public protocol JobQueueDriver: Sendable {
+    /// Makes the queue's structures (stream and consumer group) if they are missing.
+    func prepare(queue: QueueName) async throws
+
+    /// Enqueues jobs in order, pipelined. A job whose `notBefore` is in the future waits in the
+    /// delayed set. A job whose idempotency key was seen within the retention period is not
+    /// enqueued again: its result carries the first job's id.
+    func enqueue(_ jobs: [JobEnvelope], queue: QueueName) async throws -> [EnqueueResult]
+
+    /// Takes up to `maxCount` new jobs for `consumer`, waiting up to `blockFor` when none is ready.
+    /// Entries that cannot be decoded are moved to the dead-letter queue here, never returned.
+    func fetch(queue: QueueName, consumer: String, maxCount: Int, blockFor: Duration) async throws -> [FetchedJob]
+
+    /// Takes over jobs whose consumer has held them for longer than `idleFor` without renewing.
+    /// A job delivered more than `maxDeliveries` times goes to the dead-letter queue as poison.
+    func reclaim(
+        queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
+    ) async throws -> [FetchedJob]
+
+    /// Renews the lease on jobs a consumer is still running, so they are not reclaimed.
+    func renew(queue: QueueName, consumer: String, entryIDs: [String]) async throws
+
+    /// Settles fetched jobs: acks successes, schedules retries and snoozes, buries the dead.
+    /// Each job's move is atomic.
+    func complete(_ completions: [JobCompletion], queue: QueueName) async throws
+}
+
+/// Promotes delayed jobs (retries, snoozes, scheduled jobs) to the ready queue when due.
+public protocol DelayedJobDriver: Sendable {
+    /// Moves due jobs to the ready queue, at most `limit`, and tells when the next one is due.
+    func promoteDue(queue: QueueName, limit: Int) async throws -> PromoteResult
+}
+
+/// Reads and changes single jobs by id.
+public protocol JobStatusDriver: Sendable {
+    /// The job's record, looked up in `queue` or, without one, in every known queue.
+    func job(_ id: JobID, queue: QueueName?) async throws -> JobRecord?
+    /// Cancels a job that has not started. Running or finished jobs are not touched.
+    func cancel(_ id: JobID, queue: QueueName?) async throws -> CancelResult
+}
+
+/// The dead-letter queue of each queue.
+public protocol DeadLetterDriver: Sendable {
+    func deadLetters(queue: QueueName, filter: DeadLetterFilter) async throws -> [DeadLetter]
+    /// One entry by its dead-letter id, or by its job id.
+    func deadLetter(_ id: String, queue: QueueName) async throws -> DeadLetter?
+    /// Enqueues the entries afresh, attempts reset, and removes them from the dead-letter queue.
+    func redrive(_ ids: [String], queue: QueueName) async throws -> [RedriveResult]
+    /// Removes entries; returns how many were there.
+    func deleteDeadLetters(_ ids: [String], queue: QueueName) async throws -> Int
+}
+
+/// Figures about queues and the consumers serving them.
+public protocol QueueInspectionDriver: Sendable {
+    /// Every queue that has been prepared.
+    func knownQueues() async throws -> [QueueName]
+    func stats(queue: QueueName) async throws -> QueueStats
+    /// Registers `consumer` as alive, with what it holds, until `ttl` passes without another beat.
+    func heartbeat(_ consumer: ConsumerInfo, queue: QueueName, ttl: Duration) async throws
+    /// Removes a consumer that stopped cleanly.
+    func unregister(consumer: String, queue: QueueName) async throws
+    func consumers(queue: QueueName) async throws -> [ConsumerStatus]
+}
+
+/// Everything the CLI and the worker use; both shipped drivers have it.
+public typealias FullJobQueueDriver = JobQueueDriver & DelayedJobDriver & JobStatusDriver & DeadLetterDriver
+    & QueueInspectionDriver

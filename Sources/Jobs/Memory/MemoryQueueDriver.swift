@@ -1,0 +1,449 @@
+import Foundation
+import Synchronization
+
+/// A driver that keeps everything in process memory, for tests and local tools.
+///
+/// It obeys the same contract as `RedisQueueDriver` (one test suite runs against both).
+/// Time comes from its clock, so a test can move it by hand; a consumer that "crashes" is one
+/// that fetched jobs and never completed them: they become reclaimable after the idle time.
+public final class MemoryQueueDriver: FullJobQueueDriver {
+    public let clock: any JobClock
+    public let statusRetention: Duration
+    public let idempotencyRetention: Duration
+    private let state = Mutex(State())
+
+    public init(
+        clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(86_400),
+        idempotencyRetention: Duration = .seconds(86_400)
+    ) {
+        self.clock = clock
+        self.statusRetention = statusRetention
+        self.idempotencyRetention = idempotencyRetention
+    }
+
+    typealias Fields = [(String, [UInt8])]
+
+    struct Pending {
+        var consumer: String
+        var since: Int64
+        var deliveries: Int
+    }
+
+    struct Status {
+        var fields: [String: String]
+        var expiresAt: Int64?
+    }
+
+    struct Queue {
+        var stream: [String: Fields] = [:]
+        /// Entry ids in stream order not yet delivered.
+        var undelivered: [String] = []
+        var pending: [String: Pending] = [:]
+        /// Delivery counts survive only while pending, as in a Redis pending-entries list.
+        var delayed: [String: (due: Int64, fields: Fields)] = [:]
+        var dead: [(id: String, fields: Fields)] = []
+        var jobs: [String: Status] = [:]
+        var idempotency: [String: (id: String, expiresAt: Int64)] = [:]
+        var consumers: [String: (info: ConsumerInfo, beat: Int64)] = [:]
+        var finished: [Int64] = []
+        var lastEntry: (ms: Int64, seq: Int64) = (0, 0)
+
+        mutating func nextEntryID(now: Int64) -> String {
+            if now > lastEntry.ms { lastEntry = (now, 0) } else { lastEntry.seq += 1 }
+            return "\(lastEntry.ms)-\(lastEntry.seq)"
+        }
+
+        mutating func status(_ id: String, now: Int64) -> [String: String]? {
+            guard let s = jobs[id] else { return nil }
+            if let exp = s.expiresAt, exp <= now {
+                jobs[id] = nil
+                return nil
+            }
+            return s.fields
+        }
+
+        mutating func setStatus(_ id: String, _ values: [String: String], expiresAt: Int64? = nil, keepExpiry: Bool = false) {
+            var s = jobs[id] ?? Status(fields: [:], expiresAt: nil)
+            s.fields.merge(values) { _, new in new }
+            if !keepExpiry { s.expiresAt = expiresAt }
+            jobs[id] = s
+        }
+    }
+
+    struct State {
+        var queues: [QueueName: Queue] = [:]
+    }
+
+    private func withQueue<R>(_ name: QueueName, _ body: (inout Queue) throws -> R) rethrows -> R {
+        try state.withLock { state in
+            if state.queues[name] == nil { state.queues[name] = Queue() }
+            return try body(&state.queues[name]!)
+        }
+    }
+
+    /// Adds an entry with arbitrary fields, as a foreign producer's plain XADD would.
+    @discardableResult
+    public func appendRaw(queue: QueueName, fields: [(String, String)]) -> String {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            let id = q.nextEntryID(now: now)
+            q.stream[id] = fields.map { ($0.0, Array($0.1.utf8)) }
+            q.undelivered.append(id)
+            return id
+        }
+    }
+
+    // MARK: JobQueueDriver
+
+    public func prepare(queue: QueueName) async throws {
+        withQueue(queue) { _ in }
+    }
+
+    public func enqueue(_ jobs: [JobEnvelope], queue: QueueName) async throws -> [EnqueueResult] {
+        let now = clock.nowMillis()
+        let idemTTL = idempotencyRetention.milliseconds
+        return withQueue(queue) { q in
+            jobs.map { job in
+                if let key = job.idempotencyKey {
+                    if let seen = q.idempotency[key], seen.expiresAt > now {
+                        return EnqueueResult(id: JobID(rawValue: seen.id), duplicate: true)
+                    }
+                    q.idempotency[key] = (job.id.rawValue, now + idemTTL)
+                }
+                let id = job.id.rawValue
+                if let due = job.notBefore, due > now {
+                    q.delayed[id] = (due, job.fields())
+                    q.setStatus(id, ["status": "scheduled", "due": "\(due)", "updated_at": "\(now)"])
+                } else {
+                    let sid = q.nextEntryID(now: now)
+                    q.stream[sid] = job.fields()
+                    q.undelivered.append(sid)
+                    q.setStatus(id, ["status": "queued", "sid": sid])
+                }
+                return EnqueueResult(id: job.id, duplicate: false)
+            }
+        }
+    }
+
+    public func fetch(queue: QueueName, consumer: String, maxCount: Int, blockFor: Duration) async throws -> [FetchedJob] {
+        let deadline = ContinuousClock.now + blockFor
+        while true {
+            let jobs = try takeReady(queue: queue, consumer: consumer, maxCount: maxCount)
+            if !jobs.isEmpty || ContinuousClock.now >= deadline { return jobs }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    private func takeReady(queue: QueueName, consumer: String, maxCount: Int) throws -> [FetchedJob] {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            var out: [FetchedJob] = []
+            while out.count < maxCount, !q.undelivered.isEmpty {
+                let sid = q.undelivered.removeFirst()
+                guard let fields = q.stream[sid] else { continue }
+                do {
+                    let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(sid))
+                    q.pending[sid] = Pending(consumer: consumer, since: now, deliveries: 1)
+                    out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: 1))
+                } catch {
+                    q.stream[sid] = nil
+                    q.dead.append((q.nextEntryID(now: now), Self.deadFields(
+                        reason: .undecodable, message: "undecodable: \(error)", now: now,
+                        fields: fields.map { ("raw." + $0.0, $0.1) })))
+                }
+            }
+            return out
+        }
+    }
+
+    public func reclaim(
+        queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
+    ) async throws -> [FetchedJob] {
+        let now = clock.nowMillis()
+        let deadTTL = statusRetention.milliseconds
+        return withQueue(queue) { q in
+            var out: [FetchedJob] = []
+            for sid in q.pending.keys.sorted(by: Self.entryOrder) where out.count < maxCount {
+                guard var p = q.pending[sid], now - p.since >= idleFor.milliseconds else { continue }
+                guard let fields = q.stream[sid] else {
+                    q.pending[sid] = nil
+                    continue
+                }
+                p.consumer = consumer
+                p.since = now
+                p.deliveries += 1
+                if p.deliveries > maxDeliveries {
+                    q.pending[sid] = nil
+                    q.stream[sid] = nil
+                    let message = "delivered \(p.deliveries) times without finishing"
+                    let did = q.nextEntryID(now: now)
+                    q.dead.append((did, Self.deadFields(reason: .poison, message: message, now: now, fields: fields)))
+                    if let jid = fields.first(where: { $0.0 == JobEnvelope.Field.id }).map({ String(decoding: $0.1, as: UTF8.self) }) {
+                        q.setStatus(jid, ["status": "dead", "dead_id": did, "error": message, "updated_at": "\(now)"],
+                                    expiresAt: now + deadTTL)
+                    }
+                    continue
+                }
+                q.pending[sid] = p
+                if let envelope = try? JobEnvelope(fields: fields, entryMillis: Self.millis(sid)) {
+                    out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries))
+                }
+            }
+            return out
+        }
+    }
+
+    public func renew(queue: QueueName, consumer: String, entryIDs: [String]) async throws {
+        let now = clock.nowMillis()
+        withQueue(queue) { q in
+            for sid in entryIDs where q.pending[sid]?.consumer == consumer { q.pending[sid]?.since = now }
+        }
+    }
+
+    public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {
+        let now = clock.nowMillis()
+        let keep = statusRetention.milliseconds
+        withQueue(queue) { q in
+            for completion in completions {
+                let sid = completion.job.entryID
+                // As XACK: only an entry still pending is settled, so two owners cannot both settle it.
+                guard q.pending.removeValue(forKey: sid) != nil else { continue }
+                q.stream[sid] = nil
+                let jid = completion.job.envelope.id.rawValue
+                let next = completion.nextEnvelope
+                switch completion.outcome {
+                case .succeeded:
+                    if keep > 0 {
+                        q.setStatus(jid, ["status": "succeeded", "updated_at": "\(now)"], expiresAt: now + keep)
+                    } else {
+                        q.jobs[jid] = nil
+                    }
+                    q.finished.append(now)
+                case .retry(let at, let error):
+                    q.delayed[jid] = (at, next.fields())
+                    q.setStatus(jid, ["status": "retrying", "due": "\(at)", "updated_at": "\(now)", "error": error.error,
+                                      "attempt": "\(next.attempt)"])
+                case .snooze(let at):
+                    q.delayed[jid] = (at, next.fields())
+                    q.setStatus(jid, ["status": "scheduled", "due": "\(at)", "updated_at": "\(now)", "error": "",
+                                      "attempt": "\(next.attempt)"])
+                case .dead(let reason, let error):
+                    let did = q.nextEntryID(now: now)
+                    q.dead.append((did, Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields())))
+                    q.setStatus(jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
+                                expiresAt: now + keep)
+                }
+            }
+            q.finished.removeAll { $0 < now - 70_000 }
+        }
+    }
+
+    // MARK: DelayedJobDriver
+
+    public func promoteDue(queue: QueueName, limit: Int) async throws -> PromoteResult {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            let due = q.delayed.filter { $0.value.due <= now }
+                .sorted { ($0.value.due, $0.key) < ($1.value.due, $1.key) }
+                .prefix(limit)
+            for (id, item) in due {
+                let sid = q.nextEntryID(now: now)
+                q.stream[sid] = item.fields
+                q.undelivered.append(sid)
+                q.delayed[id] = nil
+                q.setStatus(id, ["status": "queued", "sid": sid, "updated_at": "\(now)"], keepExpiry: true)
+            }
+            return PromoteResult(promoted: due.count, nextDue: q.delayed.values.map(\.due).min())
+        }
+    }
+
+    // MARK: JobStatusDriver
+
+    public func job(_ id: JobID, queue: QueueName?) async throws -> JobRecord? {
+        let now = clock.nowMillis()
+        return state.withLock { state -> JobRecord? in
+            let names = queue.map { [$0] } ?? state.queues.keys.sorted()
+            for name in names {
+                guard var q = state.queues[name], let fields = q.status(id.rawValue, now: now) else { continue }
+                guard var status = fields["status"].flatMap(JobStatus.init(rawValue:)) else { continue }
+                var record = JobRecord(id: id, queue: name, status: status)
+                record.attempt = fields["attempt"].flatMap { Int($0) }
+                record.dueAt = fields["due"].flatMap { Int64($0) }
+                record.updatedAt = fields["updated_at"].flatMap { Int64($0) }
+                record.lastError = fields["error"].flatMap { $0.isEmpty ? nil : $0 }
+                record.deadLetterID = fields["dead_id"]
+                if status == .queued, let sid = fields["sid"] {
+                    if let p = q.pending[sid] {
+                        status = .running
+                        record.consumer = p.consumer
+                    }
+                    record.envelope = q.stream[sid].flatMap { try? JobEnvelope(fields: $0, entryMillis: Self.millis(sid)) }
+                } else if status == .scheduled || status == .retrying {
+                    record.envelope = q.delayed[id.rawValue].flatMap { try? JobEnvelope(fields: $0.fields) }
+                }
+                record.status = status
+                record.kind = record.envelope?.kind
+                if record.attempt == nil { record.attempt = record.envelope?.attempt }
+                state.queues[name] = q
+                return record
+            }
+            return nil
+        }
+    }
+
+    public func cancel(_ id: JobID, queue: QueueName?) async throws -> CancelResult {
+        let now = clock.nowMillis()
+        let keep = statusRetention.milliseconds
+        return state.withLock { state -> CancelResult in
+            let names = queue.map { [$0] } ?? state.queues.keys.sorted()
+            for name in names {
+                guard var q = state.queues[name], let fields = q.status(id.rawValue, now: now),
+                      let status = fields["status"].flatMap(JobStatus.init(rawValue:))
+                else { continue }
+                defer { state.queues[name] = q }
+                let cancelled = ["status": "cancelled", "updated_at": "\(now)"]
+                switch status {
+                case .scheduled, .retrying:
+                    q.delayed[id.rawValue] = nil
+                    q.setStatus(id.rawValue, cancelled, expiresAt: now + keep)
+                    return .cancelled
+                case .queued:
+                    guard let sid = fields["sid"], q.pending[sid] == nil, q.stream[sid] != nil else {
+                        return .notCancellable(.running)
+                    }
+                    q.stream[sid] = nil
+                    q.undelivered.removeAll { $0 == sid }
+                    q.setStatus(id.rawValue, cancelled, expiresAt: now + keep)
+                    return .cancelled
+                default:
+                    return .notCancellable(status)
+                }
+            }
+            return .notFound
+        }
+    }
+
+    // MARK: DeadLetterDriver
+
+    public func deadLetters(queue: QueueName, filter: DeadLetterFilter) async throws -> [DeadLetter] {
+        withQueue(queue) { q in
+            Array(q.dead.reversed().lazy.compactMap { Self.deadLetter($0.id, $0.fields, queue: queue) }
+                .filter { filter.matches($0) }.prefix(filter.limit))
+        }
+    }
+
+    public func deadLetter(_ id: String, queue: QueueName) async throws -> DeadLetter? {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            let entryID = JobID.looksValid(id) ? q.status(id, now: now)?["dead_id"] : id
+            guard let entryID, let item = q.dead.first(where: { $0.id == entryID }) else { return nil }
+            return Self.deadLetter(item.id, item.fields, queue: queue)
+        }
+    }
+
+    public func redrive(_ ids: [String], queue: QueueName) async throws -> [RedriveResult] {
+        var results: [RedriveResult] = []
+        for id in ids {
+            guard let letter = try await deadLetter(id, queue: queue) else {
+                results.append(RedriveResult(deadLetterID: id, jobID: nil, error: "not in the dead-letter queue of \(queue)"))
+                continue
+            }
+            guard var envelope = letter.envelope else {
+                results.append(RedriveResult(deadLetterID: letter.id, jobID: nil, error: "undecodable entry; it cannot run"))
+                continue
+            }
+            envelope.attempt = 1
+            envelope.errors = []
+            envelope.notBefore = nil
+            envelope.redrives += 1
+            let now = clock.nowMillis()
+            let moved = withQueue(queue) { q -> Bool in
+                guard let index = q.dead.firstIndex(where: { $0.id == letter.id }) else { return false }
+                q.dead.remove(at: index)
+                let sid = q.nextEntryID(now: now)
+                q.stream[sid] = envelope.fields()
+                q.undelivered.append(sid)
+                q.setStatus(envelope.id.rawValue, ["status": "queued", "sid": sid, "updated_at": "\(now)",
+                                                   "redriven_at": "\(now)", "redrives": "\(envelope.redrives)", "attempt": "1"])
+                return true
+            }
+            results.append(RedriveResult(
+                deadLetterID: letter.id, jobID: moved ? envelope.id : nil,
+                error: moved ? nil : "already gone from the dead-letter queue"))
+        }
+        return results
+    }
+
+    public func deleteDeadLetters(_ ids: [String], queue: QueueName) async throws -> Int {
+        var entryIDs = Set<String>()
+        for id in ids {
+            if let letter = try await deadLetter(id, queue: queue) { entryIDs.insert(letter.id) }
+        }
+        return withQueue(queue) { q in
+            let before = q.dead.count
+            q.dead.removeAll { entryIDs.contains($0.id) }
+            return before - q.dead.count
+        }
+    }
+
+    // MARK: QueueInspectionDriver
+
+    public func knownQueues() async throws -> [QueueName] {
+        state.withLock { $0.queues.keys.sorted() }
+    }
+
+    public func stats(queue: QueueName) async throws -> QueueStats {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            let oldest = q.undelivered.first { q.stream[$0] != nil }.flatMap(Self.millis).map { max(0, now - $0) }
+            let ready = q.undelivered.filter { q.stream[$0] != nil }.count
+            return QueueStats(
+                queue: queue.rawValue, ready: ready, delayed: q.delayed.count, inFlight: q.pending.count, dead: q.dead.count,
+                consumers: q.consumers.values.filter { now - $0.beat < 15_000 }.count, oldestWaitingMillis: oldest,
+                recentRate: Double(q.finished.filter { $0 >= now - 60_000 }.count) / 60)
+        }
+    }
+
+    public func heartbeat(_ consumer: ConsumerInfo, queue: QueueName, ttl: Duration) async throws {
+        let now = clock.nowMillis()
+        withQueue(queue) { q in
+            q.consumers[consumer.name] = (consumer, now)
+            q.consumers = q.consumers.filter { now - $0.value.beat < 4 * ttl.milliseconds }
+        }
+    }
+
+    public func unregister(consumer: String, queue: QueueName) async throws {
+        withQueue(queue) { q in q.consumers[consumer] = nil }
+    }
+
+    public func consumers(queue: QueueName) async throws -> [ConsumerStatus] {
+        let now = clock.nowMillis()
+        return withQueue(queue) { q in
+            q.consumers.values.filter { now - $0.beat < 15_000 }.map { item in
+                ConsumerStatus(info: item.info, lastBeat: item.beat,
+                               pending: q.pending.values.filter { $0.consumer == item.info.name }.count)
+            }.sorted { $0.info.name < $1.info.name }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func millis(_ entryID: String) -> Int64? {
+        entryID.split(separator: "-").first.flatMap { Int64($0) }
+    }
+
+    static func entryOrder(_ a: String, _ b: String) -> Bool {
+        let pa = a.split(separator: "-").compactMap { Int64($0) }
+        let pb = b.split(separator: "-").compactMap { Int64($0) }
+        return pa.lexicographicallyPrecedes(pb)
+    }
+
+    static func deadFields(reason: DeadReason, message: String, now: Int64, fields: Fields) -> Fields {
+        [("dead_reason", Array(reason.rawValue.utf8)), ("dead_message", Array(message.utf8)), ("failed_at", Array("\(now)".utf8))]
+            + fields
+    }
+
+    static func deadLetter(_ id: String, _ fields: Fields, queue: QueueName) -> DeadLetter? {
+        DeadLetter(entryID: id, fields: fields, queue: queue)
+    }
+}

@@ -1,0 +1,45 @@
+/// The name of a queue. Lowercase letters, digits, `.`, `_` and `-`, at most 64: queue names go
+/// inside Redis hash tags, so braces and colons are kept out.
+public struct QueueName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(_ rawValue: String) throws(JobsError) {
+        guard Self.isValid(rawValue) else {
+            throw JobsError(.invalidName, "invalid queue name '\(rawValue)': use 1-64 of a-z 0-9 . _ -")
+        }
+        self.rawValue = rawValue
+    }
+
+    public init(stringLiteral value: String) {
+        precondition(Self.isValid(value), "invalid queue name '\(value)'")
+        rawValue = value
+    }
+
+    static func isValid(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { c in
+            (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
+        }
+    }
+
+    public var description: String { rawValue }
+    public static func < (a: QueueName, b: QueueName) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The name of a job kind, such as `telegram.send`. Same alphabet as queue names.
+public struct JobName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(_ rawValue: String) throws(JobsError) {
+        guard QueueName.isValid(rawValue) else {
+            throw JobsError(.invalidName, "invalid job kind name '\(rawValue)': use 1-64 of a-z 0-9 . _ -")
+        }
+        self.rawValue = rawValue
+    }
+
+    public init(stringLiteral value: String) {
+        precondition(QueueName.isValid(value), "invalid job kind name '\(value)'")
+        rawValue = value
+    }
+
+    public var description: String { rawValue }
+}

@@ -1,0 +1,289 @@
+import Synchronization
+
+/// A Lua script run with EVALSHA, loaded on first use and again after Redis forgets it.
+public final class RedisScript: Sendable {
+    public let name: String
+    public let source: String
+    private let sha = Mutex<String?>(nil)
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+
+    /// The SHA1 Redis knows the script by, loading it when needed.
+    func loadedSHA(on connection: RedisConnection, reload: Bool = false) async throws -> String {
+        if !reload, let known = sha.withLock({ $0 }) { return known }
+        guard let loaded = try await connection.send("SCRIPT", "LOAD", source).string else {
+            throw RedisError(code: .protocolError, message: "SCRIPT LOAD returned no sha")
+        }
+        sha.withLock { $0 = loaded }
+        return loaded
+    }
+
+    /// The EVALSHA command for these keys and arguments.
+    func command(sha: String, keys: [String], args: [any RESPArgument]) -> RedisCommand {
+        var command = RedisCommand("EVALSHA", sha, keys.count)
+        for key in keys { command.append(key) }
+        for arg in args { command.append(arg) }
+        return command
+    }
+}
+
+/// One EVALSHA call: a script with its keys and arguments.
+struct ScriptCall {
+    let script: RedisScript
+    let keys: [String]
+    let args: [any RESPArgument]
+}
+
+extension RedisConnection {
+    /// Runs script calls as one pipeline; the replies come back in order, error replies included.
+    /// When Redis has lost a script (a restart), it is loaded again and the pipeline re-sent once.
+    func evaluate(_ calls: [ScriptCall]) async throws -> [RESPValue] {
+        if calls.isEmpty { return [] }
+        var reload = false
+        while true {
+            var shas: [ObjectIdentifier: String] = [:]
+            for call in calls where shas[ObjectIdentifier(call.script)] == nil {
+                shas[ObjectIdentifier(call.script)] = try await call.script.loadedSHA(on: self, reload: reload)
+            }
+            let commands = calls.map { $0.script.command(sha: shas[ObjectIdentifier($0.script)]!, keys: $0.keys, args: $0.args) }
+            let replies = try await pipeline(commands)
+            let lost = replies.contains { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }
+            if !lost || reload { return replies }
+            reload = true
+        }
+    }
+
+    /// Runs one script call; an error reply is thrown.
+    @discardableResult
+    func evaluate(_ script: RedisScript, keys: [String], args: [any RESPArgument]) async throws -> RESPValue {
+        try await evaluate([ScriptCall(script: script, keys: keys, args: args)])[0].throwingError()
+    }
+}
+
+/// The Lua scripts of the Redis-streams driver. Each moves a job between structures atomically,
+/// so a crash between two commands can neither lose nor double a job.
+enum Scripts {
+    static let enqueue = RedisScript(name: "enqueue", source: """
+        -- Enqueue a batch of jobs: ready ones into the stream, future ones into the delayed set.
+        -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash
+        -- ARGV[1] job key prefix, ARGV[2] idempotency key prefix, ARGV[3] idempotency retention (ms),
+        -- ARGV[4] now (ms); then per job: job id, idempotency key or '', due (ms, 0 = now),
+        -- field count n, and n stream field names and values alternating.
+        -- Returns per job its id, or '=' and the first job's id when the idempotency key was seen.
+        local out = {}
+        local now = tonumber(ARGV[4])
+        local i = 5
+        while i <= #ARGV do
+          local id, idem, due, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+          local first = i + 4
+          i = first + n
+          local seen = false
+          if idem ~= '' then
+            seen = redis.call('SET', ARGV[2] .. idem, id, 'NX', 'GET', 'PX', ARGV[3])
+          end
+          if seen then
+            out[#out + 1] = '=' .. seen
+          else
+            local fields = {}
+            for j = first, first + n - 1 do fields[#fields + 1] = ARGV[j] end
+            if due > now then
+              redis.call('ZADD', KEYS[2], due, id)
+              redis.call('HSET', KEYS[3], id, cjson.encode(fields))
+              redis.call('HSET', ARGV[1] .. id, 'status', 'scheduled', 'due', due, 'updated_at', now)
+            else
+              local sid = redis.call('XADD', KEYS[1], '*', unpack(fields))
+              redis.call('HSET', ARGV[1] .. id, 'status', 'queued', 'sid', sid)
+            end
+            out[#out + 1] = id
+          end
+        end
+        return out
+        """)
+
+    static let ack = RedisScript(name: "ack", source: """
+        -- Ack and delete finished entries (so the stream stays small) and record their success.
+        -- KEYS[1] stream, KEYS[2] rate bucket counter
+        -- ARGV[1] group, ARGV[2] job key prefix, ARGV[3] status retention (ms; 0 deletes the record),
+        -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms); then pairs of entry id and job id.
+        -- Returns the number of entries acked.
+        local ids = {}
+        for i = 6, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+        if #ids == 0 then return 0 end
+        local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+        redis.call('XDEL', KEYS[1], unpack(ids))
+        local keep = tonumber(ARGV[3])
+        for i = 7, #ARGV, 2 do
+          local key = ARGV[2] .. ARGV[i]
+          if keep > 0 then
+            redis.call('HSET', key, 'status', 'succeeded', 'updated_at', ARGV[4])
+            redis.call('PEXPIRE', key, keep)
+          else
+            redis.call('DEL', key)
+          end
+        end
+        redis.call('INCRBY', KEYS[2], #ids)
+        redis.call('PEXPIRE', KEYS[2], ARGV[5])
+        return acked
+        """)
+
+    static let reschedule = RedisScript(name: "reschedule", source: """
+        -- Ack an entry and put its job back in the delayed set: a retry or a snooze.
+        -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash, KEYS[4] job status hash
+        -- ARGV[1] group, ARGV[2] entry id, ARGV[3] job id, ARGV[4] due (ms), ARGV[5] status
+        -- ('retrying' or 'scheduled'), ARGV[6] now (ms), ARGV[7] last error, ARGV[8] next attempt;
+        -- ARGV[9..] stream field names and values of the next run.
+        -- Returns 1, or 0 when the entry was no longer pending: someone else settled it.
+        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        local fields = {}
+        for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+        redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+        redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(fields))
+        redis.call('HSET', KEYS[4], 'status', ARGV[5], 'due', ARGV[4], 'updated_at', ARGV[6],
+          'error', ARGV[7], 'attempt', ARGV[8])
+        return 1
+        """)
+
+    static let bury = RedisScript(name: "bury", source: """
+        -- Ack an entry (if it came from the stream) and add it to the dead-letter stream.
+        -- KEYS[1] stream, KEYS[2] dead-letter stream, KEYS[3] job status hash, or the stream again
+        -- when the job id is unknown (an undecodable entry)
+        -- ARGV[1] group, ARGV[2] entry id or '' for none, ARGV[3] now (ms), ARGV[4] reason,
+        -- ARGV[5] message, ARGV[6] status retention (ms); ARGV[7..] field names and values to keep.
+        -- Returns the dead-letter id, or false when the entry was no longer pending.
+        if ARGV[2] ~= '' then
+          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return false end
+          redis.call('XDEL', KEYS[1], ARGV[2])
+        end
+        local fields = {'dead_reason', ARGV[4], 'dead_message', ARGV[5], 'failed_at', ARGV[3]}
+        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+        local did = redis.call('XADD', KEYS[2], '*', unpack(fields))
+        if KEYS[3] ~= KEYS[1] then
+          redis.call('HSET', KEYS[3], 'status', 'dead', 'dead_id', did, 'error', ARGV[5], 'updated_at', ARGV[3])
+          redis.call('PEXPIRE', KEYS[3], ARGV[6])
+        end
+        return did
+        """)
+
+    static let promote = RedisScript(name: "promote", source: """
+        -- Move due delayed jobs into the stream, oldest due first.
+        -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash
+        -- ARGV[1] now (ms), ARGV[2] limit, ARGV[3] job key prefix
+        -- Returns {promoted count, due time of the next delayed job or false}.
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+        for _, id in ipairs(ids) do
+          local encoded = redis.call('HGET', KEYS[3], id)
+          if encoded then
+            local sid = redis.call('XADD', KEYS[1], '*', unpack(cjson.decode(encoded)))
+            redis.call('HSET', ARGV[3] .. id, 'status', 'queued', 'sid', sid, 'updated_at', ARGV[1])
+            redis.call('HDEL', KEYS[3], id)
+          end
+          redis.call('ZREM', KEYS[2], id)
+        end
+        local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        return {#ids, nxt[2] or false}
+        """)
+
+    static let reclaim = RedisScript(name: "reclaim", source: """
+        -- Take over entries idle past the visibility timeout; bury those delivered too often.
+        -- KEYS[1] stream, KEYS[2] dead-letter stream
+        -- ARGV[1] group, ARGV[2] consumer, ARGV[3] min idle (ms), ARGV[4] count, ARGV[5] max
+        -- deliveries, ARGV[6] now (ms), ARGV[7] job key prefix, ARGV[8] status retention (ms)
+        -- Returns a list of {entry id, deliveries, fields} taken over.
+        local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
+        local out = {}
+        local limit = tonumber(ARGV[5])
+        for _, entry in ipairs(claimed[2]) do
+          local id, fields = entry[1], entry[2]
+          if fields then
+            local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+            local n = (p[1] and p[1][4]) or 1
+            if n > limit then
+              redis.call('XACK', KEYS[1], ARGV[1], id)
+              redis.call('XDEL', KEYS[1], id)
+              local msg = 'delivered ' .. n .. ' times without finishing'
+              local dead = {'dead_reason', 'poison', 'dead_message', msg, 'failed_at', ARGV[6]}
+              local jid = nil
+              for i = 1, #fields, 2 do
+                dead[#dead + 1] = fields[i]
+                dead[#dead + 1] = fields[i + 1]
+                if fields[i] == 'id' then jid = fields[i + 1] end
+              end
+              local did = redis.call('XADD', KEYS[2], '*', unpack(dead))
+              if jid then
+                local key = ARGV[7] .. jid
+                redis.call('HSET', key, 'status', 'dead', 'dead_id', did, 'error', msg, 'updated_at', ARGV[6])
+                redis.call('PEXPIRE', key, ARGV[8])
+              end
+            else
+              out[#out + 1] = {id, n, fields}
+            end
+          end
+        end
+        return out
+        """)
+
+    static let renew = RedisScript(name: "renew", source: """
+        -- Reset the idle time of entries this consumer still owns, so they are not reclaimed.
+        -- KEYS[1] stream
+        -- ARGV[1] group, ARGV[2] consumer; ARGV[3..] entry ids.
+        -- Returns how many were renewed; entries another consumer took over are left alone.
+        local mine = {}
+        for i = 3, #ARGV do
+          local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+          if p[1] and p[1][2] == ARGV[2] then mine[#mine + 1] = ARGV[i] end
+        end
+        if #mine == 0 then return 0 end
+        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(mine), 'JUSTID')
+        return #mine
+        """)
+
+    static let cancel = RedisScript(name: "cancel", source: """
+        -- Cancel a job that has not started: drop it from the delayed set, or from the stream if
+        -- no consumer has read it yet.
+        -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash, KEYS[4] job status hash
+        -- ARGV[1] group, ARGV[2] job id, ARGV[3] now (ms), ARGV[4] status retention (ms)
+        -- Returns 'cancelled', 'missing', or the status that forbids it.
+        local function done()
+          redis.call('HSET', KEYS[4], 'status', 'cancelled', 'updated_at', ARGV[3])
+          redis.call('PEXPIRE', KEYS[4], ARGV[4])
+          return 'cancelled'
+        end
+        local status = redis.call('HGET', KEYS[4], 'status')
+        if not status then return 'missing' end
+        if status == 'scheduled' or status == 'retrying' then
+          if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
+            redis.call('HDEL', KEYS[3], ARGV[2])
+            return done()
+          end
+          return status
+        end
+        if status == 'queued' then
+          local sid = redis.call('HGET', KEYS[4], 'sid')
+          local p = redis.call('XPENDING', KEYS[1], ARGV[1], sid, sid, 1)
+          if p[1] then return 'running' end
+          if redis.call('XDEL', KEYS[1], sid) == 1 then return done() end
+          return 'running'
+        end
+        return status
+        """)
+
+    static let redrive = RedisScript(name: "redrive", source: """
+        -- Move one dead letter back into the stream as a fresh job.
+        -- KEYS[1] dead-letter stream, KEYS[2] stream, KEYS[3] job status hash
+        -- ARGV[1] dead-letter id, ARGV[2] now (ms), ARGV[3] redrive count; ARGV[4..] the new
+        -- stream field names and values.
+        -- Returns the new stream id, or false when the dead letter is gone (redriven by someone else).
+        if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then return false end
+        local fields = {}
+        for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+        local sid = redis.call('XADD', KEYS[2], '*', unpack(fields))
+        redis.call('HSET', KEYS[3], 'status', 'queued', 'sid', sid, 'updated_at', ARGV[2],
+          'redriven_at', ARGV[2], 'redrives', ARGV[3], 'attempt', 1)
+        redis.call('PERSIST', KEYS[3])
+        return sid
+        """)
+}
