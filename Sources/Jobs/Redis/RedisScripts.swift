@@ -58,7 +58,7 @@ extension RedisConnection {
 
     /// Runs one script call; an error reply is thrown.
     @discardableResult
-    func evaluate(_ script: RedisScript, keys: [String], args: [any RESPArgument]) async throws -> RESPValue {
+    public func evaluate(_ script: RedisScript, keys: [String], args: [any RESPArgument]) async throws -> RESPValue {
         try await evaluate([ScriptCall(script: script, keys: keys, args: args)])[0].throwingError()
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import Jobs
+
+/// When and how one job is enqueued.
+public struct EnqueueOptions: Sendable, Equatable {
+    /// Not before this time (ms since the epoch). Nil runs as soon as a worker is free.
+    public var notBefore: Int64?
+    /// A repeat with the same key, within the idempotency retention, returns the first job's id.
+    public var idempotencyKey: String?
+    /// A W3C `traceparent` to carry into the handler.
+    public var traceContext: String?
+
+    public init(notBefore: Int64? = nil, idempotencyKey: String? = nil, traceContext: String? = nil) {
+        self.notBefore = notBefore
+        self.idempotencyKey = idempotencyKey
+        self.traceContext = traceContext
+    }
+
+    public static let now = EnqueueOptions()
+
+    public static func at(_ date: Date, idempotencyKey: String? = nil) -> EnqueueOptions {
+        EnqueueOptions(notBefore: Int64((date.timeIntervalSince1970 * 1000).rounded()), idempotencyKey: idempotencyKey)
+    }
+
+    public static func after(_ delay: Duration, idempotencyKey: String? = nil, clock: any JobClock = SystemJobClock()) -> EnqueueOptions {
+        EnqueueOptions(notBefore: clock.nowMillis() + delay.milliseconds, idempotencyKey: idempotencyKey)
+    }
+
+    public static func idempotent(_ key: String) -> EnqueueOptions { EnqueueOptions(idempotencyKey: key) }
+}
+
+/// The typed way to enqueue: the payload type must match the kind.
+public struct JobClient: Sendable {
+    public let driver: any JobQueueDriver
+    public let clock: any JobClock
+
+    public init(driver: any JobQueueDriver, clock: any JobClock = SystemJobClock()) {
+        self.driver = driver
+        self.clock = clock
+    }
+
+    /// Enqueues one job.
+    @discardableResult
+    public func enqueue<P>(_ kind: JobKind<P>, _ payload: P, options: EnqueueOptions = .now) async throws -> EnqueueResult {
+        try await enqueue(kind, [(payload, options)])[0]
+    }
+
+    /// Enqueues many jobs of one kind in one pipelined call, in order.
+    @discardableResult
+    public func enqueue<P>(_ kind: JobKind<P>, _ payloads: [P], options: EnqueueOptions = .now) async throws -> [EnqueueResult] {
+        try await enqueue(kind, payloads.map { ($0, options) })
+    }
+
+    /// Enqueues many jobs of one kind, each with its own options.
+    @discardableResult
+    public func enqueue<P>(_ kind: JobKind<P>, _ items: [(P, EnqueueOptions)]) async throws -> [EnqueueResult] {
+        let now = clock.nowMillis()
+        let encoder = JSONCoding.encoder
+        var envelopes: [JobEnvelope] = []
+        envelopes.reserveCapacity(items.count)
+        for (payload, options) in items {
+            let bytes: Data
+            do {
+                bytes = try encoder.encode(payload)
+            } catch {
+                throw JobsError(.encoding, "cannot encode the payload of \(kind.name): \(error)")
+            }
+            envelopes.append(JobEnvelope(
+                id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: Array(bytes), enqueuedAt: now,
+                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext))
+        }
+        return try await driver.enqueue(envelopes, queue: kind.queue)
+    }
+
+    /// Enqueues already-encoded envelopes, for tools that move jobs they do not know the type of.
+    public func enqueue(envelopes: [JobEnvelope], queue: QueueName) async throws -> [EnqueueResult] {
+        try await driver.enqueue(envelopes, queue: queue)
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Jobs
+import Logging
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Redis URL, redis://[:password@]host[:port][/db]. Env: REDIS_URL.")
+    var redisURL: String = ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL
+
+    @Option(name: .long, help: "Prefix of every Redis key. Env: THEPRED_KEY_PREFIX.")
+    var keyPrefix: String = ProcessInfo.processInfo.environment["THEPRED_KEY_PREFIX"] ?? "thepred"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: LOG_LEVEL.")
+    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+
+    @Option(name: .long, help: "How long finished jobs stay readable by id, in seconds. Env: JOB_STATUS_RETENTION.")
+    var statusRetention: Int = Int(ProcessInfo.processInfo.environment["JOB_STATUS_RETENTION"] ?? "") ?? 86_400
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+
+    func driver() throws -> RedisQueueDriver {
+        let redis = try RedisConfiguration(url: redisURL)
+        return RedisQueueDriver(
+            configuration: .init(
+                redis: redis, keys: RedisKeys(prefix: keyPrefix), statusRetention: .seconds(statusRetention)),
+            logger: logger("thepred.redis"))
+    }
+
+    /// A driver that has answered a PING, so commands fail with one clear message when Redis is away.
+    func connectedDriver() async throws -> RedisQueueDriver {
+        let driver = try driver()
+        do {
+            try await driver.ping()
+        } catch {
+            throw CLIError("cannot reach Redis at \(driver.configuration.redis.redactedURL): \(describe(error))")
+        }
+        return driver
+    }
+}
+
+/// A failure the CLI reports in one line and exits 1 for.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+func describe(_ error: any Error) -> String {
+    if let e = error as? RedisError { return e.message.isEmpty ? e.description : e.message }
+    return "\(error)"
+}
+
+func parseQueue(_ text: String) throws -> QueueName {
+    do { return try QueueName(text) } catch { throw ValidationError(error.message) }
+}
+
+func parseQueues(_ text: String) throws -> [QueueName] {
+    try text.split(separator: ",").map { try parseQueue(String($0).trimmingCharacters(in: .whitespaces)) }
+}
+
+/// Milliseconds since the epoch, from an ISO 8601 time or a relative age such as 30m, 2h, 7d.
+func parseSince(_ text: String) throws -> Int64 {
+    let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+    if let unit = text.last, let scale = units[unit], let n = Int64(text.dropLast()) {
+        return SystemJobClock().nowMillis() - n * scale
+    }
+    let formatter = ISO8601DateFormatter()
+    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+    throw ValidationError("--since wants an ISO 8601 time or an age like 30m, 2h, 7d; got '\(text)'")
+}
+
+func formatTime(_ millis: Int64?) -> String {
+    guard let millis else { return "-" }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+}
+
+func formatAge(_ millis: Int64?) -> String {
+    guard let millis else { return "-" }
+    if millis < 1_000 { return "\(millis)ms" }
+    if millis < 60_000 { return String(format: "%.1fs", Double(millis) / 1000) }
+    if millis < 3_600_000 { return "\(millis / 60_000)m\(millis % 60_000 / 1000)s" }
+    return "\(millis / 3_600_000)h\(millis % 3_600_000 / 60_000)m"
+}
+
+/// Prints rows as an aligned table.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ")
+    }
+    print(line(header))
+    for row in rows { print(line(row)) }
+}
+
+/// Prints a value as pretty JSON.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

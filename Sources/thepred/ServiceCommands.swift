@@ -1,0 +1,83 @@
+import ArgumentParser
+import Consumers
+import Foundation
+import Jobs
+import Logging
+import Producers
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run jobs from the given queues until SIGTERM or SIGINT, then drain.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Comma-separated queues to serve. Default: every queue a registered job kind uses. Env: WORKER_QUEUES.")
+    var queues: String = ProcessInfo.processInfo.environment["WORKER_QUEUES"] ?? ""
+
+    @Option(help: "Jobs run at once in this process. Env: WORKER_CONCURRENCY.")
+    var concurrency: Int = Int(ProcessInfo.processInfo.environment["WORKER_CONCURRENCY"] ?? "") ?? 16
+
+    @Option(help: "Seconds in-flight jobs may run on after a shutdown signal.")
+    var grace: Int = 25
+
+    @Option(help: "Seconds a job may be held without a lease renewal before another worker takes it over.")
+    var visibilityTimeout: Int = 60
+
+    @Option(help: "Deliveries after which a job that keeps crashing workers is buried as poison.")
+    var maxDeliveries: Int = 10
+
+    @Option(help: "Consumer name in the group. Default: host-pid-random.")
+    var consumer: String?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
+        guard visibilityTimeout >= 1 else { throw ValidationError("--visibility-timeout must be at least 1") }
+        guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = global.logger("thepred.worker")
+        let handlers = try AppHandlers.all()
+        let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
+        guard !served.isEmpty else { throw ValidationError("no queues to serve") }
+        var config = WorkerService.Configuration(queues: served, consumerName: consumer)
+        config.concurrency = concurrency
+        config.shutdownGrace = .seconds(grace)
+        config.visibilityTimeout = .seconds(visibilityTimeout)
+        config.maxDeliveries = maxDeliveries
+        let driver = try await global.connectedDriver()
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Promote due delayed jobs and enqueue periodic schedules. Any number may run; one leads.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Seconds the leader lock lasts without renewal.")
+    var leaderTTL: Int = 10
+
+    func run() async throws {
+        let logger = global.logger("thepred.scheduler")
+        let driver = try await global.connectedDriver()
+        var config = SchedulerService.Configuration()
+        config.leaderTTL = .seconds(leaderTTL)
+        config.queues = try AppHandlers.all().queues
+        let scheduler = SchedulerService(
+            driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
+            schedules: AppSchedules.all(), configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

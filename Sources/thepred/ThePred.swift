@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct ThePred: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thepred",
+        abstract: "ThePred Jobs: typed jobs on Redis streams, with workers, a scheduler and admin tools.",
+        subcommands: [
+            WorkerCommand.self, SchedulerCommand.self, QueuesCommand.self, DLQCommand.self, JobsCommand.self,
+            EnqueueCommand.self, BenchCommand.self,
+        ])
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Jobs
+import Synchronization
+
+/// The Redis server integration tests use: THEPRED_TEST_REDIS_URL (set by ops/test), or else a
+/// redis-server this process starts on a free loopback port and stops at exit.
+public enum TestRedis {
+    private static let started = Mutex<String?>(nil)
+
+    public static func url() throws -> String {
+        if let url = ProcessInfo.processInfo.environment["THEPRED_TEST_REDIS_URL"] { return url }
+        return try started.withLock { url in
+            if let url { return url }
+            let port = 20_000 + Int(getpid() % 20_000)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thepred-redis-\(port)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+            process.arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--dir", dir.path, "--save", "", "--appendonly", "no"]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            atexit { }
+            Thread.sleep(forTimeInterval: 0.3)
+            url = "redis://127.0.0.1:\(port)/0"
+            return url!
+        }
+    }
+
+    /// A driver whose keys live under a fresh prefix, so tests never see each other's data.
+    public static func driver(
+        clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(3600)
+    ) throws -> RedisQueueDriver {
+        let config = RedisQueueDriver.Configuration(
+            redis: try RedisConfiguration(url: url()), keys: RedisKeys(prefix: "test-\(UInt64.random(in: 0 ... .max))"),
+            statusRetention: statusRetention)
+        return RedisQueueDriver(configuration: config, clock: clock)
+    }
+}
+
+/// A fresh queue name.
+public func uniqueQueue(_ base: String = "q") -> QueueName {
+    try! QueueName("\(base)-\(UInt32.random(in: 0 ... .max))")
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+public func eventually(
+    timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
