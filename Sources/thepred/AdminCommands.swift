@@ -18,7 +18,7 @@ struct QueuesCommand: AsyncParsableCommand {
         for queue in try await driver.knownQueues() { stats.append(try await driver.stats(queue: queue)) }
         var live: [String: [ConsumerStatus]] = [:]
         if consumers || json {
-            for s in stats { live[s.queue] = try await driver.consumers(queue: QueueName(s.queue)) }
+            for s in stats { live[s.queue] = try await driver.consumers(queue: try QueueName(validating: s.queue)) }
         }
         if json {
             struct Row: Encodable { let stats: QueueStats; let consumers: [ConsumerStatus] }
@@ -350,7 +350,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--payload is not valid JSON")
         }
         let name: JobName
-        do { name = try JobName(kind) } catch { throw ValidationError(error.message) }
+        do { name = try JobName(validating: kind) } catch { throw ValidationError(error.message) }
         let known = try AppKinds.registry().descriptor(named: name.rawValue)
         guard let target = try queue.map(parseQueue) ?? known?.queue else {
             throw ValidationError("unknown kind \(kind): give --queue")

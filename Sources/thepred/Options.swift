@@ -55,7 +55,7 @@ func describe(_ error: any Error) -> String {
 }
 
 func parseQueue(_ text: String) throws -> QueueName {
-    do { return try QueueName(text) } catch { throw ValidationError(error.message) }
+    do { return try QueueName(validating: text) } catch { throw ValidationError(error.message) }
 }
 
 func parseQueues(_ text: String) throws -> [QueueName] {

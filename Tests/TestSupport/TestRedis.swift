@@ -39,7 +39,7 @@ public enum TestRedis {
 
 /// A fresh queue name.
 public func uniqueQueue(_ base: String = "q") -> QueueName {
-    try! QueueName("\(base)-\(UInt32.random(in: 0 ... .max))")
+    try! QueueName(validating: "\(base)-\(UInt32.random(in: 0 ... .max))")
 }
 
 /// Polls `condition` until it holds or `timeout` passes.

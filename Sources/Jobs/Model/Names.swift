@@ -3,7 +3,7 @@
 public struct QueueName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
-    public init(_ rawValue: String) throws(JobsError) {
+    public init(validating rawValue: String) throws(JobsError) {
         guard Self.isValid(rawValue) else {
             throw JobsError(.invalidName, "invalid queue name '\(rawValue)': use 1-64 of a-z 0-9 . _ -")
         }
@@ -29,7 +29,7 @@ public struct QueueName: Hashable, Sendable, Comparable, CustomStringConvertible
 public struct JobName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
-    public init(_ rawValue: String) throws(JobsError) {
+    public init(validating rawValue: String) throws(JobsError) {
         guard QueueName.isValid(rawValue) else {
             throw JobsError(.invalidName, "invalid job kind name '\(rawValue)': use 1-64 of a-z 0-9 . _ -")
         }

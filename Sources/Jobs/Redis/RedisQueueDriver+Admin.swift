@@ -49,7 +49,7 @@ extension RedisQueueDriver {
             keys: [keys.stream(queue), keys.delayed(queue), keys.delayedJobs(queue), keys.job(queue, id)],
             args: [keys.group, id.rawValue, clock.nowMillis(), configuration.statusRetention.milliseconds])
         switch reply.string {
-        case "cancelled": return .cancelled
+        case "ok": return .cancelled
         case "missing", nil: return .notFound
         case let other?: return .notCancellable(JobStatus(rawValue: other) ?? .running)
         }
@@ -163,7 +163,7 @@ extension RedisQueueDriver {
 
     public func knownQueues() async throws -> [QueueName] {
         let reply = try await connection.send("SMEMBERS", keys.queues)
-        return (reply.array ?? []).compactMap { $0.string.flatMap { try? QueueName($0) } }.sorted()
+        return (reply.array ?? []).compactMap { $0.string.flatMap { try? QueueName(validating: $0) } }.sorted()
     }
 
     public func stats(queue: QueueName) async throws -> QueueStats {

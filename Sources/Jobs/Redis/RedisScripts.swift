@@ -246,11 +246,11 @@ enum Scripts {
         -- no consumer has read it yet.
         -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash, KEYS[4] job status hash
         -- ARGV[1] group, ARGV[2] job id, ARGV[3] now (ms), ARGV[4] status retention (ms)
-        -- Returns 'cancelled', 'missing', or the status that forbids it.
+        -- Returns 'ok' when cancelled now, 'missing', or the status that forbids it.
         local function done()
           redis.call('HSET', KEYS[4], 'status', 'cancelled', 'updated_at', ARGV[3])
           redis.call('PEXPIRE', KEYS[4], ARGV[4])
-          return 'cancelled'
+          return 'ok'
         end
         local status = redis.call('HGET', KEYS[4], 'status')
         if not status then return 'missing' end

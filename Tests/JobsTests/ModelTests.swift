@@ -1,0 +1,96 @@
+import Foundation
+import Jobs
+import Testing
+
+@Suite("Job model")
+struct ModelTests {
+    @Test func registryRejectsDuplicates() throws {
+        var registry = JobRegistry()
+        try registry.register(JobKind<SystemNoop>("a.b", queue: "q"))
+        #expect(throws: JobsError.self) { try registry.register(JobKind<SystemNoop>("a.b", queue: "other")) }
+        #expect(registry.descriptor(named: "a.b")?.queue == "q")
+    }
+
+    @Test func namesAreValidated() {
+        #expect(throws: JobsError.self) { try QueueName(validating: "has{brace}") }
+        #expect(throws: JobsError.self) { try QueueName(validating: "") }
+        #expect(throws: JobsError.self) { try JobName(validating: "Upper") }
+        #expect((try? QueueName(validating: "telegram.send-1_x")) != nil)
+    }
+
+    @Test func retryPolicyPresets() {
+        let p = RetryPolicy.exponentialJitter(maxAttempts: 5, base: .seconds(1), maxBackoff: .seconds(10))
+        #expect(p.backoff(afterAttempt: 1, random: 0) == .seconds(1))
+        #expect(p.backoff(afterAttempt: 3, random: 0) == .seconds(4))
+        #expect(p.backoff(afterAttempt: 3, random: 0.999) >= .seconds(2))
+        #expect(p.backoff(afterAttempt: 9, random: 0) == .seconds(10))
+        #expect(p.allowsRetry(afterAttempt: 4))
+        #expect(!p.allowsRetry(afterAttempt: 5))
+        #expect(!RetryPolicy.never.allowsRetry(afterAttempt: 1))
+        #expect(RetryPolicy.fixed(maxAttempts: 3, delay: .seconds(7)).backoff(afterAttempt: 2) == .seconds(7))
+    }
+
+    @Test func envelopeRoundTrip() throws {
+        let e = JobEnvelope(
+            id: .generate(millis: 1_700_000_000_000), kind: "k", payload: Array("{\"a\":\"é\"}".utf8), attempt: 3,
+            enqueuedAt: 1_700_000_000_000, notBefore: 1_700_000_001_000, idempotencyKey: "key", traceContext: "00-abc-def-01",
+            snoozes: 2, redrives: 1, errors: [AttemptError(attempt: 1, at: 5, error: "x\"y")])
+        #expect(try JobEnvelope(fields: e.fields()) == e)
+    }
+
+    @Test func envelopeRejectsBadFields() {
+        #expect(throws: JobsError.self) { try JobEnvelope(fields: [("kind", Array("k".utf8)), ("payload", [])]) }
+        #expect(throws: JobsError.self) {
+            try JobEnvelope(fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("attempt", Array("x".utf8))], entryMillis: 1)
+        }
+    }
+
+    @Test func jobIDsAreUniqueAndSorted() {
+        let ids = (0..<1000).map { JobID.generate(millis: 1_700_000_000_000 + Int64($0 / 10)) }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { JobID.looksValid($0.rawValue) })
+        #expect(JobID.generate(millis: 1) < JobID.generate(millis: 2))
+    }
+
+    @Test func redisURLParsing() throws {
+        let c = try RedisConfiguration(url: "redis://:s3cret@10.0.0.5:6380/3")
+        #expect(c.host == "10.0.0.5" && c.port == 6380 && c.password == "s3cret" && c.database == 3)
+        #expect(!c.redactedURL.contains("s3cret"))
+        let d = try RedisConfiguration(url: "redis://localhost")
+        #expect(d.port == 6379 && d.database == 0 && d.password == nil)
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "http://x") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://h:99999") }
+    }
+}
+
+@Suite("Redis connection")
+struct RedisConnectionTests {
+    @Test func passesRedisErrorsOn() async throws {
+        let c = RedisConnection(try RedisConfiguration(url: TestSupportURL.url()))
+        let error = await #expect(throws: RedisError.self) { try await c.send("INCR", "thepred-test-not-a-number-\(UUID())", "extra") }
+        #expect(error?.code == .server)
+        #expect(error?.message.contains("wrong number of arguments") == true)
+    }
+
+    @Test func pipelinesConcurrentCallers() async throws {
+        let c = RedisConnection(try RedisConfiguration(url: TestSupportURL.url()))
+        let key = "thepred-test-counter-\(UUID())"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { try await c.send("INCR", key) } }
+            try await group.waitForAll()
+        }
+        #expect(try await c.send("GET", key).int == 200)
+        try await c.send("DEL", key)
+    }
+
+    @Test func unreachableServerFailsFast() async throws {
+        let c = RedisConnection(try RedisConfiguration(url: "redis://127.0.0.1:1/0"))
+        let start = ContinuousClock.now
+        let error = await #expect(throws: RedisError.self) { try await c.send("PING") }
+        #expect(error?.code == .connection)
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+}
+
+import TestSupport
+enum TestSupportURL { static func url() throws -> String { try TestRedis.url() } }
