@@ -420,11 +420,11 @@ final class WorkerRuntime: Sendable {
             let now = ContinuousClock.now
             let late = state.withLock { s in s.inFlight.values.filter { $0.deadline <= now } }
             for item in late {
+                let descriptor = service.handlers.entry(for: item.job.envelope.kind)?.descriptor
+                let error = JobTimeout(timeout: descriptor?.timeout ?? .seconds(30))
+                // Recorded before cancelling, so the handler's CancellationError finds the job settled.
+                finish(item.job, outcome(for: error, job: item.job, policy: descriptor?.retry ?? .default))
                 item.task?.cancel()
-                let timeout = service.handlers.entry(for: item.job.envelope.kind)?.descriptor.timeout ?? .seconds(30)
-                let policy = service.handlers.entry(for: item.job.envelope.kind)?.descriptor.retry ?? .default
-                let error = JobTimeout(timeout: timeout)
-                finish(item.job, outcome(for: error, job: item.job, policy: policy))
             }
         }
     }
