@@ -1,2 +1,184 @@
 import ArgumentParser
-struct BenchCommand: AsyncParsableCommand { static let configuration = CommandConfiguration(commandName: "bench") }
+import Consumers
+import Foundation
+import Jobs
+import Logging
+import Producers
+import ServiceLifecycle
+import Synchronization
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self])
+}
+
+/// The payload of benchmark jobs: when it was sent, in microseconds, for latency.
+struct BenchPayload: Codable, Sendable {
+    var sentMicros: Int64
+}
+
+func nowMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+struct QueueBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "Measure the Redis driver: bulk enqueue rate, end-to-end no-op job rate, enqueue-to-start latency.",
+        discussion: """
+            Runs in three phases against the Redis at --redis-url, under a throwaway key prefix that is
+            deleted afterwards: (1) producers bulk-enqueue --jobs no-op jobs; (2) one in-process worker
+            with --concurrency slots drains them; (3) a producer paces jobs at --latency-rate for
+            --latency-seconds while the worker runs, and the time from enqueue to handler start is reported.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Jobs to enqueue and process.") var jobs = 200_000
+    @Option(help: "Worker concurrency (jobs in flight at once).") var concurrency = 256
+    @Option(help: "Concurrent producer tasks for the bulk enqueue.") var producers = 2
+    @Option(help: "Jobs per enqueue call.") var batch = 5_000
+    @Option(help: "Jobs/s offered in the latency phase; 0 means half the measured drain rate.") var latencyRate = 0
+    @Option(help: "Seconds of the latency phase.") var latencySeconds = 5
+
+    func validate() throws {
+        guard jobs >= 1, jobs <= 10_000_000 else { throw ValidationError("--jobs must be within 1...10,000,000") }
+        guard concurrency >= 1, producers >= 1, batch >= 1 else { throw ValidationError("counts must be positive") }
+        guard (1...120).contains(latencySeconds) else { throw ValidationError("--latency-seconds must be within 1...120") }
+    }
+
+    func run() async throws {
+        let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
+        let redis = try RedisConfiguration(url: global.redisURL)
+        let driver = RedisQueueDriver(
+            configuration: .init(redis: redis, keys: RedisKeys(prefix: prefix), statusRetention: .seconds(global.statusRetention)),
+            logger: global.logger("thepred.redis"))
+        do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
+        defer { }
+        let queue: QueueName = "bench"
+        let kind = JobKind<BenchPayload>("bench.noop", queue: queue, retry: .never, timeout: .seconds(30))
+        try await driver.prepare(queue: queue)
+        let client = JobClient(driver: driver)
+        let info = try await driver.connection.send("INFO", "server").string ?? ""
+        let version = info.split(separator: "\r\n").first { $0.hasPrefix("redis_version:") }?.dropFirst(14) ?? "?"
+        print("thepred bench queue: \(jobs) jobs, concurrency \(concurrency), \(producers) producers, batch \(batch)")
+        print("redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s")
+
+        // Phase 1: bulk enqueue.
+        let cpu0 = try await redisCPU(driver)
+        let t0 = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in 0..<producers {
+                group.addTask {
+                    var start = p * batch
+                    while start < jobs {
+                        let count = min(batch, jobs - start)
+                        let stamp = nowMicros()
+                        try await client.enqueue(kind, [BenchPayload](repeating: BenchPayload(sentMicros: stamp), count: count))
+                        start += producers * batch
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let enqueueTime = ContinuousClock.now - t0
+        let cpu1 = try await redisCPU(driver)
+        print(String(format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
+                     Double(jobs) / enqueueTime.seconds, jobs, enqueueTime.seconds, cpu1 - cpu0))
+
+        // Phase 2: drain with one worker.
+        let processed = Atomic<Int>(0)
+        let latencies = Mutex<[Int64]>([])
+        let measuring = Atomic<Bool>(false)
+        var handlers = JobHandlers()
+        try handlers.register(kind) { payload, _ in
+            if measuring.load(ordering: .relaxed) {
+                let waited = nowMicros() - payload.sentMicros
+                latencies.withLock { $0.append(waited) }
+            }
+            processed.add(1, ordering: .relaxed)
+        }
+        var config = WorkerService.Configuration(queues: [queue], consumerName: "bench")
+        config.concurrency = concurrency
+        config.fetchBatch = max(64, concurrency)
+        config.blockFor = .milliseconds(100)
+        var logger = global.logger("thepred.worker")
+        logger.logLevel = .warning
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let t1 = ContinuousClock.now
+            var lastPrint = t1
+            while processed.load(ordering: .relaxed) < jobs {
+                try await Task.sleep(for: .milliseconds(2))
+                if ContinuousClock.now - lastPrint > .seconds(2) {
+                    lastPrint = ContinuousClock.now
+                    FileHandle.standardError.write(Data("  … \(processed.load(ordering: .relaxed))/\(jobs) processed\n".utf8))
+                }
+            }
+            let handled = ContinuousClock.now - t1
+            while try await driver.stats(queue: queue).inFlight > 0 { try await Task.sleep(for: .milliseconds(2)) }
+            let acked = ContinuousClock.now - t1
+            let cpu2 = try await redisCPU(driver)
+            print(String(format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
+                         Double(jobs) / handled.seconds, jobs, handled.seconds, acked.seconds, cpu2 - cpu1))
+
+            // Phase 3: paced latency.
+            let rate = latencyRate > 0 ? latencyRate : max(100, Int(Double(jobs) / acked.seconds / 2))
+            let tickMillis = 5
+            let perTick = max(1, rate * tickMillis / 1000)
+            measuring.store(true, ordering: .relaxed)
+            let before = processed.load(ordering: .relaxed)
+            let t2 = ContinuousClock.now
+            var sent = 0
+            var next = t2
+            while ContinuousClock.now - t2 < .seconds(latencySeconds) {
+                try await client.enqueue(kind, [BenchPayload](repeating: BenchPayload(sentMicros: nowMicros()), count: perTick))
+                sent += perTick
+                next = next + .milliseconds(tickMillis)
+                let wait = next - ContinuousClock.now
+                if wait > .zero { try await Task.sleep(for: wait) }
+            }
+            while processed.load(ordering: .relaxed) - before < sent { try await Task.sleep(for: .milliseconds(2)) }
+            let achieved = Double(sent) / (ContinuousClock.now - t2).seconds
+            let sorted = latencies.withLock { $0 }.sorted()
+            func pct(_ p: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
+            print(String(format: "latency:     p50 %.2f ms  p99 %.2f ms  max %.2f ms  (enqueue to start; %d jobs offered at %.0f jobs/s)",
+                         pct(0.50), pct(0.99), pct(1.0), sorted.count, achieved))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await deleteKeys(prefix: prefix, driver: driver)
+    }
+
+    /// CPU seconds redis-server has used so far, user and system.
+    func redisCPU(_ driver: RedisQueueDriver) async throws -> Double {
+        let info = try await driver.connection.send("INFO", "cpu").string ?? ""
+        return info.split(separator: "\r\n").reduce(0) { sum, line in
+            let parts = line.split(separator: ":")
+            guard parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user" else { return sum }
+            return sum + (Double(parts[1]) ?? 0)
+        }
+    }
+
+    /// Removes every key of the benchmark's prefix.
+    func deleteKeys(prefix: String, driver: RedisQueueDriver) async throws {
+        var cursor = "0"
+        repeat {
+            let reply = try await driver.connection.send("SCAN", cursor, "MATCH", "\(prefix):*", "COUNT", 10_000)
+            guard let parts = reply.array, parts.count == 2 else { break }
+            cursor = parts[0].string ?? "0"
+            let keys = (parts[1].array ?? []).compactMap(\.string)
+            if !keys.isEmpty { try await driver.connection.send(RedisCommand(["UNLINK"] + keys)) }
+        } while cursor != "0"
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
+}

@@ -76,9 +76,9 @@ public struct JobEnvelope: Sendable, Equatable {
             (Field.id, Array(id.rawValue.utf8)),
             (Field.kind, Array(kind.utf8)),
             (Field.payload, payload),
-            (Field.attempt, Array(String(attempt).utf8)),
             (Field.enqueuedAt, Array(String(enqueuedAt).utf8)),
         ]
+        if attempt != 1 { out.append((Field.attempt, Array(String(attempt).utf8))) }
         if let notBefore { out.append((Field.notBefore, Array(String(notBefore).utf8))) }
         if let idempotencyKey { out.append((Field.idempotencyKey, Array(idempotencyKey.utf8))) }
         if let traceContext { out.append((Field.traceContext, Array(traceContext.utf8))) }

@@ -87,14 +87,13 @@ enum Scripts {
           if seen then
             out[#out + 1] = '=' .. seen
           else
-            local fields = {}
-            for j = first, first + n - 1 do fields[#fields + 1] = ARGV[j] end
             if due > now then
               redis.call('ZADD', KEYS[2], due, id)
-              redis.call('HSET', KEYS[3], id, cjson.encode(fields))
+              redis.call('HSET', KEYS[3], id, cjson.encode({unpack(ARGV, first, i - 1)}))
               redis.call('HSET', ARGV[1] .. id, 'status', 'scheduled', 'due', due, 'updated_at', now)
             else
-              local sid = redis.call('XADD', KEYS[1], '*', unpack(fields))
+              -- unpack of an ARGV range: no per-job table on the hot path.
+              local sid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, first, i - 1))
               redis.call('HSET', ARGV[1] .. id, 'status', 'queued', 'sid', sid)
             end
             out[#out + 1] = id
