@@ -66,6 +66,7 @@ struct QueueBench: AsyncParsableCommand {
         print("redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s")
 
         // Phase 1: bulk enqueue.
+        let mem0 = try await redisMemory(driver)
         let cpu0 = try await redisCPU(driver)
         let t0 = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,6 +85,7 @@ struct QueueBench: AsyncParsableCommand {
         }
         let enqueueTime = ContinuousClock.now - t0
         let cpu1 = try await redisCPU(driver)
+        let mem1 = try await redisMemory(driver)
         print(String(format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
                      Double(jobs) / enqueueTime.seconds, jobs, enqueueTime.seconds, cpu1 - cpu0))
 
@@ -122,8 +124,13 @@ struct QueueBench: AsyncParsableCommand {
             while try await driver.stats(queue: queue).inFlight > 0 { try await Task.sleep(for: .milliseconds(2)) }
             let acked = ContinuousClock.now - t1
             let cpu2 = try await redisCPU(driver)
+            let mem2 = try await redisMemory(driver)
             print(String(format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
                          Double(jobs) / handled.seconds, jobs, handled.seconds, acked.seconds, cpu2 - cpu1))
+
+            print(String(format: "redis memory: +%.1f MB with %d jobs queued (%.0f B/job), +%.1f MB after all ran (%.0f B/job of status records)",
+                         Double(mem1 - mem0) / 1e6, jobs, Double(mem1 - mem0) / Double(jobs),
+                         Double(mem2 - mem0) / 1e6, Double(mem2 - mem0) / Double(jobs)))
 
             // Phase 3: paced latency.
             let rate = latencyRate > 0 ? latencyRate : max(100, Int(Double(jobs) / acked.seconds / 2))
@@ -161,6 +168,13 @@ struct QueueBench: AsyncParsableCommand {
             guard parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user" else { return sum }
             return sum + (Double(parts[1]) ?? 0)
         }
+    }
+
+    /// Bytes redis-server has allocated.
+    func redisMemory(_ driver: RedisQueueDriver) async throws -> Int64 {
+        let info = try await driver.connection.send("INFO", "memory").string ?? ""
+        let line = info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }
+        return line.flatMap { Int64($0.dropFirst("used_memory:".count)) } ?? 0
     }
 
     /// Removes every key of the benchmark's prefix.
