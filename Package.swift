@@ -63,6 +63,8 @@ let package = Package(
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "ProducersTests", dependencies: ["Producers", "TestSupport"]),
+        // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
+        .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(
             name: "ConsumersTests",
             dependencies: [

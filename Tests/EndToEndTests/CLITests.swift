@@ -1,0 +1,184 @@
+import Foundation
+import Jobs
+import TestSupport
+import Testing
+
+/// The built `thepred` binary, next to the test bundle.
+let thepredBinary: URL = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/thepred")
+}()
+
+struct Run {
+    let status: Int32
+    let out: String
+    let err: String
+}
+
+/// A `thepred` process talking to the test Redis under its own key prefix.
+final class CLI: Sendable {
+    let prefix = "e2e-\(UInt32.random(in: 0 ... .max))"
+    let url: String
+
+    init() throws { url = try TestRedis.url() }
+
+    func process(_ args: [String]) -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = thepredBinary
+        p.arguments = args + ["--redis-url", url, "--key-prefix", prefix]
+        var env = ProcessInfo.processInfo.environment
+        env["LOG_LEVEL"] = "warning"
+        p.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        return (p, out, err)
+    }
+
+    @discardableResult
+    func run(_ args: String...) throws -> Run {
+        let (p, out, err) = process(args)
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func json(_ args: String...) throws -> Any {
+        let (p, out, _) = process(args)
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return try JSONSerialization.jsonObject(with: data)
+    }
+
+    /// A driver on the same keys, to look at Redis directly.
+    func driver() throws -> RedisQueueDriver {
+        RedisQueueDriver(configuration: .init(redis: try RedisConfiguration(url: url), keys: RedisKeys(prefix: prefix)))
+    }
+}
+
+@Suite("thepred CLI, as a process", .serialized)
+struct CLITests {
+    @Test("dead letters can be listed, shown, retried, deleted and purged")
+    func deadLetterWorkflow() async throws {
+        let cli = try CLI()
+        let bad = try cli.run("enqueue", "system.noop", "--payload", "{\"tag\":5}")
+        #expect(bad.status == 0)
+        let jobID = bad.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(JobID.looksValid(jobID))
+
+        // A worker runs it: the payload does not decode, so it dies at once.
+        let (worker, _, _) = cli.process(["worker", "--concurrency", "2"])
+        try worker.run()
+        let driver = try cli.driver()
+        #expect(try await eventually { try await driver.deadLetters(queue: "default", filter: .init()).count == 1 })
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        #expect(worker.terminationStatus == 0)
+
+        let list = try #require(try cli.json("dlq", "list", "--json") as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["jobID"] as? String == jobID)
+        #expect(list.first?["reason"] as? String == "permanent")
+        let deadID = try #require(list.first?["id"] as? String)
+
+        let show = try cli.run("dlq", "show", jobID)
+        #expect(show.status == 0)
+        #expect(show.out.contains("payload does not decode"))
+        #expect(show.out.contains("attempt 1 at"))
+        #expect(try cli.run("dlq", "list", "--kind", "other.kind").out.contains("no dead letters match"))
+
+        let retried = try cli.run("dlq", "retry", deadID)
+        #expect(retried.status == 0)
+        #expect(retried.out.contains("retried 1 of 1"))
+        let job = try #require(try cli.json("jobs", "show", jobID, "--json") as? [String: Any])
+        #expect(job["status"] as? String == "queued")
+        #expect(try cli.run("dlq", "retry", deadID).status != 0)
+
+        // Purge asks for --yes.
+        try await driver.complete([
+            JobCompletion(
+                job: try #require(try await driver.fetch(queue: "default", consumer: "t", maxCount: 1, blockFor: .milliseconds(100)).first),
+                outcome: .dead(reason: .permanent, error: AttemptError(attempt: 1, at: 0, error: "again")))
+        ], queue: "default")
+        let unconfirmed = try cli.run("dlq", "purge")
+        #expect(unconfirmed.status != 0)
+        #expect(unconfirmed.out.contains("1 dead letters match"))
+        #expect(try cli.run("dlq", "purge", "--yes").out.contains("purged 1"))
+        #expect(try cli.run("dlq", "delete", "1-0").status != 0)
+    }
+
+    @Test("jobs show and cancel, and clear errors")
+    func jobsAndErrors() async throws {
+        let cli = try CLI()
+        let id = try cli.run("enqueue", "system.noop", "--delay", "600").out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = try cli.run("jobs", "show", id)
+        #expect(shown.out.contains("scheduled"))
+        #expect(try cli.run("jobs", "cancel", id).out.contains("cancelled"))
+        let again = try cli.run("jobs", "cancel", id)
+        #expect(again.status != 0)
+        #expect(again.err.contains("is cancelled"))
+        let missing = try cli.run("jobs", "show", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("no job with id"))
+
+        let queues = try #require(try cli.json("queues", "--json") as? [[String: Any]])
+        #expect((queues.first?["stats"] as? [String: Any])?["queue"] as? String == "default")
+
+        let (p, _, err) = cli.process(["queues"])
+        p.arguments = ["queues", "--redis-url", "redis://127.0.0.1:1/0"]
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(message.contains("cannot reach Redis at redis://127.0.0.1:1/0"))
+
+        let badArgs = try cli.run("worker", "--concurrency", "0")
+        #expect(badArgs.status != 0)
+        #expect(badArgs.err.contains("--concurrency must be at least 1"))
+    }
+
+    @Test("a worker process drains and acks on SIGTERM; a second one finishes the rest")
+    func sigtermDrains() async throws {
+        let cli = try CLI()
+        let driver = try cli.driver()
+        try await driver.prepare(queue: "default")
+        let total = 20_000
+        let now = SystemJobClock().nowMillis()
+        let jobs = (0..<total).map {
+            JobEnvelope(id: .generate(millis: now), kind: "system.noop", payload: Array("{\"tag\":\"n\($0)\"}".utf8), enqueuedAt: now)
+        }
+        _ = try await driver.enqueue(jobs, queue: "default")
+
+        let (first, _, _) = cli.process(["worker", "--concurrency", "64"])
+        try first.run()
+        #expect(try await eventually(timeout: .seconds(20)) { try await driver.stats(queue: "default").ready < total - 500 })
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        let afterStop = try await driver.stats(queue: "default")
+        // Everything the first worker took, it finished and acked before exiting.
+        #expect(afterStop.inFlight == 0)
+        #expect(afterStop.consumers == 0)
+
+        let (second, _, _) = cli.process(["worker", "--concurrency", "64"])
+        try second.run()
+        #expect(try await eventually(timeout: .seconds(30)) { try await driver.stats(queue: "default").ready == 0 })
+        kill(second.processIdentifier, SIGINT)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        let end = try await driver.stats(queue: "default")
+        #expect(end.inFlight == 0 && end.dead == 0 && end.delayed == 0)
+        var succeeded = 0
+        for chunk in stride(from: 0, to: total, by: 1000) {
+            let commands = jobs[chunk..<min(chunk + 1000, total)].map {
+                RedisCommand("HGET", driver.keys.job("default", $0.id), "status")
+            }
+            succeeded += try await driver.connection.pipeline(commands).filter { $0.string == "succeeded" }.count
+        }
+        #expect(succeeded == total)
+    }
+}
