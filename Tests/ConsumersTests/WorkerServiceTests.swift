@@ -154,6 +154,29 @@ struct WorkerServiceTests {
         #expect(snoozes.withLock { $0 } == 2)
     }
 
+    @Test("one slot shared by two queues serves both and still shuts down")
+    func twoQueuesOneSlot() async throws {
+        let driver = MemoryQueueDriver()
+        let a = uniqueQueue("a")
+        let b = uniqueQueue("b")
+        let log = RunLog()
+        var handlers = JobHandlers()
+        for (name, queue) in [("test.a", a), ("test.b", b)] {
+            try handlers.register(JobKind<Work>(try JobName(validating: name), queue: queue)) { p, _ in
+                try await Task.sleep(for: .milliseconds(5))
+                log.record(p.n)
+            }
+        }
+        let client = JobClient(driver: driver)
+        try await client.enqueue(JobKind<Work>("test.a", queue: a), (0..<20).map { Work(n: $0) })
+        try await client.enqueue(JobKind<Work>("test.b", queue: b), (20..<40).map { Work(n: $0) })
+        var c = WorkerService.Configuration(queues: [a, b])
+        c.concurrency = 1
+        c.blockFor = .milliseconds(20)
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) { log.total == 40 }
+        #expect(log.counts.count == 40)
+    }
+
     @Test("a job past its timeout counts as a transient failure")
     func timeoutIsTransient() async throws {
         let driver = try TestRedis.driver()

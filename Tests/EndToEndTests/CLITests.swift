@@ -9,6 +9,29 @@ let thepredBinary: URL = {
     return root.appendingPathComponent(".build/debug/thepred")
 }()
 
+extension Thread {
+    /// Reads a pipe to its end on another thread, so a full stderr pipe cannot stall the child.
+    static func detachedRead(_ pipe: Pipe) -> @Sendable () -> Data {
+        let box = DataBox()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            box.set(pipe.fileHandleForReading.readDataToEndOfFile())
+            done.signal()
+        }.start()
+        return {
+            done.wait()
+            return box.get()
+        }
+    }
+}
+
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+}
+
 struct Run {
     let status: Int32
     let out: String
@@ -36,21 +59,27 @@ final class CLI: Sendable {
         return (p, out, err)
     }
 
+    /// Runs a command to its end, off the cooperative pool.
     @discardableResult
-    func run(_ args: String...) throws -> Run {
+    func run(_ args: String...) async throws -> Run {
         let (p, out, err) = process(args)
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        return try await offPool {
+            try p.run()
+            let e = Thread.detachedRead(err)
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            while p.isRunning { usleep(5_000) }
+            return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e(), as: UTF8.self))
+        }
     }
 
-    func json(_ args: String...) throws -> Any {
+    func json(_ args: String...) async throws -> Any {
         let (p, out, _) = process(args)
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let data = try await offPool {
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            while p.isRunning { usleep(5_000) }
+            return data
+        }
         return try JSONSerialization.jsonObject(with: data)
     }
 
@@ -65,7 +94,7 @@ struct CLITests {
     @Test("dead letters can be listed, shown, retried, deleted and purged")
     func deadLetterWorkflow() async throws {
         let cli = try CLI()
-        let bad = try cli.run("enqueue", "system.noop", "--payload", "{\"tag\":5}")
+        let bad = try await cli.run("enqueue", "system.noop", "--payload", "{\"tag\":5}")
         #expect(bad.status == 0)
         let jobID = bad.out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(JobID.looksValid(jobID))
@@ -76,27 +105,27 @@ struct CLITests {
         let driver = try cli.driver()
         #expect(try await eventually { try await driver.deadLetters(queue: "default", filter: .init()).count == 1 })
         kill(worker.processIdentifier, SIGTERM)
-        worker.waitUntilExit()
+        try await waitForExit(worker)
         #expect(worker.terminationStatus == 0)
 
-        let list = try #require(try cli.json("dlq", "list", "--json") as? [[String: Any]])
+        let list = try #require(try await cli.json("dlq", "list", "--json") as? [[String: Any]])
         #expect(list.count == 1)
         #expect(list.first?["jobID"] as? String == jobID)
         #expect(list.first?["reason"] as? String == "permanent")
         let deadID = try #require(list.first?["id"] as? String)
 
-        let show = try cli.run("dlq", "show", jobID)
+        let show = try await cli.run("dlq", "show", jobID)
         #expect(show.status == 0)
         #expect(show.out.contains("payload does not decode"))
         #expect(show.out.contains("attempt 1 at"))
-        #expect(try cli.run("dlq", "list", "--kind", "other.kind").out.contains("no dead letters match"))
+        #expect(try await cli.run("dlq", "list", "--kind", "other.kind").out.contains("no dead letters match"))
 
-        let retried = try cli.run("dlq", "retry", deadID)
+        let retried = try await cli.run("dlq", "retry", deadID)
         #expect(retried.status == 0)
         #expect(retried.out.contains("retried 1 of 1"))
-        let job = try #require(try cli.json("jobs", "show", jobID, "--json") as? [String: Any])
+        let job = try #require(try await cli.json("jobs", "show", jobID, "--json") as? [String: Any])
         #expect(job["status"] as? String == "queued")
-        #expect(try cli.run("dlq", "retry", deadID).status != 0)
+        #expect(try await cli.run("dlq", "retry", deadID).status != 0)
 
         // Purge asks for --yes.
         try await driver.complete([
@@ -104,39 +133,42 @@ struct CLITests {
                 job: try #require(try await driver.fetch(queue: "default", consumer: "t", maxCount: 1, blockFor: .milliseconds(100)).first),
                 outcome: .dead(reason: .permanent, error: AttemptError(attempt: 1, at: 0, error: "again")))
         ], queue: "default")
-        let unconfirmed = try cli.run("dlq", "purge")
+        let unconfirmed = try await cli.run("dlq", "purge")
         #expect(unconfirmed.status != 0)
         #expect(unconfirmed.out.contains("1 dead letters match"))
-        #expect(try cli.run("dlq", "purge", "--yes").out.contains("purged 1"))
-        #expect(try cli.run("dlq", "delete", "1-0").status != 0)
+        #expect(try await cli.run("dlq", "purge", "--yes").out.contains("purged 1"))
+        #expect(try await cli.run("dlq", "delete", "1-0").status != 0)
     }
 
     @Test("jobs show and cancel, and clear errors")
     func jobsAndErrors() async throws {
         let cli = try CLI()
-        let id = try cli.run("enqueue", "system.noop", "--delay", "600").out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let shown = try cli.run("jobs", "show", id)
+        let id = try await cli.run("enqueue", "system.noop", "--delay", "600").out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = try await cli.run("jobs", "show", id)
         #expect(shown.out.contains("scheduled"))
-        #expect(try cli.run("jobs", "cancel", id).out.contains("cancelled"))
-        let again = try cli.run("jobs", "cancel", id)
+        #expect(try await cli.run("jobs", "cancel", id).out.contains("cancelled"))
+        let again = try await cli.run("jobs", "cancel", id)
         #expect(again.status != 0)
         #expect(again.err.contains("is cancelled"))
-        let missing = try cli.run("jobs", "show", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
+        let missing = try await cli.run("jobs", "show", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
         #expect(missing.status != 0)
         #expect(missing.err.contains("no job with id"))
 
-        let queues = try #require(try cli.json("queues", "--json") as? [[String: Any]])
+        let queues = try #require(try await cli.json("queues", "--json") as? [[String: Any]])
         #expect((queues.first?["stats"] as? [String: Any])?["queue"] as? String == "default")
 
         let (p, _, err) = cli.process(["queues"])
         p.arguments = ["queues", "--redis-url", "redis://127.0.0.1:1/0"]
-        try p.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let message = try await offPool {
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            while p.isRunning { usleep(5_000) }
+            return text
+        }
         #expect(p.terminationStatus != 0)
         #expect(message.contains("cannot reach Redis at redis://127.0.0.1:1/0"))
 
-        let badArgs = try cli.run("worker", "--concurrency", "0")
+        let badArgs = try await cli.run("worker", "--concurrency", "0")
         #expect(badArgs.status != 0)
         #expect(badArgs.err.contains("--concurrency must be at least 1"))
     }
@@ -146,7 +178,7 @@ struct CLITests {
         let cli = try CLI()
         let driver = try cli.driver()
         try await driver.prepare(queue: "default")
-        let total = 20_000
+        let total = 5_000
         let now = SystemJobClock().nowMillis()
         let jobs = (0..<total).map {
             JobEnvelope(id: .generate(millis: now), kind: "system.noop", payload: Array("{\"tag\":\"n\($0)\"}".utf8), enqueuedAt: now)
@@ -155,9 +187,9 @@ struct CLITests {
 
         let (first, _, _) = cli.process(["worker", "--concurrency", "64"])
         try first.run()
-        #expect(try await eventually(timeout: .seconds(20)) { try await driver.stats(queue: "default").ready < total - 500 })
+        #expect(try await eventually(timeout: .seconds(20)) { try await driver.stats(queue: "default").ready < total - 300 })
         kill(first.processIdentifier, SIGTERM)
-        first.waitUntilExit()
+        try await waitForExit(first)
         #expect(first.terminationStatus == 0)
         let afterStop = try await driver.stats(queue: "default")
         // Everything the first worker took, it finished and acked before exiting.
@@ -168,7 +200,7 @@ struct CLITests {
         try second.run()
         #expect(try await eventually(timeout: .seconds(30)) { try await driver.stats(queue: "default").ready == 0 })
         kill(second.processIdentifier, SIGINT)
-        second.waitUntilExit()
+        try await waitForExit(second)
         #expect(second.terminationStatus == 0)
         let end = try await driver.stats(queue: "default")
         #expect(end.inFlight == 0 && end.dead == 0 && end.delayed == 0)

@@ -182,12 +182,57 @@ struct DriverContractTests {
         let h = try await Harness.make(kind)
         try await h.enqueue([h.envelope()])
         let held = try await h.fetch("busy")
-        try await h.elapse(.milliseconds(250), real: true)
+        try await h.elapse(.milliseconds(800), real: true)
         try await h.driver.renew(queue: h.queue, consumer: "busy", entryIDs: held.map(\.entryID))
-        try await h.elapse(.milliseconds(100), real: true)
+        try await h.elapse(.milliseconds(300), real: true)
         let taken = try await h.driver.reclaim(
-            queue: h.queue, consumer: "other", idleFor: .milliseconds(300), maxCount: 10, maxDeliveries: 5)
+            queue: h.queue, consumer: "other", idleFor: .seconds(1), maxCount: 10, maxDeliveries: 5)
         #expect(taken.isEmpty)
+    }
+
+    @Test("every renewed lease is kept, not only the first", arguments: Harness.kinds)
+    func renewKeepsEveryLease(_ kind: String) async throws {
+        let h = try await Harness.make(kind)
+        try await h.enqueue((0..<5).map { _ in h.envelope() })
+        let held = try await h.fetch("busy")
+        #expect(held.count == 5)
+        try await h.elapse(.milliseconds(800), real: true)
+        try await h.driver.renew(queue: h.queue, consumer: "busy", entryIDs: held.map(\.entryID))
+        try await h.elapse(.milliseconds(300), real: true)
+        let taken = try await h.driver.reclaim(
+            queue: h.queue, consumer: "other", idleFor: .seconds(1), maxCount: 10, maxDeliveries: 5)
+        #expect(taken.isEmpty)
+    }
+
+    @Test("reclaim finds idle entries behind many that live consumers hold", arguments: Harness.kinds)
+    func reclaimLooksPastLiveEntries(_ kind: String) async throws {
+        let h = try await Harness.make(kind)
+        try await h.enqueue((0..<3).map { _ in h.envelope() })
+        let crashed = try await h.fetch("crashed")
+        try await h.elapse(.milliseconds(350), real: true)
+        // 60 entries held by a live consumer sit after the idle ones in the pending list.
+        try await h.enqueue((0..<60).map { _ in h.envelope() })
+        _ = try await h.fetch("alive", max: 60)
+        try await h.driver.renew(queue: h.queue, consumer: "crashed", entryIDs: [])
+        let taken = try await h.driver.reclaim(
+            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(300), maxCount: 2, maxDeliveries: 5)
+        #expect(taken.count == 2)
+        #expect(Set(taken.map(\.entryID)).isSubset(of: Set(crashed.map(\.entryID))))
+    }
+
+    @Test("a late success after a takeover does not overwrite the job's status", arguments: Harness.kinds)
+    func lateAckKeepsStatus(_ kind: String) async throws {
+        let h = try await Harness.make(kind)
+        try await h.enqueue([h.envelope()])
+        let slow = try #require(try await h.fetch("slow").first)
+        try await h.elapse(.milliseconds(150), real: true)
+        let rescued = try #require(try await h.driver.reclaim(
+            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(100), maxCount: 1, maxDeliveries: 5).first)
+        try await h.driver.complete(
+            [JobCompletion(job: rescued, outcome: .retry(at: h.clock.nowMillis() + 60_000, error: h.error("x")))], queue: h.queue)
+        try await h.driver.complete([.succeeded(slow)], queue: h.queue)
+        #expect(try await h.driver.job(slow.envelope.id, queue: h.queue)?.status == .retrying)
+        #expect(try await h.driver.stats(queue: h.queue).delayed == 1)
     }
 
     @Test("poison goes to the dead-letter queue after N deliveries", arguments: Harness.kinds)

@@ -53,3 +53,25 @@ public func eventually(
     }
     return try await condition()
 }
+
+/// Runs blocking work (waiting for a process, reading its pipes) on a thread of its own, so it
+/// never holds one of the cooperative pool's threads (two, on a 2-core machine).
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Waits for a child process to end by polling, off the cooperative pool.
+///
+/// Foundation's `waitUntilExit()` spins on an empty run loop when called off the main thread.
+public func waitForExit(_ process: Process, timeout: Duration = .seconds(60)) async throws {
+    try await offPool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { usleep(10_000) }
+        }
+    }
+}

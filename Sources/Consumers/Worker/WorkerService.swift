@@ -22,7 +22,7 @@ public struct WorkerService: Service {
         /// Most jobs taken in one read.
         public var fetchBatch: Int = 256
         /// How long one read waits for jobs; also bounds how late a shutdown stops reading.
-        public var blockFor: Duration = .milliseconds(500)
+        public var blockFor: Duration = .milliseconds(250)
         /// A job held this long without a lease renewal is taken over by another worker.
         public var visibilityTimeout: Duration = .seconds(60)
         /// Deliveries after which a job that keeps crashing its workers is buried as poison.
@@ -78,7 +78,9 @@ final class WorkerRuntime: Sendable {
 
     struct State {
         var freeSlots: Int
-        var slotWaiter: CheckedContinuation<Void, Never>?
+        /// Fetch loops waiting for slots, first come first served, with how many each wants.
+        /// Released slots go to them before anyone else, so no queue's loop starves another's.
+        var slotWaiters: [(continuation: CheckedContinuation<Int, Never>, limit: Int)] = []
         var inFlight: [String: InFlight] = [:]
         var completions: [JobCompletion] = []
         var completionWaiter: CheckedContinuation<Void, Never>?
@@ -139,13 +141,12 @@ final class WorkerRuntime: Sendable {
     // MARK: Stopping
 
     func beginStopping() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { s -> [CheckedContinuation<Int, Never>] in
             s.stopping = true
-            let w = [s.slotWaiter].compactMap { $0 }
-            s.slotWaiter = nil
-            return w
+            defer { s.slotWaiters.removeAll() }
+            return s.slotWaiters.map(\.continuation)
         }
-        for w in waiters { w.resume() }
+        for w in waiters { w.resume(returning: 0) }
         logger.info("shutdown: reading stopped, draining in-flight jobs", metadata: ["consumer": "\(config.consumerName)"])
     }
 
@@ -204,35 +205,40 @@ final class WorkerRuntime: Sendable {
 
     /// Waits for at least one free slot and takes up to `limit`. Returns 0 once stopping.
     func acquireSlots(limit: Int) async -> Int {
-        while true {
+        await withCheckedContinuation { (c: CheckedContinuation<Int, Never>) in
             let taken = state.withLock { s -> Int? in
                 if s.stopping { return 0 }
-                guard s.freeSlots > 0 else { return nil }
-                let n = min(limit, s.freeSlots)
-                s.freeSlots -= n
-                return n
-            }
-            if let taken { return taken }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s -> Bool in
-                    if s.stopping || s.freeSlots > 0 { return true }
-                    s.slotWaiter = c
-                    return false
+                // Free slots with nobody queued: released slots are handed to waiters first.
+                if s.freeSlots > 0 {
+                    let n = min(limit, s.freeSlots)
+                    s.freeSlots -= n
+                    return n
                 }
-                if ready { c.resume() }
+                s.slotWaiters.append((c, limit))
+                return nil
             }
+            if let taken { c.resume(returning: taken) }
         }
     }
 
     func releaseSlots(_ n: Int) {
         guard n > 0 else { return }
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let handed = state.withLock { s -> [(CheckedContinuation<Int, Never>, Int)] in
             s.freeSlots += n
-            defer { s.slotWaiter = nil }
-            return s.slotWaiter
+            var out: [(CheckedContinuation<Int, Never>, Int)] = []
+            while s.freeSlots > 0, !s.slotWaiters.isEmpty {
+                let waiter = s.slotWaiters.removeFirst()
+                let k = min(waiter.limit, s.freeSlots)
+                s.freeSlots -= k
+                out.append((waiter.continuation, k))
+            }
+            return out
         }
-        waiter?.resume()
+        for (waiter, k) in handed { waiter.resume(returning: k) }
     }
+
+    /// Whether another fetch loop waits for a slot.
+    var slotsContended: Bool { state.withLock { !$0.slotWaiters.isEmpty } }
 
     // MARK: Fetching and running
 
@@ -242,8 +248,11 @@ final class WorkerRuntime: Sendable {
             let slots = await acquireSlots(limit: config.fetchBatch)
             if slots == 0 { break }
             do {
+                // A read blocks while holding its slots; when another queue's loop waits for one,
+                // block only briefly so an idle queue does not keep a busy one waiting.
+                let block = slotsContended ? min(config.blockFor, .milliseconds(10)) : config.blockFor
                 let jobs = try await service.driver.fetch(
-                    queue: queue, consumer: config.consumerName, maxCount: slots, blockFor: config.blockFor)
+                    queue: queue, consumer: config.consumerName, maxCount: slots, blockFor: block)
                 releaseSlots(slots - jobs.count)
                 for job in jobs { start(job) }
                 backoff = .milliseconds(100)
@@ -261,10 +270,14 @@ final class WorkerRuntime: Sendable {
         let timeout = service.handlers.entry(for: job.envelope.kind)?.descriptor.timeout ?? .seconds(30)
         let deadline = ContinuousClock.now + timeout
         // The task is registered before it can finish, so its completion always finds it.
-        state.withLock { s in
+        let started = state.withLock { s -> Bool in
+            // Reclaim can hand back an entry this worker still runs; it must not run twice here.
+            guard s.inFlight[job.entryID] == nil else { return false }
             let task = Task { await self.execute(job) }
             s.inFlight[job.entryID] = InFlight(job: job, task: task, deadline: deadline)
+            return true
         }
+        if !started { releaseSlots(1) }
     }
 
     func execute(_ job: FetchedJob) async {
@@ -406,7 +419,7 @@ final class WorkerRuntime: Sendable {
                     logger.error("writing job results failed", metadata: [
                         "queue": "\(queue)", "count": "\(completions.count)", "attempt": "\(attempt)", "error": "\(error)",
                     ])
-                    try? await Task.sleep(for: delay)
+                    await pause(delay)
                     delay = min(delay * 2, .seconds(2))
                 }
             }
@@ -416,7 +429,7 @@ final class WorkerRuntime: Sendable {
     /// Cancels jobs past their kind's timeout and fails them as transient.
     func watchdogLoop() async {
         while !backgroundStopped {
-            try? await Task.sleep(for: .milliseconds(100))
+            await pause(.milliseconds(100))
             let now = ContinuousClock.now
             let late = state.withLock { s in s.inFlight.values.filter { $0.deadline <= now } }
             for item in late {
@@ -433,7 +446,7 @@ final class WorkerRuntime: Sendable {
     func maintenanceLoop() async {
         var lastBeat = ContinuousClock.now
         while !backgroundStopped {
-            try? await Task.sleep(for: .milliseconds(200))
+            await pause(.milliseconds(200))
             guard ContinuousClock.now - lastBeat >= config.heartbeatInterval, !backgroundStopped else { continue }
             lastBeat = ContinuousClock.now
             await heartbeat()
@@ -469,6 +482,11 @@ final class WorkerRuntime: Sendable {
                 let jobs = try await service.driver.reclaim(
                     queue: queue, consumer: config.consumerName, idleFor: config.visibilityTimeout, maxCount: slots,
                     maxDeliveries: config.maxDeliveries)
+                if isStopping {
+                    // Too late to run them: their leases lapse and another worker reclaims them.
+                    releaseSlots(slots)
+                    return
+                }
                 releaseSlots(slots - jobs.count)
                 if !jobs.isEmpty { logger.warning("reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(jobs.count)"]) }
                 for job in jobs { start(job) }
@@ -478,6 +496,16 @@ final class WorkerRuntime: Sendable {
             }
         }
     }
+}
+
+/// Sleeps even when the task is cancelled. The worker's background loops must keep their pace
+/// while a cancelled worker drains; `try? Task.sleep` would return at once and spin.
+func pause(_ duration: Duration) async {
+    if !Task.isCancelled {
+        try? await Task.sleep(for: duration)
+        return
+    }
+    await Task.detached { try? await Task.sleep(for: duration) }.value
 }
 
 /// A job ran past its kind's timeout; it counts as a transient failure.

@@ -9,15 +9,17 @@ import Synchronization
 public final class MemoryQueueDriver: FullJobQueueDriver {
     public let clock: any JobClock
     public let statusRetention: Duration
+    public let deadStatusRetention: Duration
     public let idempotencyRetention: Duration
     private let state = Mutex(State())
 
     public init(
         clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(86_400),
-        idempotencyRetention: Duration = .seconds(86_400)
+        deadStatusRetention: Duration = .seconds(14 * 86_400), idempotencyRetention: Duration = .seconds(86_400)
     ) {
         self.clock = clock
         self.statusRetention = statusRetention
+        self.deadStatusRetention = deadStatusRetention
         self.idempotencyRetention = idempotencyRetention
     }
 
@@ -160,7 +162,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
         queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
     ) async throws -> [FetchedJob] {
         let now = clock.nowMillis()
-        let deadTTL = statusRetention.milliseconds
+        let deadTTL = deadStatusRetention.milliseconds
         return withQueue(queue) { q in
             var out: [FetchedJob] = []
             for sid in q.pending.keys.sorted(by: Self.entryOrder) where out.count < maxCount {
@@ -184,9 +186,16 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                     }
                     continue
                 }
-                q.pending[sid] = p
-                if let envelope = try? JobEnvelope(fields: fields, entryMillis: Self.millis(sid)) {
+                do {
+                    let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(sid))
+                    q.pending[sid] = p
                     out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries))
+                } catch {
+                    q.pending[sid] = nil
+                    q.stream[sid] = nil
+                    q.dead.append((q.nextEntryID(now: now), Self.deadFields(
+                        reason: .undecodable, message: "undecodable: \(error)", now: now,
+                        fields: fields.map { ("raw." + $0.0, $0.1) })))
                 }
             }
             return out
@@ -203,6 +212,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
     public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {
         let now = clock.nowMillis()
         let keep = statusRetention.milliseconds
+        let deadKeep = deadStatusRetention.milliseconds
         withQueue(queue) { q in
             for completion in completions {
                 let sid = completion.job.entryID
@@ -231,7 +241,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                     let did = q.nextEntryID(now: now)
                     q.dead.append((did, Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields())))
                     q.setStatus(jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
-                                expiresAt: now + keep)
+                                expiresAt: now + deadKeep)
                 }
             }
             q.finished.removeAll { $0 < now - 70_000 }
@@ -304,7 +314,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 let cancelled = ["status": "cancelled", "updated_at": "\(now)"]
                 switch status {
                 case .scheduled, .retrying:
-                    q.delayed[id.rawValue] = nil
+                    guard q.delayed.removeValue(forKey: id.rawValue) != nil else { return .notCancellable(status) }
                     q.setStatus(id.rawValue, cancelled, expiresAt: now + keep)
                     return .cancelled
                 case .queued:

@@ -224,14 +224,12 @@ extension RedisQueueDriver {
     }
 
     public func unregister(consumer: String, queue: QueueName) async throws {
-        let replies = try await connection.pipeline([
-            RedisCommand("ZREM", keys.consumers(queue), consumer),
-            RedisCommand("HDEL", keys.consumerInfo(queue), consumer),
-            RedisCommand("XPENDING", keys.stream(queue), keys.group, "-", "+", 1, consumer),
-        ])
-        if let held = replies[2].array, held.isEmpty {
-            // Only a consumer that holds nothing leaves the group: its entries would be orphaned.
-            _ = try await connection.pipeline([RedisCommand("XGROUP", "DELCONSUMER", keys.stream(queue), keys.group, consumer)])
+        do {
+            try await connection.evaluate(
+                Scripts.unregister, keys: [keys.stream(queue), keys.consumers(queue), keys.consumerInfo(queue)],
+                args: [keys.group, consumer])
+        } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
+            // The stream is gone; there is nothing to leave.
         }
     }
 

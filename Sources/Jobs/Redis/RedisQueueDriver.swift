@@ -42,6 +42,9 @@ public final class RedisQueueDriver: FullJobQueueDriver {
     private let readers = Mutex<[String: RedisConnection]>([:])
 
     public init(configuration: Configuration, clock: any JobClock = SystemJobClock(), logger: Logger = Logger(label: "thepred.redis")) {
+        var configuration = configuration
+        // PX 0 is an error in Redis; a key must live at least a millisecond.
+        configuration.idempotencyRetention = max(configuration.idempotencyRetention, .milliseconds(1))
         self.configuration = configuration
         self.clock = clock
         self.logger = logger

@@ -107,23 +107,27 @@ enum Scripts {
         -- KEYS[1] stream, KEYS[2] rate bucket counter
         -- ARGV[1] group, ARGV[2] job key prefix, ARGV[3] status retention (ms; 0 deletes the record),
         -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms); then pairs of entry id and job id.
-        -- Returns the number of entries acked.
+        -- Returns the number of entries acked. An entry no longer pending (another consumer took it
+        -- over and settled it) is left alone, so a late success cannot overwrite its status.
         local ids = {}
-        for i = 6, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-        if #ids == 0 then return 0 end
-        local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-        redis.call('XDEL', KEYS[1], unpack(ids))
         local keep = tonumber(ARGV[3])
-        for i = 7, #ARGV, 2 do
-          local key = ARGV[2] .. ARGV[i]
-          if keep > 0 then
-            redis.call('HSET', key, 'status', 'succeeded', 'updated_at', ARGV[4])
-            redis.call('PEXPIRE', key, keep)
-          else
-            redis.call('DEL', key)
+        local acked = 0
+        for i = 6, #ARGV, 2 do
+          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+            acked = acked + 1
+            ids[acked] = ARGV[i]
+            local key = ARGV[2] .. ARGV[i + 1]
+            if keep > 0 then
+              redis.call('HSET', key, 'status', 'succeeded', 'updated_at', ARGV[4])
+              redis.call('PEXPIRE', key, keep)
+            else
+              redis.call('DEL', key)
+            end
           end
         end
-        redis.call('INCRBY', KEYS[2], #ids)
+        if acked == 0 then return 0 end
+        redis.call('XDEL', KEYS[1], unpack(ids))
+        redis.call('INCRBY', KEYS[2], acked)
         redis.call('PEXPIRE', KEYS[2], ARGV[5])
         return acked
         """)
@@ -192,10 +196,20 @@ enum Scripts {
         -- ARGV[1] group, ARGV[2] consumer, ARGV[3] min idle (ms), ARGV[4] count, ARGV[5] max
         -- deliveries, ARGV[6] now (ms), ARGV[7] job key prefix, ARGV[8] status retention (ms)
         -- Returns a list of {entry id, deliveries, fields} taken over.
-        local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
+        -- XAUTOCLAIM looks at no more than 10 x COUNT pending entries per call, so the cursor is
+        -- followed (a bounded number of times) past entries that live consumers hold.
+        local entries = {}
+        local cursor = '0-0'
+        local want = tonumber(ARGV[4])
+        for _ = 1, 1000 do
+          local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', want - #entries)
+          for _, entry in ipairs(claimed[2]) do entries[#entries + 1] = entry end
+          cursor = claimed[1]
+          if cursor == '0-0' or #entries >= want then break end
+        end
         local out = {}
         local limit = tonumber(ARGV[5])
-        for _, entry in ipairs(claimed[2]) do
+        for _, entry in ipairs(entries) do
           local id, fields = entry[1], entry[2]
           if fields then
             local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
@@ -236,8 +250,26 @@ enum Scripts {
           if p[1] and p[1][2] == ARGV[2] then mine[#mine + 1] = ARGV[i] end
         end
         if #mine == 0 then return 0 end
-        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(mine), 'JUSTID')
+        -- unpack must be the last argument, or Lua keeps only its first value.
+        local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
+        for _, id in ipairs(mine) do args[#args + 1] = id end
+        args[#args + 1] = 'JUSTID'
+        redis.call(unpack(args))
         return #mine
+        """)
+
+    static let unregister = RedisScript(name: "unregister", source: """
+        -- Drop a consumer from the registry, and from the group if it holds nothing. One script, so
+        -- no entry can be delivered to it between the check and the delete.
+        -- KEYS[1] stream, KEYS[2] consumers zset, KEYS[3] consumer info hash
+        -- ARGV[1] group, ARGV[2] consumer
+        -- Returns 1 when it also left the group.
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        local held = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+        if #held > 0 then return 0 end
+        local ok = pcall(redis.call, 'XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+        return ok and 1 or 0
         """)
 
     static let cancel = RedisScript(name: "cancel", source: """

@@ -111,27 +111,36 @@ public struct SchedulerService: Service {
         let now = clock.nowMillis()
         var soonest: Int64?
         for schedule in schedules {
-            guard let last = try await coordinator.lastTick(of: schedule.name) else {
-                // A new schedule starts from now rather than firing for a past it never had.
-                try await coordinator.recordTick(now, of: schedule.name)
-                soonest = [soonest, schedule.cron.next(after: now)].compactMap { $0 }.min()
-                continue
+            do {
+                if let next = try await runDueTick(of: schedule, now: now) { soonest = min(soonest ?? next, next) }
+            } catch {
+                // One failing schedule must not hold up the others.
+                logger.error("periodic schedule failed", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
             }
-            var due: Int64?
-            var cursor = last
-            while let next = schedule.cron.next(after: cursor), next <= now {
-                due = next
-                cursor = next
-            }
-            if let due {
-                let result = try await schedule.enqueueTick(due, JobClient(driver: driver, clock: clock))
-                try await coordinator.recordTick(due, of: schedule.name)
-                logger.info("periodic job enqueued", metadata: [
-                    "schedule": "\(schedule.name)", "tick": "\(due)", "job": "\(result.id)", "duplicate": "\(result.duplicate)",
-                ])
-            }
-            soonest = [soonest, schedule.cron.next(after: now)].compactMap { $0 }.min()
         }
         return soonest
+    }
+
+    /// Runs one schedule's latest due tick, if any, and returns its next tick.
+    private func runDueTick(of schedule: PeriodicSchedule, now: Int64) async throws -> Int64? {
+        guard let last = try await coordinator.lastTick(of: schedule.name) else {
+            // A new schedule starts from now rather than firing for a past it never had.
+            try await coordinator.recordTick(now, of: schedule.name)
+            return schedule.cron.next(after: now)
+        }
+        var due: Int64?
+        var cursor = last
+        while let next = schedule.cron.next(after: cursor), next <= now {
+            due = next
+            cursor = next
+        }
+        if let due {
+            let result = try await schedule.enqueueTick(due, JobClient(driver: driver, clock: clock))
+            try await coordinator.recordTick(due, of: schedule.name)
+            logger.info("periodic job enqueued", metadata: [
+                "schedule": "\(schedule.name)", "tick": "\(due)", "job": "\(result.id)", "duplicate": "\(result.duplicate)",
+            ])
+        }
+        return schedule.cron.next(after: now)
     }
 }
