@@ -177,19 +177,6 @@ struct DriverContractTests {
         #expect(try await h.driver.stats(queue: h.queue).delayed == 0)
     }
 
-    @Test("renewed leases are not reclaimed", arguments: Harness.kinds)
-    func renewKeepsLease(_ kind: String) async throws {
-        let h = try await Harness.make(kind)
-        try await h.enqueue([h.envelope()])
-        let held = try await h.fetch("busy")
-        try await h.elapse(.milliseconds(800), real: true)
-        try await h.driver.renew(queue: h.queue, consumer: "busy", entryIDs: held.map(\.entryID))
-        try await h.elapse(.milliseconds(300), real: true)
-        let taken = try await h.driver.reclaim(
-            queue: h.queue, consumer: "other", idleFor: .seconds(1), maxCount: 10, maxDeliveries: 5)
-        #expect(taken.isEmpty)
-    }
-
     @Test("every renewed lease is kept, not only the first", arguments: Harness.kinds)
     func renewKeepsEveryLease(_ kind: String) async throws {
         let h = try await Harness.make(kind)

@@ -6,18 +6,9 @@ import Testing
 /// A redis-server of the test's own, so it can be stopped and started again.
 final class OwnRedis: @unchecked Sendable {
     let port = Int.random(in: 30_000...40_000)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thepred-own-redis-\(UUID())")
     var process: Process?
 
-    func start() throws {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        p.arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--dir", dir.path, "--save", "", "--appendonly", "no"]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        process = p
-    }
+    func start() throws { process = try TestRedis.startRedisServer(port: port) }
 
     /// Kills the server. SIGKILL, because children of the test runner may inherit a blocked
     /// SIGTERM; it is also the harshest restart a client can meet.

@@ -12,18 +12,23 @@ public enum TestRedis {
         return try started.withLock { url in
             if let url { return url }
             let port = 20_000 + Int(getpid() % 20_000)
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thepred-redis-\(port)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            process.arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--dir", dir.path, "--save", "", "--appendonly", "no"]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            atexit { }
+            _ = try startRedisServer(port: port)
             Thread.sleep(forTimeInterval: 0.3)
             url = "redis://127.0.0.1:\(port)/0"
             return url!
         }
+    }
+
+    /// Starts a throwaway redis-server on 127.0.0.1:`port`, without persistence.
+    public static func startRedisServer(port: Int) throws -> Process {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thepred-redis-\(port)-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--dir", dir.path, "--save", "", "--appendonly", "no"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// A driver whose keys live under a fresh prefix, so tests never see each other's data.

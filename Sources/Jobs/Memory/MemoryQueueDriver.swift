@@ -358,14 +358,10 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 results.append(RedriveResult(deadLetterID: id, jobID: nil, error: "not in the dead-letter queue of \(queue)"))
                 continue
             }
-            guard var envelope = letter.envelope else {
+            guard let envelope = letter.envelope?.redriven() else {
                 results.append(RedriveResult(deadLetterID: letter.id, jobID: nil, error: "undecodable entry; it cannot run"))
                 continue
             }
-            envelope.attempt = 1
-            envelope.errors = []
-            envelope.notBefore = nil
-            envelope.redrives += 1
             let now = clock.nowMillis()
             let moved = withQueue(queue) { q -> Bool in
                 guard let index = q.dead.firstIndex(where: { $0.id == letter.id }) else { return false }

@@ -55,6 +55,17 @@ public struct JobEnvelope: Sendable, Equatable {
         self.errors = errors
     }
 
+    /// The envelope a dead letter runs under when an operator retries it: attempts and errors
+    /// reset, due at once, and the redrive counted.
+    public func redriven() -> JobEnvelope {
+        var copy = self
+        copy.attempt = 1
+        copy.errors = []
+        copy.notBefore = nil
+        copy.redrives += 1
+        return copy
+    }
+
     /// Stream field names, in one place.
     public enum Field {
         public static let id = "id"

@@ -108,14 +108,10 @@ extension RedisQueueDriver {
                 results.append(RedriveResult(deadLetterID: id, jobID: nil, error: "not in the dead-letter queue of \(queue)"))
                 continue
             }
-            guard var envelope = letter.envelope else {
+            guard let envelope = letter.envelope?.redriven() else {
                 results.append(RedriveResult(deadLetterID: letter.id, jobID: nil, error: "undecodable entry; it cannot run"))
                 continue
             }
-            envelope.attempt = 1
-            envelope.errors = []
-            envelope.notBefore = nil
-            envelope.redrives += 1
             var args: [any RESPArgument] = [letter.id, clock.nowMillis(), envelope.redrives]
             for (name, value) in envelope.fields() {
                 args.append(name)
