@@ -197,11 +197,12 @@ enum Scripts {
         -- deliveries, ARGV[6] now (ms), ARGV[7] job key prefix, ARGV[8] status retention (ms)
         -- Returns a list of {entry id, deliveries, fields} taken over.
         -- XAUTOCLAIM looks at no more than 10 x COUNT pending entries per call, so the cursor is
-        -- followed (a bounded number of times) past entries that live consumers hold.
+        -- followed past entries that live consumers hold, up to about 10,000 entries in all: a
+        -- bound on how long one call can hold Redis, whatever COUNT is.
         local entries = {}
         local cursor = '0-0'
         local want = tonumber(ARGV[4])
-        for _ = 1, 1000 do
+        for _ = 1, math.max(1, math.floor(1000 / want)) do
           local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', want - #entries)
           for _, entry in ipairs(claimed[2]) do entries[#entries + 1] = entry end
           cursor = claimed[1]
