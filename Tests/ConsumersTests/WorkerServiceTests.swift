@@ -177,6 +177,54 @@ struct WorkerServiceTests {
         #expect(log.counts.count == 40)
     }
 
+    @Test("a running worker reclaims a crashed consumer's jobs")
+    func reclaimsCrashedConsumer() async throws {
+        let driver = try TestRedis.driver()
+        let queue = uniqueQueue("crash")
+        let kind = JobKind<Work>("test.crash", queue: queue)
+        let log = RunLog()
+        var handlers = JobHandlers()
+        try handlers.register(kind) { p, context in
+            #expect(context.deliveries == 2)
+            log.record(p.n)
+        }
+        try await driver.prepare(queue: queue)
+        try await JobClient(driver: driver).enqueue(kind, (0..<5).map { Work(n: $0) })
+        // A consumer takes every job and dies without a word.
+        #expect(try await driver.fetch(queue: queue, consumer: "crashed", maxCount: 10, blockFor: .milliseconds(50)).count == 5)
+        var c = config(queue, concurrency: 8)
+        c.visibilityTimeout = .milliseconds(400)
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) { log.total == 5 }
+        #expect(try await driver.stats(queue: queue).inFlight == 0)
+    }
+
+    @Test("jobs of two queues with the same stream entry ids all run")
+    func entryIDsCollideAcrossQueues() async throws {
+        let clock = ManualJobClock()
+        let driver = MemoryQueueDriver(clock: clock)
+        let a = uniqueQueue("a")
+        let b = uniqueQueue("b")
+        let log = RunLog()
+        var handlers = JobHandlers()
+        for (name, queue) in [("test.a", a), ("test.b", b)] {
+            try handlers.register(JobKind<Work>(try JobName(validating: name), queue: queue)) { p, _ in
+                try await Task.sleep(for: .milliseconds(20))
+                log.record(p.n)
+            }
+        }
+        let client = JobClient(driver: driver, clock: clock)
+        let ids = try await client.enqueue(JobKind<Work>("test.a", queue: a), (0..<10).map { Work(n: $0) })
+        try await client.enqueue(JobKind<Work>("test.b", queue: b), (10..<20).map { Work(n: $0) })
+        let sample = try #require(try await driver.job(ids[0].id, queue: a))
+        #expect(sample.status == .queued)
+        var c = WorkerService.Configuration(queues: [a, b])
+        c.concurrency = 20
+        c.blockFor = .milliseconds(20)
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c, clock: clock)) { log.total == 20 }
+        #expect(log.counts.count == 20)
+        #expect(log.counts.values.allSatisfy { $0 == 1 })
+    }
+
     @Test("a job past its timeout counts as a transient failure")
     func timeoutIsTransient() async throws {
         let driver = try TestRedis.driver()

@@ -81,7 +81,10 @@ final class WorkerRuntime: Sendable {
         /// Fetch loops waiting for slots, first come first served, with how many each wants.
         /// Released slots go to them before anyone else, so no queue's loop starves another's.
         var slotWaiters: [(continuation: CheckedContinuation<Int, Never>, limit: Int)] = []
+        /// Keyed by `key(queue, entryID)`: stream ids are per stream, so two queues can share one.
         var inFlight: [String: InFlight] = [:]
+        /// Queues whose fetch loop should reclaim silent consumers' jobs before its next read.
+        var reclaimDue: Set<QueueName> = []
         var completions: [JobCompletion] = []
         var completionWaiter: CheckedContinuation<Void, Never>?
         var drainWaiter: CheckedContinuation<Void, Never>?
@@ -98,7 +101,8 @@ final class WorkerRuntime: Sendable {
 
     init(service: WorkerService) {
         self.service = service
-        state = Mutex(State(freeSlots: service.configuration.concurrency))
+        // Reclaim at once on start: a restarted worker picks up what its crashed peers held.
+        state = Mutex(State(freeSlots: service.configuration.concurrency, reclaimDue: Set(service.configuration.queues)))
         startedAt = service.clock.nowMillis()
     }
 
@@ -248,6 +252,19 @@ final class WorkerRuntime: Sendable {
             let slots = await acquireSlots(limit: config.fetchBatch)
             if slots == 0 { break }
             do {
+                // Reclaim runs here, with slots this loop already holds: fetch loops keep every free
+                // slot busy, so a separate reclaimer would rarely find one.
+                if state.withLock({ $0.reclaimDue.remove(queue) != nil }) {
+                    let reclaimed = try await service.driver.reclaim(
+                        queue: queue, consumer: config.consumerName, idleFor: config.visibilityTimeout, maxCount: slots,
+                        maxDeliveries: config.maxDeliveries)
+                    if !reclaimed.isEmpty {
+                        logger.warning("reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(reclaimed.count)"])
+                        for job in reclaimed { start(job) }
+                        releaseSlots(slots - reclaimed.count)
+                        continue
+                    }
+                }
                 // A read blocks while holding its slots; when another queue's loop waits for one,
                 // block only briefly so an idle queue does not keep a busy one waiting.
                 let block = slotsContended ? min(config.blockFor, .milliseconds(10)) : config.blockFor
@@ -272,13 +289,16 @@ final class WorkerRuntime: Sendable {
         // The task is registered before it can finish, so its completion always finds it.
         let started = state.withLock { s -> Bool in
             // Reclaim can hand back an entry this worker still runs; it must not run twice here.
-            guard s.inFlight[job.entryID] == nil else { return false }
+            let key = Self.key(job)
+            guard s.inFlight[key] == nil else { return false }
             let task = Task { await self.execute(job) }
-            s.inFlight[job.entryID] = InFlight(job: job, task: task, deadline: deadline)
+            s.inFlight[key] = InFlight(job: job, task: task, deadline: deadline)
             return true
         }
         if !started { releaseSlots(1) }
     }
+
+    static func key(_ job: FetchedJob) -> String { job.queue.rawValue + "\u{0}" + job.entryID }
 
     func execute(_ job: FetchedJob) async {
         let envelope = job.envelope
@@ -339,7 +359,7 @@ final class WorkerRuntime: Sendable {
     /// shutdown, is not recorded again.
     func finish(_ job: FetchedJob, _ outcome: JobCompletion.Outcome) {
         let (known, waiter, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
-            guard s.inFlight.removeValue(forKey: job.entryID) != nil else { return (false, nil, nil) }
+            guard s.inFlight.removeValue(forKey: Self.key(job)) != nil else { return (false, nil, nil) }
             s.completions.append(JobCompletion(job: job, outcome: outcome))
             s.processed += 1
             let w = s.completionWaiter
@@ -450,12 +470,12 @@ final class WorkerRuntime: Sendable {
             guard ContinuousClock.now - lastBeat >= config.heartbeatInterval, !backgroundStopped else { continue }
             lastBeat = ContinuousClock.now
             await heartbeat()
-            if !isStopping { await reclaim() }
+            if !isStopping { state.withLock { $0.reclaimDue.formUnion(config.queues) } }
         }
     }
 
     func heartbeat() async {
-        let (held, processed) = state.withLock { s in (Array(s.inFlight.values.map(\.job)), s.processed) }
+        let (held, processed) = state.withLock { s in (s.inFlight.values.map(\.job), s.processed) }
         for queue in config.queues {
             let mine = held.filter { $0.queue == queue }.map(\.entryID)
             let info = ConsumerInfo(
@@ -470,32 +490,6 @@ final class WorkerRuntime: Sendable {
         }
     }
 
-    func reclaim() async {
-        for queue in config.queues {
-            let slots = state.withLock { s -> Int in
-                let n = min(s.freeSlots, config.fetchBatch)
-                s.freeSlots -= n
-                return n
-            }
-            guard slots > 0 else { return }
-            do {
-                let jobs = try await service.driver.reclaim(
-                    queue: queue, consumer: config.consumerName, idleFor: config.visibilityTimeout, maxCount: slots,
-                    maxDeliveries: config.maxDeliveries)
-                if isStopping {
-                    // Too late to run them: their leases lapse and another worker reclaims them.
-                    releaseSlots(slots)
-                    return
-                }
-                releaseSlots(slots - jobs.count)
-                if !jobs.isEmpty { logger.warning("reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(jobs.count)"]) }
-                for job in jobs { start(job) }
-            } catch {
-                releaseSlots(slots)
-                logger.warning("reclaim failed", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            }
-        }
-    }
 }
 
 /// Sleeps even when the task is cancelled. The worker's background loops must keep their pace

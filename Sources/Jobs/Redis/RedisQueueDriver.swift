@@ -197,10 +197,13 @@ public final class RedisQueueDriver: FullJobQueueDriver {
     }
 
     public func renew(queue: QueueName, consumer: String, entryIDs: [String]) async throws {
-        if entryIDs.isEmpty { return }
-        var args: [any RESPArgument] = [keys.group, consumer]
-        args.append(contentsOf: entryIDs.map { $0 as any RESPArgument })
-        try await connection.evaluate(Scripts.renew, keys: [keys.stream(queue)], args: args)
+        // Chunks keep each script's unpack well under Lua's limit of about 8,000 values.
+        let calls = stride(from: 0, to: entryIDs.count, by: 1000).map { start in
+            var args: [any RESPArgument] = [keys.group, consumer]
+            args.append(contentsOf: entryIDs[start..<min(start + 1000, entryIDs.count)].map { $0 as any RESPArgument })
+            return ScriptCall(script: Scripts.renew, keys: [keys.stream(queue)], args: args)
+        }
+        for reply in try await connection.evaluate(calls) { try reply.throwingError() }
     }
 
     public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {

@@ -202,6 +202,7 @@ enum Scripts {
         local entries = {}
         local cursor = '0-0'
         local want = tonumber(ARGV[4])
+        if want < 1 then return {} end
         for _ = 1, math.max(1, math.floor(1000 / want)) do
           local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', want - #entries)
           for _, entry in ipairs(claimed[2]) do entries[#entries + 1] = entry end
