@@ -157,16 +157,7 @@ struct WorkerServiceTests {
     @Test("one slot shared by two queues serves both and still shuts down")
     func twoQueuesOneSlot() async throws {
         let driver = MemoryQueueDriver()
-        let a = uniqueQueue("a")
-        let b = uniqueQueue("b")
-        let log = RunLog()
-        var handlers = JobHandlers()
-        for (name, queue) in [("test.a", a), ("test.b", b)] {
-            try handlers.register(JobKind<Work>(try JobName(validating: name), queue: queue)) { p, _ in
-                try await Task.sleep(for: .milliseconds(5))
-                log.record(p.n)
-            }
-        }
+        let (a, b, log, handlers) = try twoQueues(sleepMillis: 5)
         let client = JobClient(driver: driver)
         try await client.enqueue(JobKind<Work>("test.a", queue: a), (0..<20).map { Work(n: $0) })
         try await client.enqueue(JobKind<Work>("test.b", queue: b), (20..<40).map { Work(n: $0) })
@@ -202,16 +193,7 @@ struct WorkerServiceTests {
     func entryIDsCollideAcrossQueues() async throws {
         let clock = ManualJobClock()
         let driver = MemoryQueueDriver(clock: clock)
-        let a = uniqueQueue("a")
-        let b = uniqueQueue("b")
-        let log = RunLog()
-        var handlers = JobHandlers()
-        for (name, queue) in [("test.a", a), ("test.b", b)] {
-            try handlers.register(JobKind<Work>(try JobName(validating: name), queue: queue)) { p, _ in
-                try await Task.sleep(for: .milliseconds(20))
-                log.record(p.n)
-            }
-        }
+        let (a, b, log, handlers) = try twoQueues(sleepMillis: 20)
         let client = JobClient(driver: driver, clock: clock)
         let ids = try await client.enqueue(JobKind<Work>("test.a", queue: a), (0..<10).map { Work(n: $0) })
         try await client.enqueue(JobKind<Work>("test.b", queue: b), (10..<20).map { Work(n: $0) })
@@ -259,6 +241,22 @@ struct WorkerServiceTests {
         // A clean stop unregisters it.
         #expect(try await driver.consumers(queue: queue).isEmpty)
     }
+}
+
+/// Two fresh queues, `test.a` on the first and `test.b` on the second, whose handlers sleep a
+/// little and then log the job's number.
+func twoQueues(sleepMillis: Int) throws -> (QueueName, QueueName, RunLog, JobHandlers) {
+    let a = uniqueQueue("a")
+    let b = uniqueQueue("b")
+    let log = RunLog()
+    var handlers = JobHandlers()
+    for (name, queue) in [("test.a", a), ("test.b", b)] {
+        try handlers.register(JobKind<Work>(try JobName(validating: name), queue: queue)) { p, _ in
+            try await Task.sleep(for: .milliseconds(sleepMillis))
+            log.record(p.n)
+        }
+    }
+    return (a, b, log, handlers)
 }
 
 struct TestFailure: Error, CustomStringConvertible {
