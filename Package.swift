@@ -21,6 +21,7 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(name: "CLibpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "Jobs",
             dependencies: [
@@ -41,6 +42,7 @@ let package = Package(
             dependencies: [
                 "Jobs",
                 "Producers",
+                "CLibpq",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

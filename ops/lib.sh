@@ -13,6 +13,9 @@ ensure_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
   [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+  [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+  command -v psql >/dev/null || missing+=(postgresql-client-15)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ops: installing ${missing[*]}" >&2
     as_root apt-get update -qq
@@ -45,4 +48,46 @@ start_redis() {
 stop_redis() {
   local name=$1 port=$2
   redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
+}
+
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# Runs a command as the postgres user when we are root: initdb refuses to run as root.
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
+
+# start_postgres NAME PORT: PostgreSQL 15 on 127.0.0.1:PORT with data in var/pg-NAME, trust auth
+# on loopback only, and a database named thepred. Prints nothing but progress on stderr.
+start_postgres() {
+  local name=$1 port=$2
+  local dir="$VAR/pg-$name"
+  if pg_isready -h 127.0.0.1 -p "$port" -q 2>/dev/null; then
+    echo "ops: postgres '$name' already answers on 127.0.0.1:$port" >&2
+  else
+    # The server runs as postgres, which must be able to reach its data folder; a checkout under
+    # a private (0700) folder cannot give it that, so the data then lives under /var/tmp instead.
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$VAR" 2>/dev/null; then
+      dir="/var/tmp/thepred-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)/pg-$name"
+      mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
+      echo "ops: postgres cannot reach $VAR; its data goes to $dir" >&2
+    fi
+    if [ ! -f "$dir/PG_VERSION" ]; then
+      mkdir -p "$dir"
+      [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+      chmod 700 "$dir"
+      as_pg "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    echo "$dir" >"$VAR/pg-$name.path"
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 start \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=${PG_FSYNC:-on}" >/dev/null
+    echo "ops: postgres '$name' up on 127.0.0.1:$port" >&2
+  fi
+  psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'thepred'" | grep -q 1 \
+    || psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE thepred" >/dev/null
+}
+
+stop_postgres() {
+  local name=$1
+  local dir
+  dir=$(cat "$VAR/pg-$name.path" 2>/dev/null || echo "$VAR/pg-$name")
+  [ -f "$dir/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
 }

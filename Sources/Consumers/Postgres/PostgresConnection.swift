@@ -1,0 +1,234 @@
+import CLibpq
+import Foundation
+
+/// An error from PostgreSQL or from the connection to it, with an opaque code.
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        enum Value: String, Sendable { case server, connection, closed, decoding }
+        let value: Value
+        public static let server = Code(value: .server)
+        public static let connection = Code(value: .connection)
+        public static let closed = Code(value: .closed)
+        public static let decoding = Code(value: .decoding)
+        public var description: String { value.rawValue }
+    }
+
+    public let code: Code
+    /// The server's message, such as `duplicate key value violates unique constraint "..."`.
+    public let message: String
+    /// The five-character SQLSTATE for server errors, such as `23505`.
+    public let sqlState: String?
+
+    public var description: String {
+        switch code.value {
+        case .server: return "PostgreSQL error \(sqlState ?? "?"): \(message)"
+        case .connection: return "cannot reach PostgreSQL: \(message)"
+        case .closed: return "PostgreSQL connection closed"
+        case .decoding: return "unexpected PostgreSQL result: \(message)"
+        }
+    }
+}
+
+/// Rows of one statement, as text values copied out of libpq.
+public struct PostgresRows: Sendable {
+    public let columns: [String]
+    public let rows: [[String?]]
+    /// Rows the statement changed, for INSERT, UPDATE and DELETE.
+    public let affected: Int
+
+    public subscript(row: Int, column: String) -> String? {
+        guard let index = columns.firstIndex(of: column) else { return nil }
+        return rows[row][index]
+    }
+}
+
+/// A value sent as a statement parameter. Values never go into SQL text.
+public enum PostgresValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    case text(String)
+    case null
+
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .text(String(value)) }
+    public init(nilLiteral: ()) { self = .null }
+    public static func int(_ v: Int64) -> PostgresValue { .text(String(v)) }
+    public static func bool(_ v: Bool) -> PostgresValue { .text(v ? "true" : "false") }
+}
+
+/// One connection to PostgreSQL on a thread of its own, so blocking libpq calls never run on
+/// Swift's cooperative pool. A broken connection is re-established on the next call.
+public final class PostgresConnection: Sendable {
+    private let core: Core
+
+    /// - Parameter url: a libpq connection string or `postgres://` URL (DATABASE_URL).
+    public init(url: String, name: String = "postgres") {
+        core = Core(url: url)
+        let core = self.core
+        let thread = Thread { core.run() }
+        thread.name = "thepred-\(name)"
+        thread.start()
+    }
+
+    deinit { core.close() }
+
+    public func close() { core.close() }
+
+    /// Runs one statement with parameters ($1, $2, …) and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await core.submit { conn in try Core.execute(conn, sql, parameters) }
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT on this connection, rolling back if it throws.
+    /// Statements of other callers wait until the transaction ends.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
+        try await core.submit { conn in
+            _ = try Core.execute(conn, "BEGIN", [])
+            do {
+                let result = try body(Transaction(conn: conn))
+                _ = try Core.execute(conn, "COMMIT", [])
+                return result
+            } catch {
+                _ = try? Core.execute(conn, "ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// Statements inside a transaction. They run synchronously on the connection's thread.
+    public struct Transaction {
+        fileprivate let conn: OpaquePointer
+
+        @discardableResult
+        public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
+            try Core.execute(conn, sql, parameters)
+        }
+
+        /// Runs a script of several statements with no parameters, such as a migration file.
+        public func script(_ sql: String) throws {
+            guard let result = PQexec(conn, sql) else {
+                throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
+            }
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                    ?? String(cString: PQerrorMessage(conn))
+                let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                throw PostgresError(code: .server, message: message, sqlState: state)
+            }
+        }
+    }
+}
+
+extension PostgresConnection {
+    fileprivate final class Core: @unchecked Sendable {
+        let url: String
+        private let condition = NSCondition()
+        private var pending: [(OpaquePointer?) -> Void] = []
+        private var closed = false
+        private var conn: OpaquePointer?
+
+        init(url: String) { self.url = url }
+
+        func submit<T: Sendable>(_ work: @escaping (OpaquePointer) throws -> T) async throws -> T {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let job: (OpaquePointer?) -> Void = { conn in
+                    guard let conn else {
+                        continuation.resume(throwing: PostgresError(code: .connection, message: self.lastError, sqlState: nil))
+                        return
+                    }
+                    continuation.resume(with: Result { try work(conn) })
+                }
+                condition.lock()
+                if closed {
+                    condition.unlock()
+                    continuation.resume(throwing: PostgresError(code: .closed, message: "closed", sqlState: nil))
+                    return
+                }
+                pending.append(job)
+                condition.signal()
+                condition.unlock()
+            }
+        }
+
+        func close() {
+            condition.lock()
+            closed = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        private var lastError = ""
+
+        func run() {
+            while true {
+                condition.lock()
+                while pending.isEmpty && !closed { condition.wait() }
+                if pending.isEmpty && closed {
+                    condition.unlock()
+                    break
+                }
+                let job = pending.removeFirst()
+                condition.unlock()
+                job(connection())
+            }
+            if let conn { PQfinish(conn) }
+        }
+
+        /// The live connection, reconnecting if the server went away.
+        private func connection() -> OpaquePointer? {
+            if let conn, PQstatus(conn) == CONNECTION_OK { return conn }
+            if let conn { PQfinish(conn) }
+            conn = PQconnectdb(url)
+            guard let conn, PQstatus(conn) == CONNECTION_OK else {
+                lastError = conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) }
+                    ?? "out of memory"
+                if let conn { PQfinish(conn) }
+                self.conn = nil
+                return nil
+            }
+            // Notices (such as "already exists, skipping") would go to stderr otherwise.
+            PQclear(PQexec(conn, "SET client_min_messages TO warning"))
+            return conn
+        }
+
+        static func execute(_ conn: OpaquePointer, _ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
+            let values: [String?] = parameters.map { if case .text(let t) = $0 { return t } else { return nil } }
+            let result = withCStrings(values) { pointers in
+                PQexecParams(conn, sql, Int32(values.count), nil, pointers, nil, nil, 0)
+            }
+            guard let result else {
+                throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
+            }
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+                let columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+                var rows: [[String?]] = []
+                rows.reserveCapacity(Int(PQntuples(result)))
+                for r in 0..<PQntuples(result) {
+                    rows.append((0..<PQnfields(result)).map { c in
+                        PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
+                    })
+                }
+                let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+                return PostgresRows(columns: columns, rows: rows, affected: affected)
+            default:
+                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                    ?? String(cString: PQerrorMessage(conn))
+                let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                if PQstatus(conn) != CONNECTION_OK {
+                    throw PostgresError(code: .connection, message: message, sqlState: state)
+                }
+                throw PostgresError(code: .server, message: message, sqlState: state)
+            }
+        }
+
+        /// Passes NUL-terminated copies of the values, nil for NULL, valid for the call only.
+        private static func withCStrings<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+            let copies = values.map { $0.map { strdup($0) } ?? nil }
+            defer { for c in copies { free(c) } }
+            return body(copies.map { $0.map { UnsafePointer($0) } })
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Consumers
+import Foundation
+import TestSupport
+import Testing
+
+/// A fresh, empty database on the test server, dropped by `drop()`.
+struct FreshDatabase {
+    let name = "t_\(UInt32.random(in: 0 ... .max))"
+    let admin = PostgresConnection(url: TestPostgres.url(database: "postgres"))
+
+    func create() async throws -> PostgresConnection {
+        try await admin.query("CREATE DATABASE \(name)")  // a generated identifier, never user input
+        return PostgresConnection(url: TestPostgres.url(database: name))
+    }
+
+    func drop(_ db: PostgresConnection) async throws {
+        db.close()
+        try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
+
+@Suite("PostgreSQL", .enabled(if: TestPostgres.available, "needs THEPRED_TEST_DATABASE_URL (ops/test sets it)"))
+struct PostgresTests {
+    @Test("migrate applies each file once; running it again changes nothing")
+    func migrateTwice() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let migrator = try Migrator(directory: Migrator.defaultDirectory)
+        let first = try await migrator.migrate(db)
+        #expect(first.map(\.version) == migrator.migrations.map(\.version))
+        #expect(try await migrator.migrate(db).isEmpty)
+        #expect(try await db.query("SELECT count(*) AS n FROM missions")[0, "n"] == "19")
+        #expect(try await db.query("SELECT count(*) AS n FROM schema_migrations")[0, "n"] == "\(migrator.migrations.count)")
+        try await fresh.drop(db)
+    }
+
+    @Test("a database with an unknown or changed migration is refused")
+    func refusesUnknown() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let migrator = try Migrator(directory: Migrator.defaultDirectory)
+        try await migrator.migrate(db)
+        try await db.query("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')")
+        let unknown = await #expect(throws: PostgresError.self) { try await migrator.migrate(db) }
+        #expect(unknown?.message.contains("9999 (future), which this build does not know") == true)
+        try await db.query("DELETE FROM schema_migrations WHERE version = 9999")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mig-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for m in migrator.migrations {
+            try (m.sql + "\n-- edited").write(
+                to: dir.appendingPathComponent(String(format: "%04d_%@.sql", m.version, m.name)), atomically: true, encoding: .utf8)
+        }
+        let changed = await #expect(throws: PostgresError.self) { try await Migrator(directory: dir).migrate(db) }
+        #expect(changed?.message.contains("changed after it was applied") == true)
+        try await fresh.drop(db)
+    }
+
+    @Test("values travel as parameters, never as SQL text; a failed transaction leaves nothing")
+    func parametersAndTransactions() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        try await Migrator(directory: Migrator.defaultDirectory).migrate(db)
+        let hostile = "x'); DROP TABLE users; --"
+        try await db.query("INSERT INTO users (telegram_id, username) VALUES ($1, $2)", [.int(1), .text(hostile)])
+        #expect(try await db.query("SELECT username FROM users WHERE telegram_id = $1", [.int(1)])[0, "username"] == hostile)
+
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { tx in
+                try tx.query("INSERT INTO users (telegram_id) VALUES ($1)", [.int(2)])
+                try tx.query("INSERT INTO users (telegram_id) VALUES ($1)", [.int(1)])  // duplicate: fails
+            }
+        }
+        #expect(try await db.query("SELECT count(*) AS n FROM users")[0, "n"] == "1")
+        let duplicate = await #expect(throws: PostgresError.self) {
+            try await db.query("INSERT INTO users (telegram_id) VALUES ($1)", [.int(1)])
+        }
+        #expect(duplicate?.sqlState == "23505")
+        try await fresh.drop(db)
+    }
+
+    @Test("a connection whose server side went away reconnects on the next call")
+    func reconnects() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid")[0, "pid"])
+        try await fresh.admin.query("SELECT pg_terminate_backend($1::int)", [.text(pid)])
+        _ = try? await db.query("SELECT 1")  // may fail: the server closed it
+        #expect(try await db.query("SELECT 2 AS two")[0, "two"] == "2")
+        try await fresh.drop(db)
+    }
+
+    @Test("an unreachable server is a clear connection error")
+    func unreachable() async throws {
+        let db = PostgresConnection(url: "postgres://postgres@127.0.0.1:1/none")
+        let error = await #expect(throws: PostgresError.self) { try await db.query("SELECT 1") }
+        #expect(error?.code == .connection)
+    }
+}
