@@ -135,7 +135,7 @@ struct WorkerServiceTests {
         let p = try await client.enqueue(permanent, Work(n: 1)).id
         let s = try await client.enqueue(snoozing, Work(n: 2)).id
         let u = try await client.enqueue(unknown, Work(n: 3)).id
-        try await driver.enqueue([JobEnvelope(id: .generate(millis: 1), kind: "test.snooze", payload: Array("not json".utf8), enqueuedAt: 1)], queue: queue)
+        _ = try await driver.enqueue([JobEnvelope(id: .generate(millis: 1), kind: "test.snooze", payload: Array("not json".utf8), enqueuedAt: 1)], queue: queue)
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config(queue), clock: clock)
         try await runWorker(worker) {
             if try await driver.job(s, queue: queue)?.status == .scheduled {

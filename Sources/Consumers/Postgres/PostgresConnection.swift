@@ -1,4 +1,5 @@
 import CLibpq
+import Jobs
 import Foundation
 
 /// An error from PostgreSQL or from the connection to it, with an opaque code.
@@ -61,11 +62,7 @@ public final class PostgresConnection: Sendable {
 
     /// - Parameter url: a libpq connection string or `postgres://` URL (DATABASE_URL).
     public init(url: String, name: String = "postgres") {
-        core = Core(url: url)
-        let core = self.core
-        let thread = Thread { core.run() }
-        thread.name = "thepred-\(name)"
-        thread.start()
+        core = Core(url: url, name: name)
     }
 
     deinit { core.close() }
@@ -123,12 +120,21 @@ public final class PostgresConnection: Sendable {
 extension PostgresConnection {
     fileprivate final class Core: @unchecked Sendable {
         let url: String
-        private let condition = NSCondition()
-        private var pending: [(OpaquePointer?) -> Void] = []
-        private var closed = false
+        private var thread: DedicatedThread<(OpaquePointer?) -> Void>!
+        // Used on the connection thread only.
         private var conn: OpaquePointer?
+        private var lastError = ""
 
-        init(url: String) { self.url = url }
+        init(url: String, name: String) {
+            self.url = url
+            thread = DedicatedThread(
+                name: name,
+                process: { [self] jobs in for job in jobs { job(connection()) } },
+                finish: { [self] in
+                    if let conn { PQfinish(conn) }
+                    conn = nil
+                })
+        }
 
         func submit<T: Sendable>(_ work: @escaping (OpaquePointer) throws -> T) async throws -> T {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -139,41 +145,13 @@ extension PostgresConnection {
                     }
                     continuation.resume(with: Result { try work(conn) })
                 }
-                condition.lock()
-                if closed {
-                    condition.unlock()
+                if !thread.submit(job) {
                     continuation.resume(throwing: PostgresError(code: .closed, message: "closed", sqlState: nil))
-                    return
                 }
-                pending.append(job)
-                condition.signal()
-                condition.unlock()
             }
         }
 
-        func close() {
-            condition.lock()
-            closed = true
-            condition.signal()
-            condition.unlock()
-        }
-
-        private var lastError = ""
-
-        func run() {
-            while true {
-                condition.lock()
-                while pending.isEmpty && !closed { condition.wait() }
-                if pending.isEmpty && closed {
-                    condition.unlock()
-                    break
-                }
-                let job = pending.removeFirst()
-                condition.unlock()
-                job(connection())
-            }
-            if let conn { PQfinish(conn) }
-        }
+        func close() { thread.close() }
 
         /// The live connection, reconnecting if the server went away.
         private func connection() -> OpaquePointer? {

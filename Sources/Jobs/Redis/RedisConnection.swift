@@ -17,11 +17,7 @@ public final class RedisConnection: Sendable {
     /// - Parameter commandTimeout: the socket timeout for one reply; blocking commands must
     ///   block for less than this.
     public init(_ configuration: RedisConfiguration, name: String = "redis", commandTimeout: Duration = .seconds(10)) {
-        core = Core(configuration: configuration, commandTimeout: commandTimeout)
-        let core = self.core
-        let thread = Thread { core.run() }
-        thread.name = "thepred-\(name)"
-        thread.start()
+        core = Core(configuration: configuration, commandTimeout: commandTimeout, name: name)
     }
 
     deinit { core.close() }
@@ -59,57 +55,27 @@ extension RedisConnection {
     fileprivate final class Core: @unchecked Sendable {
         let configuration: RedisConfiguration
         let commandTimeout: Duration
-        // Guarded by `condition`.
-        private let condition = NSCondition()
-        private var pending: [Request] = []
-        private var closed = false
+        private var thread: DedicatedThread<Request>!
         // Owned by the connection thread only.
         private var context: UnsafeMutablePointer<redisContext>?
         private var backoff: Duration = .zero
         private var nextAttempt: ContinuousClock.Instant?
         private var lastConnectError = ""
 
-        init(configuration: RedisConfiguration, commandTimeout: Duration) {
+        init(configuration: RedisConfiguration, commandTimeout: Duration, name: String) {
             self.configuration = configuration
             self.commandTimeout = commandTimeout
+            // Requests that arrive together go out as one pipeline.
+            thread = DedicatedThread(name: name, process: { [self] in process($0) }, finish: { [self] in dropConnection() })
         }
 
         func submit(_ request: Request) {
-            condition.lock()
-            if closed {
-                condition.unlock()
+            if !thread.submit(request) {
                 request.continuation.resume(throwing: RedisError(code: .closed, message: "connection closed"))
-                return
             }
-            pending.append(request)
-            if pending.count == 1 { condition.signal() }
-            condition.unlock()
         }
 
-        func close() {
-            condition.lock()
-            closed = true
-            condition.signal()
-            condition.unlock()
-        }
-
-        func run() {
-            var batch: [Request] = []
-            while true {
-                condition.lock()
-                while pending.isEmpty && !closed { condition.wait() }
-                if pending.isEmpty && closed {
-                    condition.unlock()
-                    break
-                }
-                swap(&batch, &pending)
-                condition.unlock()
-                process(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-            if let context { redisFree(context) }
-            context = nil
-        }
+        func close() { thread.close() }
 
         private func process(_ batch: [Request]) {
             guard let ctx = connectIfNeeded() else {
