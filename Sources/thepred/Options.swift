@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Consumers
 import Jobs
 import Logging
 
@@ -105,4 +106,40 @@ func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Where PostgreSQL is, for the commands that use the domain database.
+struct DatabaseOptions: ParsableArguments {
+    static let defaultURL = "postgres://postgres@127.0.0.1:5433/thepred"
+
+    @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
+    var databaseURL: String = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseOptions.defaultURL
+
+    @Option(help: "PostgreSQL connections, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
+    var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"] ?? "") ?? 4
+
+    func validate() throws {
+        guard (1...64).contains(dbPoolSize) else { throw ValidationError("--db-pool-size must be within 1...64") }
+    }
+
+    /// The URL with any password replaced, for messages.
+    var redactedURL: String {
+        guard let scheme = databaseURL.range(of: "://"), let at = databaseURL.range(of: "@", range: scheme.upperBound..<databaseURL.endIndex)
+        else { return databaseURL }
+        let userinfo = databaseURL[scheme.upperBound..<at.lowerBound]
+        guard let colon = userinfo.firstIndex(of: ":") else { return databaseURL }
+        return String(databaseURL[..<colon]) + ":***" + String(databaseURL[at.lowerBound...])
+    }
+
+    /// A pool that has answered a query, so commands fail with one clear message when PostgreSQL is away.
+    func connectedPool(size: Int? = nil) async throws -> PostgresPool {
+        let pool = PostgresPool(url: databaseURL, size: size ?? dbPoolSize)
+        do {
+            try await pool.query("SELECT 1")
+        } catch {
+            pool.close()
+            throw CLIError("cannot reach PostgreSQL at \(redactedURL): \(error)")
+        }
+        return pool
+    }
 }

@@ -11,6 +11,7 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker", abstract: "Run jobs from the given queues until SIGTERM or SIGINT, then drain.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Comma-separated queues to serve. Default: every queue a registered job kind uses. Env: WORKER_QUEUES.")
     var queues: String = ProcessInfo.processInfo.environment["WORKER_QUEUES"] ?? ""
@@ -39,7 +40,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.worker")
-        let handlers = try AppHandlers.all()
+        let pool = try await database.connectedPool()
+        defer { pool.close() }
+        let handlers = try AppHandlers.all(.init(database: pool))
         let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
         guard !served.isEmpty else { throw ValidationError("no queues to serve") }
         var config = WorkerService.Configuration(queues: served, consumerName: consumer)
@@ -71,7 +74,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let driver = try await global.connectedDriver()
         var config = SchedulerService.Configuration()
         config.leaderTTL = .seconds(leaderTTL)
-        config.queues = try AppHandlers.all().queues
+        config.queues = try AppKinds.registry().queues
         let scheduler = SchedulerService(
             driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
             schedules: AppSchedules.all(), configuration: config, logger: logger)

@@ -51,6 +51,8 @@ final class CLI: Sendable {
         p.arguments = args + ["--redis-url", url, "--key-prefix", prefix]
         var env = ProcessInfo.processInfo.environment
         env["LOG_LEVEL"] = "warning"
+        // Workers check PostgreSQL at start; the test server's database is enough for them.
+        if let pg = TestPostgres.serverURL { env["DATABASE_URL"] = pg }
         p.environment = env
         let out = Pipe()
         let err = Pipe()

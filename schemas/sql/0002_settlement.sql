@@ -28,3 +28,18 @@ CREATE INDEX settlement_chunks_unsent ON settlement_chunks (market_id, id) WHERE
 
 -- Reward tiers are defined per period kind; two tiers of one kind must not overlap.
 CREATE UNIQUE INDEX leaderboard_reward_tiers_from ON leaderboard_reward_tiers (kind, rank_from);
+
+-- Jobs a handler decided to enqueue, written in the same transaction as its effects (the
+-- transactional outbox). The handler enqueues them after the commit, with idempotency keys, and
+-- deletes them; if it crashes in between, its job is delivered again and enqueues them then.
+CREATE TABLE job_outbox (
+    id              BIGSERIAL PRIMARY KEY,
+    source_job_id   TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX job_outbox_source ON job_outbox (source_job_id);
+
+-- REFERRAL missions count a user's referred friends.
+CREATE INDEX users_referred_by ON users (referred_by) WHERE referred_by IS NOT NULL;

@@ -3,6 +3,13 @@ public enum AppKinds {
     public static func registry() throws(JobsError) -> JobRegistry {
         var registry = JobRegistry()
         try registry.register(SystemNoop.kind)
+        try registry.register(BetsPlace.kind)
+        try registry.register(MarketsCreate.kind)
+        try registry.register(MarketsResolve.kind)
+        try registry.register(MissionsProgress.kind)
+        try registry.register(ReferralsClaim.kind)
+        try registry.register(LeaderboardClose.kind)
+        try registry.register(TelegramSend.kind)
         return registry
     }
 }

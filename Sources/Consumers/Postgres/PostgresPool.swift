@@ -1,0 +1,62 @@
+import Synchronization
+
+/// What handlers and tools need from PostgreSQL, whether one connection or a pool serves it.
+public protocol PostgresClient: Sendable {
+    /// Runs one statement with parameters ($1, $2, …) and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [PostgresValue]) async throws -> PostgresRows
+    /// Runs `body` inside BEGIN … COMMIT, rolling back if it throws.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection.Transaction) throws -> T) async throws -> T
+}
+
+extension PostgresClient {
+    @discardableResult
+    public func query(_ sql: String) async throws -> PostgresRows { try await query(sql, []) }
+}
+
+extension PostgresConnection: PostgresClient {}
+
+/// A fixed set of connections, each on its own thread (DATABASE_URL, DATABASE_POOL_SIZE).
+///
+/// A call goes to the connection with the fewest calls queued, so a long settlement transaction
+/// on one connection does not hold up short statements while another connection is idle.
+/// Each connection reconnects on its own after the server restarts.
+public final class PostgresPool: PostgresClient {
+    private let connections: [PostgresConnection]
+    private let load: Mutex<[Int]>
+
+    /// - Parameters:
+    ///   - url: a libpq connection string or `postgres://` URL.
+    ///   - size: connections (threads) to keep; at least 1.
+    public init(url: String, size: Int = 4, name: String = "postgres") {
+        let count = max(1, size)
+        connections = (0..<count).map { PostgresConnection(url: url, name: "\(name)-\($0)") }
+        load = Mutex(Array(repeating: 0, count: count))
+    }
+
+    deinit { close() }
+
+    public var size: Int { connections.count }
+
+    public func close() { for c in connections { c.close() } }
+
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(sql, parameters) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection.Transaction) throws -> T) async throws -> T {
+        try await withConnection { try await $0.transaction(body) }
+    }
+
+    /// Runs `body` with the least busy connection, for several statements that need one session.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let index = load.withLock { load in
+            let i = load.indices.min { load[$0] < load[$1] }!
+            load[i] += 1
+            return i
+        }
+        defer { load.withLock { $0[index] -= 1 } }
+        return try await body(connections[index])
+    }
+}

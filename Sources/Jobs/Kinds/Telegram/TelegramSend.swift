@@ -1,0 +1,45 @@
+/// `telegram.send`: one message to one chat, through the Bot API.
+public struct TelegramSend: Codable, Sendable, Equatable {
+    /// Why the message is sent, for the delivery log.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case leaderboardReward = "LEADERBOARD_REWARD", marketResolved = "MARKET_RESOLVED", betWon = "BET_WON"
+        case betLost = "BET_LOST", missionCompleted = "MISSION_COMPLETED", broadcast = "BROADCAST", system = "SYSTEM"
+    }
+
+    public enum ParseMode: String, Codable, Sendable, CaseIterable {
+        case html = "HTML", markdown = "Markdown"
+    }
+
+    public var telegramID: Int64
+    public var kind: Kind
+    /// At most 4096 characters, or 1024 as a photo caption.
+    public var text: String
+    public var parseMode: ParseMode
+    public var photoURL: String?
+    public var broadcastID: Int64?
+    /// Sent in the paid-broadcast lane (`allow_paid_broadcast`).
+    public var paid: Bool?
+
+    public init(
+        telegramID: Int64, kind: Kind, text: String, parseMode: ParseMode = .html, photoURL: String? = nil,
+        broadcastID: Int64? = nil, paid: Bool? = nil
+    ) {
+        self.telegramID = telegramID
+        self.kind = kind
+        self.text = text
+        self.parseMode = parseMode
+        self.photoURL = photoURL
+        self.broadcastID = broadcastID
+        self.paid = paid
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case telegramID = "telegram_id", kind, text, parseMode = "parse_mode", photoURL = "photo_url"
+        case broadcastID = "broadcast_id", paid
+    }
+
+    /// 5xx, timeouts and connection errors are retried at most 5 times (domain.md).
+    public static let kind = JobKind<TelegramSend>(
+        "telegram.send", queue: "telegram", retry: .exponentialJitter(maxAttempts: 5, maxBackoff: .seconds(300)),
+        timeout: .seconds(30))
+}

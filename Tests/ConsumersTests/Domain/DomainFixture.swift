@@ -1,0 +1,146 @@
+@testable import Consumers
+import Foundation
+import Jobs
+import Logging
+import Producers
+import TestSupport
+import Testing
+
+/// A migrated database of its own, an in-memory queue, and the domain handlers, run directly.
+struct DomainFixture {
+    let fresh: FreshDatabase
+    let db: PostgresPool
+    let driver: MemoryQueueDriver
+    let client: JobClient
+    let handlers: JobHandlers
+
+    static func make(settlementChunk: Int = 5_000) async throws -> DomainFixture {
+        let fresh = FreshDatabase()
+        try await fresh.create().close()
+        let db = PostgresPool(url: TestPostgres.url(database: fresh.name), size: 3)
+        let migration = PostgresConnection(url: TestPostgres.url(database: fresh.name))
+        try await Migrator(directory: Migrator.defaultDirectory).migrate(migration)
+        migration.close()
+        let driver = MemoryQueueDriver()
+        var deps = AppHandlers.Dependencies(database: db)
+        deps.settlementChunk = settlementChunk
+        return DomainFixture(
+            fresh: fresh, db: db, driver: driver, client: JobClient(driver: driver), handlers: try AppHandlers.all(deps))
+    }
+
+    func drop() async throws {
+        db.close()
+        try await fresh.admin.query("DROP DATABASE IF EXISTS \(fresh.name) WITH (FORCE)")
+        fresh.admin.close()
+    }
+
+    /// Runs one job of `kind` through its handler, as a worker would; `id` repeats a delivery.
+    func run<P>(_ kind: JobKind<P>, _ payload: P, id: JobID = .generate(millis: 1), deliveries: Int = 1) async throws {
+        let bytes = Array(try JSONCoding.encoder.encode(payload))
+        let entry = try #require(handlers.entry(for: kind.name.rawValue))
+        let context = JobContext(
+            id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: 1, deliveries: deliveries,
+            enqueuedAt: SystemJobClock().nowMillis(), traceContext: nil, logger: Logger(label: "test"), client: client)
+        try await entry.run(bytes, context)
+    }
+
+    /// Runs a job and returns the reason of the permanent failure it must end in.
+    func failure<P>(_ kind: JobKind<P>, _ payload: P) async throws -> String {
+        do {
+            try await run(kind, payload)
+        } catch let failure as JobFailure where failure.isPermanent {
+            return failure.reason
+        }
+        Issue.record("\(kind.name) did not fail permanently")
+        return ""
+    }
+
+    /// Takes every ready job of `kind` off its queue.
+    func take<P>(_ kind: JobKind<P>) async throws -> [P] {
+        var out: [P] = []
+        while true {
+            let jobs = try await driver.fetch(queue: kind.queue, consumer: "test", maxCount: 1_000, blockFor: .zero)
+            if jobs.isEmpty { return out }
+            for job in jobs where job.envelope.kind == kind.name.rawValue {
+                out.append(try JSONCoding.decoder.decode(P.self, from: Data(job.envelope.payload)))
+            }
+            try await driver.complete(jobs.map { .succeeded($0) }, queue: kind.queue)
+        }
+    }
+
+    /// Runs every queued mission event, as the missions workers would.
+    func runMissionEvents() async throws {
+        for event in try await take(MissionsProgress.kind) { try await run(MissionsProgress.kind, event) }
+    }
+
+    // MARK: Rows
+
+    @discardableResult
+    func user(telegramID: Int64, balance: Int64 = 10_000, banned: Bool = false) async throws -> Int64 {
+        let rows = try await db.query(
+            "INSERT INTO users (telegram_id, username, balance, banned) VALUES ($1, $2, $3, $4) RETURNING id",
+            [.int(telegramID), .text("u\(telegramID)"), .int(balance), .bool(banned)])
+        // The ledger must explain a balance other than the 10,000 every user starts with.
+        let id = try rows.int(0, "id")
+        if balance != 10_000 {
+            try await db.query(
+                "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'REFERRAL', $2, $3)",
+                [.int(id), .int(balance - 10_000), .text("fixture:\(id)")])
+        }
+        return id
+    }
+
+    @discardableResult
+    func market(
+        title: String = "Will it rain?", category: MarketCategory = .crypto, endsIn seconds: Int64 = 86_400,
+        yes: Int64 = 0, no: Int64 = 0
+    ) async throws -> Int64 {
+        try await db.query(
+            """
+            INSERT INTO markets (title, category, end_date, total_yes_bets, total_no_bets, total_pool)
+            VALUES ($1, $2, now() + make_interval(secs => $3::bigint), $4, $5, $4::bigint + $5::bigint) RETURNING id
+            """, [.text(title), .text(category.rawValue), .int(seconds), .int(yes), .int(no)]
+        ).int(0, "id")
+    }
+
+    func bet(_ telegramID: Int64, on market: Int64, _ outcome: BetOutcome, stake: Int64) async throws {
+        try await run(BetsPlace.kind, BetsPlace(telegramID: telegramID, marketID: market, outcome: outcome, stake: stake))
+    }
+
+    func int(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> Int64 {
+        let rows = try await db.query(sql, parameters)
+        return try rows.int(0, rows.columns[0])
+    }
+
+    func string(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> String? {
+        let rows = try await db.query(sql, parameters)
+        return rows.isEmpty ? nil : rows[0, rows.columns[0]]
+    }
+
+    /// A digest of every domain table, to show that a refused job changed nothing.
+    func fingerprint() async throws -> String {
+        var parts: [String] = []
+        for table in ["users", "markets", "bets", "transactions", "user_missions", "mission_events", "leaderboard_periods",
+                      "leaderboard_snapshots", "job_outbox", "settlement_chunks"] {
+            parts.append(try await string("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \(table) t") ?? "")
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// The ledger invariants of domain.md, checked with SQL: balances, one payout per bet.
+    func expectLedgerConsistent(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let balances = try await int(
+            """
+            SELECT count(*) FROM users u
+             WHERE u.balance <> 10000 + (SELECT coalesce(sum(amount), 0) FROM transactions t WHERE t.user_id = u.id)
+            """)
+        #expect(balances == 0, "users whose balance the ledger does not explain", sourceLocation: sourceLocation)
+        let payouts = try await int(
+            """
+            SELECT count(*) FROM bets b
+             WHERE (SELECT count(*) FROM transactions t WHERE t.effect_key IN ('bet:' || b.id || ':WIN', 'bet:' || b.id || ':REFUND'))
+                   <> CASE WHEN b.status IN ('WON', 'REFUNDED') THEN 1 ELSE 0 END
+            """)
+        #expect(payouts == 0, "bets paid other than once", sourceLocation: sourceLocation)
+    }
+}
