@@ -31,4 +31,31 @@ struct SchemaTests {
             #expect(schema["type"] as? String == "object", "\(kind.name)")
         }
     }
+
+    /// One payload of each kind with every optional field set.
+    static let samples: [String: any Encodable & Sendable] = [
+        "system.noop": SystemNoop(tag: "t"),
+        "bets.place": BetsPlace(telegramID: 1, username: "u", marketID: 2, outcome: .yes, stake: 3),
+        "markets.create": MarketsCreate(title: "t", description: "d", category: .tech, endsAtMillis: 1, promoted: true),
+        "markets.resolve": MarketsResolve(marketID: 1, result: .cancelled),
+        "missions.progress": MissionsProgress(eventID: "e", event: .dailyActivity, userID: 1, telegramID: 2, day: "2026-01-01"),
+        "referrals.claim": ReferralsClaim(telegramID: 1, username: "u", code: "c"),
+        "leaderboard.close": LeaderboardClose(period: .week, startsAtMillis: 1, top: 3),
+        "telegram.send": TelegramSend(
+            telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true),
+    ]
+
+    @Test("each payload schema names exactly the fields its Swift type writes, and requires a subset")
+    func payloadFields() throws {
+        for kind in try AppKinds.registry().all {
+            let name = kind.name.rawValue
+            let sample = try #require(Self.samples[name], "no sample payload for \(name)")
+            let encoded = try JSONSerialization.jsonObject(with: JSONCoding.encoder.encode(sample)) as? [String: Any]
+            let schema = try Self.schema("\(name).schema.json")
+            let properties = try #require(schema["properties"] as? [String: Any])
+            #expect(Set(encoded?.keys ?? [:].keys) == Set(properties.keys), "\(name)")
+            #expect(Set(schema["required"] as? [String] ?? []).isSubset(of: Set(properties.keys)), "\(name)")
+            #expect(schema["additionalProperties"] as? Bool == false, "\(name)")
+        }
+    }
 }

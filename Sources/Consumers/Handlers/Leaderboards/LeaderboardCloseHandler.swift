@@ -70,16 +70,16 @@ struct LeaderboardCloseHandler: Sendable {
                 """
                 WITH paid AS (
                     INSERT INTO transactions (user_id, type, amount, effect_key)
-                    SELECT s.user_id, 'LEADERBOARD', t.amount, 'leaderboard:' || $1 || ':' || s.user_id
+                    SELECT s.user_id, 'LEADERBOARD', t.amount, 'leaderboard:' || $1::bigint || ':' || s.user_id
                       FROM leaderboard_snapshots s
                       JOIN leaderboard_reward_tiers t ON t.kind = $2 AND s.rank BETWEEN t.rank_from AND t.rank_to
-                     WHERE s.period_id = $1 AND t.amount > 0
+                     WHERE s.period_id = $1::bigint AND t.amount > 0
                     ON CONFLICT (effect_key) DO NOTHING
                     RETURNING user_id, amount
                 )
                 UPDATE users u SET balance = u.balance + p.amount FROM paid p WHERE u.id = p.user_id
                 RETURNING u.id, u.telegram_id, u.unreachable, p.amount,
-                          (SELECT rank FROM leaderboard_snapshots s WHERE s.period_id = $1 AND s.user_id = u.id) AS rank
+                          (SELECT rank FROM leaderboard_snapshots s WHERE s.period_id = $1::bigint AND s.user_id = u.id) AS rank
                 """, [.int(periodID), .text(period.kind.rawValue)])
             for r in 0..<paid.count where !paid.bool(r, "unreachable") {
                 try outbox.add(

@@ -108,15 +108,15 @@ enum Missions {
             """
             WITH paid AS (
                 INSERT INTO transactions (user_id, type, amount, effect_key)
-                SELECT $1, 'MISSION', m.reward, 'mission:' || $1 || ':' || m.id
+                SELECT $1::bigint, 'MISSION', m.reward, 'mission:' || $1::bigint || ':' || m.id
                   FROM user_missions um JOIN missions m ON m.id = um.mission_id
-                 WHERE um.user_id = $1 AND um.completed_at IS NOT NULL
+                 WHERE um.user_id = $1::bigint AND um.completed_at IS NOT NULL
                 ON CONFLICT (effect_key) DO NOTHING
                 RETURNING amount, effect_key
             ), credited AS (
-                UPDATE users SET balance = balance + (SELECT coalesce(sum(amount), 0) FROM paid) WHERE id = $1
+                UPDATE users SET balance = balance + (SELECT coalesce(sum(amount), 0) FROM paid) WHERE id = $1::bigint
             )
-            SELECT p.amount, m.kind FROM paid p JOIN missions m ON p.effect_key = 'mission:' || $1 || ':' || m.id
+            SELECT p.amount, m.kind FROM paid p JOIN missions m ON p.effect_key = 'mission:' || $1::bigint || ':' || m.id
              ORDER BY m.id
             """, [.int(userID)])
         guard !stats.bool(0, "unreachable") else { return }
