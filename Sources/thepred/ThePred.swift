@@ -7,6 +7,7 @@ struct ThePred: AsyncParsableCommand {
         abstract: "ThePred Jobs: typed jobs on Redis streams, with workers, a scheduler and admin tools.",
         subcommands: [
             WorkerCommand.self, SchedulerCommand.self, QueuesCommand.self, DLQCommand.self, JobsCommand.self,
-            EnqueueCommand.self, MigrateCommand.self, BenchCommand.self,
+            EnqueueCommand.self, MigrateCommand.self, MarketsCommand.self, MissionsCommand.self, TiersCommand.self,
+            LeaderboardsCommand.self, BenchCommand.self,
         ])
 }
