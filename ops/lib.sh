@@ -56,7 +56,8 @@ PG_BIN=/usr/lib/postgresql/15/bin
 as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 # start_postgres NAME PORT: PostgreSQL 15 on 127.0.0.1:PORT with data in var/pg-NAME, trust auth
-# on loopback only, and a database named thepred. Prints nothing but progress on stderr.
+# on loopback only, and a database named thepred. PG_FSYNC (on) and PG_OPTS (extra -c settings) tune it.
+# Prints nothing but progress on stderr.
 start_postgres() {
   local name=$1 port=$2
   local dir="$VAR/pg-$name"
@@ -78,7 +79,7 @@ start_postgres() {
     fi
     echo "$dir" >"$VAR/pg-$name.path"
     as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 start \
-      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=${PG_FSYNC:-on}" >/dev/null
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=${PG_FSYNC:-on} ${PG_OPTS:-}" >/dev/null
     echo "ops: postgres '$name' up on 127.0.0.1:$port" >&2
   fi
   psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'thepred'" | grep -q 1 \

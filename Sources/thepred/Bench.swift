@@ -9,7 +9,7 @@ import Synchronization
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, SettleBench.self])
 }
 
 /// The payload of benchmark jobs: when it was sent, in microseconds, for latency.
@@ -66,8 +66,8 @@ struct QueueBench: AsyncParsableCommand {
         print("redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s")
 
         // Phase 1: bulk enqueue.
-        let mem0 = try await redisMemory(driver)
-        let cpu0 = try await redisCPU(driver)
+        let mem0 = try await BenchRedis.redisMemory(driver)
+        let cpu0 = try await BenchRedis.redisCPU(driver)
         let t0 = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for p in 0..<producers {
@@ -84,8 +84,8 @@ struct QueueBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let enqueueTime = ContinuousClock.now - t0
-        let cpu1 = try await redisCPU(driver)
-        let mem1 = try await redisMemory(driver)
+        let cpu1 = try await BenchRedis.redisCPU(driver)
+        let mem1 = try await BenchRedis.redisMemory(driver)
         print(String(format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
                      Double(jobs) / enqueueTime.seconds, jobs, enqueueTime.seconds, cpu1 - cpu0))
 
@@ -123,8 +123,8 @@ struct QueueBench: AsyncParsableCommand {
             let handled = ContinuousClock.now - t1
             while try await driver.stats(queue: queue).inFlight > 0 { try await Task.sleep(for: .milliseconds(2)) }
             let acked = ContinuousClock.now - t1
-            let cpu2 = try await redisCPU(driver)
-            let mem2 = try await redisMemory(driver)
+            let cpu2 = try await BenchRedis.redisCPU(driver)
+            let mem2 = try await BenchRedis.redisMemory(driver)
             print(String(format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
                          Double(jobs) / handled.seconds, jobs, handled.seconds, acked.seconds, cpu2 - cpu1))
 
@@ -157,11 +157,14 @@ struct QueueBench: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        try await deleteKeys(prefix: prefix, driver: driver)
+        try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
     }
+}
 
+/// Figures and cleanup the benchmarks share.
+enum BenchRedis {
     /// CPU seconds redis-server has used so far, user and system.
-    func redisCPU(_ driver: RedisQueueDriver) async throws -> Double {
+    static func redisCPU(_ driver: RedisQueueDriver) async throws -> Double {
         let info = try await driver.connection.send("INFO", "cpu").string ?? ""
         return info.split(separator: "\r\n").reduce(0) { sum, line in
             let parts = line.split(separator: ":")
@@ -171,14 +174,14 @@ struct QueueBench: AsyncParsableCommand {
     }
 
     /// Bytes redis-server has allocated.
-    func redisMemory(_ driver: RedisQueueDriver) async throws -> Int64 {
+    static func redisMemory(_ driver: RedisQueueDriver) async throws -> Int64 {
         let info = try await driver.connection.send("INFO", "memory").string ?? ""
         let line = info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }
         return line.flatMap { Int64($0.dropFirst("used_memory:".count)) } ?? 0
     }
 
     /// Removes every key of the benchmark's prefix.
-    func deleteKeys(prefix: String, driver: RedisQueueDriver) async throws {
+    static func deleteKeys(prefix: String, driver: RedisQueueDriver) async throws {
         var cursor = "0"
         repeat {
             let reply = try await driver.connection.send("SCAN", cursor, "MATCH", "\(prefix):*", "COUNT", 10_000)
