@@ -114,6 +114,28 @@ public final class PostgresConnection: Sendable {
                 throw PostgresError(code: .server, message: message, sqlState: state)
             }
         }
+
+        /// Runs `COPY … FROM STDIN` and streams what `write` encodes, chunk by chunk.
+        ///
+        /// - Returns: the rows the server stored.
+        /// - Throws: ``PostgresError`` with code `.server` and the SQLSTATE when the statement or a row
+        ///   is refused (the transaction is then failed and rolls back), or whatever `write` threw,
+        ///   after telling the server to abandon the COPY.
+        @discardableResult
+        public func copy(_ sql: String, _ write: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
+            try Core.copy(conn, sql, write)
+        }
+
+        /// Runs `COPY … FROM STDIN` with one array of values per row, in the COPY's column order.
+        @discardableResult
+        public func copy<Rows: Sequence<[PostgresValue]>>(_ sql: String, rows: Rows) throws -> Int {
+            try copy(sql) { writer in
+                for row in rows {
+                    for value in row { writer.add(value) }
+                    try writer.endRow()
+                }
+            }
+        }
     }
 }
 
@@ -200,6 +222,85 @@ extension PostgresConnection {
                 }
                 throw PostgresError(code: .server, message: message, sqlState: state)
             }
+        }
+
+        static func copy(_ conn: OpaquePointer, _ sql: String, _ write: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
+            guard let start = PQexec(conn, sql) else {
+                throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
+            }
+            let status = PQresultStatus(start)
+            if status != PGRES_COPY_IN {
+                defer { PQclear(start) }
+                if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+                    throw PostgresError(code: .decoding, message: "not a COPY … FROM STDIN statement: \(sql)", sqlState: nil)
+                }
+                throw error(of: start, conn)
+            }
+            PQclear(start)
+
+            // PQputCopyData blocks while the socket is full, which is why this runs on the
+            // connection's own thread. libpq reads the server's answer only at the end, so a row
+            // refused early is reported after the rest was sent (and discarded by the server);
+            // a send failing means the connection broke.
+            var writer = PostgresCopyWriter { chunk in
+                let sent = PQputCopyData(conn, chunk.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(chunk.count))
+                if sent != 1 { throw CopyInterrupted() }
+            }
+            var sendFailed = false
+            do {
+                try write(&writer)
+                try writer.flush()
+            } catch is CopyInterrupted {
+                sendFailed = true
+            } catch {
+                // Abandon the COPY so the server fails it, then report the caller's own error.
+                _ = PQputCopyEnd(conn, "abandoned by the client: \(error)")
+                _ = finishCopy(conn)
+                throw error
+            }
+            // Ends the COPY after a failed send too: only PQputCopyEnd takes libpq out of COPY_IN.
+            if PQputCopyEnd(conn, sendFailed ? "the client could not send" : nil) != 1 { sendFailed = true }
+            let (stored, failure) = finishCopy(conn)
+            if let failure { throw failure }
+            if sendFailed || PQstatus(conn) != CONNECTION_OK {
+                throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
+            }
+            return stored
+        }
+
+        private struct CopyInterrupted: Error {}
+
+        /// Reads every result the COPY left: the rows stored, or the first error.
+        private static func finishCopy(_ conn: OpaquePointer) -> (stored: Int, failure: PostgresError?) {
+            var stored = 0
+            var failure: PostgresError?
+            while let result = PQgetResult(conn) {
+                let status = PQresultStatus(result)
+                if status == PGRES_COMMAND_OK {
+                    stored = Int(String(cString: PQcmdTuples(result))) ?? 0
+                } else if status == PGRES_COPY_IN {
+                    // Still copying: the end never reached the server, so the link is broken and
+                    // asking again would loop forever.
+                    PQclear(result)
+                    return (stored, failure ?? PostgresError(
+                        code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil))
+                } else if failure == nil {
+                    failure = error(of: result, conn)
+                }
+                PQclear(result)
+            }
+            return (stored, failure)
+        }
+
+        /// The error a failed result carries: `.server` with its SQLSTATE, or `.connection`.
+        private static func error(of result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
+            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                ?? String(cString: PQerrorMessage(conn))
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            if PQstatus(conn) != CONNECTION_OK {
+                return PostgresError(code: .connection, message: message, sqlState: state)
+            }
+            return PostgresError(code: .server, message: message, sqlState: state)
         }
 
         /// Passes NUL-terminated copies of the values, nil for NULL, valid for the call only.
