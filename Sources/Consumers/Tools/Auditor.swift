@@ -100,7 +100,7 @@ public struct Auditor: Sendable {
     /// Runs every check. Violations are findings, not errors.
     ///
     /// - Throws: ``PostgresError`` when the database cannot be read (a missing table among them).
-    public func run(on db: PostgresConnection) async throws -> Report {
+    public func run(on db: any PostgresClient) async throws -> Report {
         let limit = exampleLimit
         let started = ContinuousClock.now
         let (findings, users, bets) = try await db.transaction { tx in

@@ -69,6 +69,7 @@ struct BetsPlaceTests {
         // Every run emits the event; its id is the same, so missions count it once.
         #expect(Set(try await f.take(MissionsProgress.kind).map(\.eventID)).count == 2)
         try await f.expectLedgerConsistent()
+        try await f.expectAuditClean()
         try await f.drop()
     }
 

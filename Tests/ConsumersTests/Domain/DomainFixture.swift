@@ -127,6 +127,13 @@ struct DomainFixture {
         return parts.joined(separator: ",")
     }
 
+    /// `thepred audit` over the whole database finds nothing.
+    func expectAuditClean(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let report = try await Auditor().run(on: db)
+        #expect(report.isClean, "\(report.findings.filter { $0.violations > 0 }.map { "\($0.title): \($0.examples)" })",
+                sourceLocation: sourceLocation)
+    }
+
     /// The ledger invariants of domain.md, checked with SQL: balances, one payout per bet.
     func expectLedgerConsistent(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let balances = try await int(

@@ -76,6 +76,7 @@ struct MarketsResolveTests {
         #expect(messages.contains { $0.text == "Market “Will it rain?” was cancelled: refund <b>250 PRED</b>." })
         #expect(try await f.take(MissionsProgress.kind).filter { $0.event == .betSettled }.isEmpty)
         try await f.expectLedgerConsistent()
+        try await f.expectAuditClean()
         try await f.drop()
     }
 
@@ -101,6 +102,7 @@ struct MarketsResolveTests {
         // One message per bet, however often the job ran: repeats carry the same idempotency key.
         #expect(try await f.take(TelegramSend.kind).count == 20)
         try await f.expectLedgerConsistent()
+        try await f.expectAuditClean()
         try await f.drop()
     }
 
@@ -127,6 +129,7 @@ struct MarketsResolveTests {
              WHERE id = $1
             """, [.int(market)])
         try await f.expectLedgerConsistent()
+        try await f.expectAuditClean()
         async let a: Void = f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
         async let b: Void = f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
         _ = try await (a, b)
@@ -165,6 +168,7 @@ struct MarketsResolveTests {
         #expect(Set(messages.map(\.telegramID)).count == 10)
         #expect(try await f.int("SELECT count(*) FROM transactions WHERE type = 'WIN'") == 10)
         try await f.expectLedgerConsistent()
+        try await f.expectAuditClean()
         try await f.drop()
     }
 }

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Consumers
+import Foundation
+import Jobs
+import Logging
+import Producers
+import ServiceLifecycle
+
+struct SettleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settle",
+        abstract: "Seed a market with N bets, resolve it through the real queue and a worker, and print bets/s.",
+        discussion: """
+            Works in a scratch database made on the server of --database-url and dropped afterwards, and under
+            a throwaway Redis key prefix. Phases: (1) seed one Active market with --bets pending bets; (2) enqueue
+            markets.resolve and let one in-process worker settle it, timing from the enqueue to the moment the
+            job finished, which is when its last notification was enqueued; (3) the old system's way on
+            --old-bets bets of a second market: one transaction, one statement per bet and change, one Redis
+            round trip per notification; (4) `thepred audit` over the result.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Bets on the market to settle.") var bets = 1_000_000
+    @Option(help: "Users who placed them. Default: bets / 10, at least 10.") var users: Int?
+    @Option(help: "Bets settled the old way, one round trip per bet, for the comparison; 0 skips it.") var oldBets = 20_000
+    @Option(help: "Bets per settlement chunk.") var chunk = 5_000
+    @Option(help: "YES, NO or CANCELLED.") var result: MarketsResolve.Result = .yes
+    @Option(help: "Seed of the data set.") var seed: UInt64 = 1
+    @Flag(help: "Keep the scratch database (its name is printed).") var keep = false
+
+    func validate() throws {
+        guard (1...10_000_000).contains(bets) else { throw ValidationError("--bets must be within 1...10,000,000") }
+        guard (0...1_000_000).contains(oldBets) else { throw ValidationError("--old-bets must be within 0...1,000,000") }
+        guard (1...100_000).contains(chunk) else { throw ValidationError("--chunk must be within 1...100,000") }
+    }
+
+    func run() async throws {
+        let name = "thepred_bench_\(UInt32.random(in: 0 ... .max))"
+        let admin = try await database.connectedPool(size: 1)
+        defer { admin.close() }
+        try await admin.query("CREATE DATABASE \(name)")  // a generated name, never input
+        let url = Self.url(database.databaseURL, database: name)
+        print("thepred bench settle: \(bets) bets, chunk \(chunk), result \(result.rawValue); scratch database \(name)")
+        do {
+            try await bench(url: url)
+        } catch {
+            if !keep { _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+            throw error
+        }
+        if !keep { try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    }
+
+    func bench(url: String) async throws {
+        let conn = PostgresConnection(url: url, name: "bench-seed")
+        defer { conn.close() }
+        try await Migrator(directory: Migrator.defaultDirectory).migrate(conn)
+        let version = try await conn.query("SHOW server_version")[0, "server_version"] ?? "?"
+        print("postgresql \(version), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        // Phase 1: seed.
+        let seeded = try await Seeder(.init(
+            users: users ?? max(10, bets / 10), markets: 1, bets: bets, seed: seed, resolvedFraction: 0)).run(on: conn)
+        let market = try requireValueImpl(seeded.activeMarketIDs.first, "the seeder made no active market")
+        print(String(format: "seed:        %d bets, %d users in %.2f s (%.0f rows/s)", seeded.bets, seeded.users, seeded.seconds,
+                     seeded.rowsPerSecond))
+
+        // Phase 2: resolve through the queue.
+        let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
+        let redis = try RedisConfiguration(url: global.redisURL)
+        let driver = RedisQueueDriver(
+            configuration: .init(redis: redis, keys: RedisKeys(prefix: prefix), statusRetention: .seconds(600)),
+            logger: global.logger("thepred.redis"))
+        do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
+        let pool = PostgresPool(url: url, size: 3, name: "bench-worker")
+        defer { pool.close() }
+        var deps = AppHandlers.Dependencies(database: pool)
+        deps.settlementChunk = chunk
+        let handlers = try AppHandlers.all(deps)
+        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        var config = WorkerService.Configuration(queues: [MarketsResolve.kind.queue], consumerName: "bench")
+        config.concurrency = 2
+        var logger = global.logger("thepred.worker")
+        logger.logLevel = .warning
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
+        let settleTime: Duration = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let client = JobClient(driver: driver)
+            let t0 = ContinuousClock.now
+            let job = try await client.enqueue(MarketsResolve.kind, MarketsResolve(marketID: market, result: result)).id
+            var lastPrint = t0
+            while true {
+                let record = try await driver.job(job, queue: MarketsResolve.kind.queue)
+                if let status = record?.status, status == .succeeded { break }
+                if let status = record?.status, status == .dead || status == .retrying {
+                    throw CLIError("the resolve job ended \(status): \(record?.lastError ?? "")")
+                }
+                if ContinuousClock.now - lastPrint > .seconds(2) {
+                    lastPrint = ContinuousClock.now
+                    let pending = try await pool.query(
+                        "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
+                    FileHandle.standardError.write(Data("  … \(pending) bets pending\n".utf8))
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let elapsed = ContinuousClock.now - t0
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return elapsed
+        }
+        let messages = try await driver.stats(queue: TelegramSend.kind.queue).ready
+        let events = try await driver.stats(queue: MissionsProgress.kind.queue).ready
+        let settled = try await pool.query(
+            "SELECT count(*) FILTER (WHERE status <> 'PENDING') AS n FROM bets WHERE market_id = $1", [.int(market)])[0, "n"] ?? "?"
+        let rate = Double(bets) / settleTime.seconds
+        print(String(format: "settle:      %9.0f bets/s  (%@ bets settled; last notification enqueued %.2f s after the resolve job was; "
+                     + "%d telegram.send and %d missions.progress jobs queued)",
+                     rate, settled, settleTime.seconds, messages, events))
+        try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
+
+        // Phase 3: the old way.
+        if oldBets > 0 {
+            let old = try await Seeder(.init(
+                users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)).run(on: conn)
+            let oldMarket = try requireValueImpl(old.activeMarketIDs.first, "the seeder made no active market")
+            let oldPrefix = prefix + "-old"
+            let oldDriver = RedisQueueDriver(
+                configuration: .init(redis: redis, keys: RedisKeys(prefix: oldPrefix)), logger: global.logger("thepred.redis"))
+            try await oldDriver.prepare(queue: TelegramSend.kind.queue)
+            let t1 = ContinuousClock.now
+            try await Self.settleOneByOne(market: oldMarket, result: result, conn: conn, client: JobClient(driver: oldDriver))
+            let oldTime = ContinuousClock.now - t1
+            let oldRate = Double(oldBets) / oldTime.seconds
+            print(String(format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
+                         + "%.1f h for %d bets)", oldRate, oldBets, oldTime.seconds, Double(bets) / oldRate / 3600, bets))
+            print(String(format: "ratio:       %.1fx faster than the old way", rate / oldRate))
+            try await BenchRedis.deleteKeys(prefix: oldPrefix, driver: oldDriver)
+        }
+
+        // Phase 4: audit.
+        let audit = try await Auditor().run(on: conn)
+        print(String(format: "audit:       %d violations over %d users and %d bets (%.2f s)", audit.violations, audit.users, audit.bets,
+                     audit.seconds))
+        if !audit.isClean { throw CLIError("the audit found violations") }
+    }
+
+    /// The old system's settlement: load the bets, then per bet an UPDATE of the bet, an INSERT
+    /// into the ledger for a payout, an UPDATE of the user, and a notification, each its own
+    /// round trip, all in one transaction.
+    static func settleOneByOne(market: Int64, result: MarketsResolve.Result, conn: PostgresConnection, client: JobClient) async throws {
+        try await conn.query("BEGIN")
+        let rows = try await conn.query(
+            """
+            SELECT b.id, b.user_id, b.outcome, b.stake, b.potential_win, u.telegram_id FROM bets b JOIN users u ON u.id = b.user_id
+             WHERE b.market_id = $1 AND b.status = 'PENDING' ORDER BY b.id
+            """, [.int(market)])
+        for r in rows.rows {
+            guard let id = r[0].flatMap({ Int64($0) }), let user = r[1].flatMap({ Int64($0) }), let outcome = r[2],
+                let stake = r[3].flatMap({ Int64($0) }), let win = r[4].flatMap({ Int64($0) }), let tg = r[5].flatMap({ Int64($0) })
+            else { throw CLIError("unexpected bet row") }
+            let status = result == .cancelled ? "REFUNDED" : outcome == result.rawValue ? "WON" : "LOST"
+            try await conn.query("UPDATE bets SET status = $2, resolved_at = now() WHERE id = $1", [.int(id), .text(status)])
+            let message: TelegramSend
+            switch status {
+            case "WON":
+                try await conn.query(
+                    "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'WIN', $2, $3)",
+                    [.int(user), .int(win), .text("bet:\(id):WIN")])
+                try await conn.query(
+                    """
+                    UPDATE users SET balance = balance + $2, total_wins = total_wins + 1, win_streak = win_streak + 1,
+                           best_streak = greatest(best_streak, win_streak + 1) WHERE id = $1
+                    """, [.int(user), .int(win)])
+                message = TelegramSend(telegramID: tg, kind: .betWon, text: "You won \(win) PRED")
+            case "LOST":
+                try await conn.query(
+                    "UPDATE users SET total_losses = total_losses + 1, win_streak = 0 WHERE id = $1", [.int(user)])
+                message = TelegramSend(telegramID: tg, kind: .betLost, text: "Your bet of \(stake) PRED lost")
+            default:
+                try await conn.query(
+                    "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'REFUND', $2, $3)",
+                    [.int(user), .int(stake), .text("bet:\(id):REFUND")])
+                try await conn.query("UPDATE users SET balance = balance + $2 WHERE id = $1", [.int(user), .int(stake)])
+                message = TelegramSend(telegramID: tg, kind: .marketResolved, text: "Refund \(stake) PRED")
+            }
+            try await client.enqueue(TelegramSend.kind, message)
+        }
+        try await conn.query(
+            "UPDATE markets SET status = 'Resolved', result = $2, resolution = $2, resolved_at = now() WHERE id = $1",
+            [.int(market), .text(result == .cancelled ? "NO" : result.rawValue)])
+        try await conn.query("COMMIT")
+    }
+
+    /// `url` with its database name replaced.
+    static func url(_ url: String, database: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url + " dbname=\(database)" }
+        let rest = url[scheme.upperBound...]
+        let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
+        let query = rest[pathStart...].firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
+        return String(url[..<pathStart]) + "/" + database + query
+    }
+}
+
+/// Unwraps or fails with a CLI message (the benchmark's own #require).
+func requireValueImpl<T>(_ value: T?, _ message: String) throws -> T {
+    guard let value else { throw CLIError(message) }
+    return value
+}
