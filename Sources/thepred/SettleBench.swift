@@ -25,6 +25,7 @@ struct SettleBench: AsyncParsableCommand {
     @Option(help: "Users who placed them. Default: bets / 10, at least 10.") var users: Int?
     @Option(help: "Bets settled the old way, one round trip per bet, for the comparison; 0 skips it.") var oldBets = 20_000
     @Option(help: "Bets per settlement chunk.") var chunk = 5_000
+    @Option(help: "Settlement chunks in flight at once.") var lanes = 2
     @Option(help: "YES, NO or CANCELLED.") var result: MarketsResolve.Result = .yes
     @Option(help: "Seed of the data set.") var seed: UInt64 = 1
     @Flag(help: "Keep the scratch database (its name is printed).") var keep = false
@@ -41,7 +42,7 @@ struct SettleBench: AsyncParsableCommand {
         defer { admin.close() }
         try await admin.query("CREATE DATABASE \(name)")  // a generated name, never input
         let url = Self.url(database.databaseURL, database: name)
-        print("thepred bench settle: \(bets) bets, chunk \(chunk), result \(result.rawValue); scratch database \(name)")
+        print("thepred bench settle: \(bets) bets, chunk \(chunk), \(lanes) lanes, result \(result.rawValue); scratch database \(name)")
         do {
             try await bench(url: url)
         } catch {
@@ -72,16 +73,17 @@ struct SettleBench: AsyncParsableCommand {
             configuration: .init(redis: redis, keys: RedisKeys(prefix: prefix), statusRetention: .seconds(600)),
             logger: global.logger("thepred.redis"))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
-        let pool = PostgresPool(url: url, size: 3, name: "bench-worker")
+        let pool = PostgresPool(url: url, size: lanes + 2, name: "bench-worker")
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = chunk
+        deps.settlementLanes = lanes
         let handlers = try AppHandlers.all(deps)
         for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
         var config = WorkerService.Configuration(queues: [MarketsResolve.kind.queue], consumerName: "bench")
         config.concurrency = 2
         var logger = global.logger("thepred.worker")
-        logger.logLevel = .warning
+        logger.logLevel = .info
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
         let settleTime: Duration = try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -58,4 +58,17 @@ struct SchemaTests {
             #expect(schema["additionalProperties"] as? Bool == false, "\(name)")
         }
     }
+
+    @Test("TelegramSend's hand-written JSON decodes to the same message")
+    func telegramJSON() throws {
+        let messages = [
+            TelegramSend(telegramID: -100, kind: .betWon, text: "quote \" slash \\ / new\nline\ttab \u{1} “ünï” 🎉 <b>&amp;</b>"),
+            TelegramSend(telegramID: 1, kind: .broadcast, text: "", parseMode: .markdown, photoURL: "https://x/y?a=\"b\"",
+                         broadcastID: 9, paid: false),
+        ]
+        for m in messages {
+            #expect(try JSONCoding.decoder.decode(TelegramSend.self, from: Data(m.jsonBytes())) == m)
+            #expect(m.jsonBytes() == Array(try JSONCoding.encoder.encode(m)) || m.text.contains("\u{1}"))
+        }
+    }
 }

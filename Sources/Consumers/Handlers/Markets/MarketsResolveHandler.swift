@@ -16,6 +16,8 @@ struct MarketsResolveHandler: Sendable {
     let db: any PostgresClient
     /// Bets per statement and transaction.
     var chunkSize: Int
+    /// Chunks settled at once, on as many connections.
+    var lanes: Int = 2
 
     struct Market: Sendable {
         let id: Int64
@@ -45,12 +47,54 @@ struct MarketsResolveHandler: Sendable {
         guard let market = try await begin(p, jobID: jobID) else {
             // This job finished the market on an earlier delivery; only its messages may be left.
             try await flushUnsentChunks(of: p.marketID, context: context)
+            try await enqueueMissionEvents(of: p.marketID, client: context.client)
             return
         }
         try await flushUnsentChunks(of: market.id, context: context)
 
         let started = ContinuousClock.now
+        // Lanes split the users (user_id mod lanes), so their chunks never wait on each other's locks.
+        let lanes = self.lanes
+        var totals = LaneTotals()
+        try await withThrowingTaskGroup(of: LaneTotals.self) { group in
+            for lane in 0..<lanes {
+                group.addTask { try await self.settleLane(lane, of: lanes, market: market, context: context, started: started) }
+            }
+            for try await t in group { totals.add(t) }
+        }
+        // Bets another worker on this market still holds: wait for them, or take them if it gave up.
+        while try await hasPendingBets(market.id) {
+            let t = try await settleLane(0, of: 1, market: market, context: context, started: started)
+            totals.add(t)
+            if t.settled == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try await finish(market)
+        try await flushUnsentChunks(of: market.id, context: context)
+        try await enqueueMissionEvents(of: market.id, client: context.client)
+        context.logger.info(
+            "market resolved",
+            metadata: ["market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(totals.settled)",
+                       "elapsed": "\(ContinuousClock.now - started)", "settling": "\(totals.settling)",
+                       "waiting_for_enqueue": "\(totals.waiting)"])
+    }
+
+    /// What one lane did, and where its time went: settling in PostgreSQL, waiting for Redis.
+    struct LaneTotals: Sendable {
         var settled = 0
+        var settling = Duration.zero
+        var waiting = Duration.zero
+
+        mutating func add(_ o: LaneTotals) {
+            settled += o.settled
+            settling += o.settling
+            waiting += o.waiting
+        }
+    }
+
+    /// Settles the pending bets of users with `user_id % lanes == lane`, chunk after chunk, each
+    /// chunk's messages enqueued while the next one settles. Returns when it finds none free.
+    func settleLane(_ lane: Int, of lanes: Int, market: Market, context: JobContext, started: ContinuousClock.Instant) async throws -> LaneTotals {
+        var totals = LaneTotals()
         var cursor: Int64 = 0
         var chunks = 0
         var enqueue: Task<Void, any Error>?
@@ -58,37 +102,29 @@ struct MarketsResolveHandler: Sendable {
         while true {
             // A shutdown stops between chunks; the next delivery resumes after the last commit.
             try Task.checkCancellation()
-            guard let chunk = try await settleChunk(market, after: cursor) else {
-                if cursor > 0 {
-                    cursor = 0  // one more pass from the start, for rows another worker skipped or gave back
-                    continue
-                }
-                if try await hasPendingBets(market.id) {
-                    try await Task.sleep(for: .milliseconds(50))  // another worker holds them
-                    continue
-                }
-                break
-            }
+            let t0 = ContinuousClock.now
+            let next = try await retryingDeadlocks { try await settleChunk(market, after: cursor, lane: lane, of: lanes) }
+            totals.settling += ContinuousClock.now - t0
+            // Rows another worker holds were skipped; the caller comes back for them.
+            guard let chunk = next else { break }
             cursor = chunk.lastBetID
-            settled += chunk.bets.count
+            totals.settled += chunk.bets.count
             chunks += 1
-            // The previous chunk's messages go to Redis while this chunk was settled in PostgreSQL.
+            let t1 = ContinuousClock.now
             try await enqueue?.value
+            totals.waiting += ContinuousClock.now - t1
             enqueue = Task { try await self.enqueueMessages(of: chunk, market: market, client: context.client) }
             if chunks % 20 == 0 {
                 context.logger.info(
-                    "settling", metadata: ["market_id": "\(market.id)", "settled": "\(settled)",
+                    "settling", metadata: ["market_id": "\(market.id)", "lane": "\(lane)", "settled": "\(totals.settled)",
                                            "elapsed": "\(ContinuousClock.now - started)"])
             }
         }
+        let t2 = ContinuousClock.now
         try await enqueue?.value
+        totals.waiting += ContinuousClock.now - t2
         enqueue = nil
-        try await finish(market)
-        try await flushUnsentChunks(of: market.id, context: context)
-        context.logger.info(
-            "market resolved",
-            metadata: ["market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(settled)",
-                       "elapsed": "\(ContinuousClock.now - started)"])
+        return totals
     }
 
     /// Claims the market for this result, or returns nil when this job already finished it.
@@ -119,38 +155,47 @@ struct MarketsResolveHandler: Sendable {
         }
     }
 
-    /// Settles the next chunk of pending bets after `cursor`, or returns nil when none is free.
-    func settleChunk(_ market: Market, after cursor: Int64) async throws -> Chunk? {
+    /// Settles the next chunk of pending bets after `cursor` in the lane, or returns nil when none is free.
+    func settleChunk(_ market: Market, after cursor: Int64, lane: Int = 0, of lanes: Int = 1) async throws -> Chunk? {
         let limit = chunkSize
         return try await db.transaction { tx -> Chunk? in
-            // Keyset order keeps each pick off the index entries earlier chunks left behind.
+            // Keyset order: each pick starts after the last chunk, not at the bets settled already.
             let picked = try tx.query(
                 """
-                SELECT id FROM bets WHERE market_id = $1 AND status = 'PENDING' AND id > $2
+                SELECT id FROM bets WHERE market_id = $1 AND status = 'PENDING' AND id > $2 AND user_id % $4 = $5
                  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
-                """, [.int(market.id), .int(cursor), .int(Int64(limit))])
+                """, [.int(market.id), .int(cursor), .int(Int64(limit)), .int(Int64(lanes)), .int(Int64(lane))])
             guard !picked.isEmpty else { return nil }
             var ids: [Int64] = []
             ids.reserveCapacity(picked.count)
             for r in 0..<picked.count { ids.append(try picked.int(r, "id")) }
             let idArray = PostgresValue.bigintArray(ids)
-            // Users are locked in id order, as every multi-user transaction here does, so two
-            // settlements that share users wait for each other instead of deadlocking.
-            try tx.query(
-                """
-                SELECT id FROM users WHERE id IN (SELECT user_id FROM bets WHERE id = ANY($1::bigint[]))
-                 ORDER BY id FOR UPDATE
-                """, [idArray])
-            try tx.query(Self.settleSQL, [idArray, .text(market.result.rawValue)])
+            let bets = try Self.decode(try tx.query(Self.settleSQL, [idArray, .text(market.result.rawValue)]))
             let chunkRow = try tx.query(
                 "INSERT INTO settlement_chunks (market_id, bet_ids) VALUES ($1, $2::bigint[]) RETURNING id",
                 [.int(market.id), idArray])
-            let bets = try Self.settledBets(ids: idArray, in: tx)
             return Chunk(id: try chunkRow.int(0, "id"), bets: bets, lastBetID: ids.last!)
         }
     }
 
-    /// One statement settles a chunk: bets, ledger rows, then each user once with the sums.
+    /// Runs `body` again when PostgreSQL broke a deadlock by aborting it. The users of a chunk are
+    /// updated in no fixed order (locking them in order first cost a tenth of the time), so two
+    /// settlements of different markets that share users can deadlock; the loser's chunk rolled
+    /// back whole and simply runs again.
+    func retryingDeadlocks<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError where error.sqlState == "40P01" && attempt < 5 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 10...50) * Int64(attempt)))
+            }
+        }
+    }
+
+    /// One statement settles a chunk: bets, ledger rows, then each user once with the sums, and
+    /// returns the settled bets.
     /// $1 the bet ids (bigint[]), $2 the result (YES, NO or CANCELLED).
     static let settleSQL = """
         WITH settled AS (
@@ -185,7 +230,7 @@ struct MarketsResolveHandler: Sendable {
               FROM run_wins GROUP BY user_id
         ), touched AS (
             SELECT user_id FROM credit UNION SELECT user_id FROM results
-        )
+        ), updated AS (
         UPDATE users u
            SET balance = u.balance + coalesce(c.amount, 0),
                total_wins = u.total_wins + coalesce(r.wins, 0),
@@ -196,15 +241,22 @@ struct MarketsResolveHandler: Sendable {
                rank = \(Rank.sql("u.total_wins + coalesce(r.wins, 0)"))
           FROM touched t LEFT JOIN credit c ON c.user_id = t.user_id LEFT JOIN results r ON r.user_id = t.user_id
          WHERE u.id = t.user_id
+        )
+        -- The chunk's bets, as their messages need them (users as they were: telegram_id does not change here).
+        SELECT s.id, s.user_id, s.status, s.stake, s.potential_win, u.telegram_id, u.unreachable
+          FROM settled s JOIN users u ON u.id = s.user_id ORDER BY s.id
         """
 
     static func settledBets(ids: PostgresValue, in tx: PostgresConnection.Transaction) throws -> [Settled] {
-        let rows = try tx.query(
+        try decode(try tx.query(
             """
             SELECT b.id, b.user_id, b.status, b.stake, b.potential_win, u.telegram_id, u.unreachable
               FROM bets b JOIN users u ON u.id = b.user_id
              WHERE b.id = ANY($1::bigint[]) AND b.status <> 'PENDING' ORDER BY b.id
-            """, [ids])
+            """, [ids]))
+    }
+
+    static func decode(_ rows: PostgresRows) throws -> [Settled] {
         var bets: [Settled] = []
         bets.reserveCapacity(rows.count)
         for r in 0..<rows.count {
@@ -216,13 +268,11 @@ struct MarketsResolveHandler: Sendable {
         return bets
     }
 
-    /// Enqueues a chunk's messages and mission events, then marks the chunk enqueued.
+    /// Enqueues a chunk's messages, then marks the chunk enqueued.
     func enqueueMessages(of chunk: Chunk, market: Market, client: JobClient) async throws {
-        var messages: [(TelegramSend, EnqueueOptions)] = []
+        var messages: [([UInt8], EnqueueOptions)] = []
         messages.reserveCapacity(chunk.bets.count)
-        var winners = Set<Int64>()
         for bet in chunk.bets {
-            if bet.status == "WON" { winners.insert(bet.userID) }
             // Users who blocked the bot are not written to again (issue 4 marks them).
             if bet.unreachable { continue }
             let message: TelegramSend
@@ -231,18 +281,27 @@ struct MarketsResolveHandler: Sendable {
             case "LOST": message = Notifications.betLost(telegramID: bet.telegramID, title: market.title, stake: bet.stake)
             default: message = Notifications.refunded(telegramID: bet.telegramID, title: market.title, stake: bet.stake)
             }
-            messages.append((message, .idempotent("notify:bet:\(bet.betID)")))
+            messages.append((message.jsonBytes(), .idempotent("notify:bet:\(bet.betID)")))
         }
-        if !messages.isEmpty { try await client.enqueue(TelegramSend.kind, messages) }
-        if !winners.isEmpty {
-            // Wins, streaks and ranks can complete missions; the event id is per chunk and user.
-            try await client.enqueue(
-                MissionsProgress.kind,
-                winners.sorted().map {
-                    MissionsProgress(eventID: "settle:\(chunk.id):\($0)", event: .betSettled, userID: $0)
-                })
-        }
+        if !messages.isEmpty { try await client.enqueue(TelegramSend.kind, encoded: messages) }
         try await db.query("UPDATE settlement_chunks SET enqueued_at = now() WHERE id = $1", [.int(chunk.id)])
+    }
+
+    /// One `bet_settled` event per winner of the market, once it is resolved: wins, streaks and
+    /// ranks can complete missions. The event id is per market and user, so a repeat (a
+    /// redelivery, a second worker) counts once; losses and refunds complete no mission.
+    func enqueueMissionEvents(of marketID: Int64, client: JobClient) async throws {
+        let winners = try await db.query(
+            "SELECT DISTINCT user_id FROM bets WHERE market_id = $1 AND status = 'WON' ORDER BY user_id", [.int(marketID)])
+        var events: [MissionsProgress] = []
+        events.reserveCapacity(winners.count)
+        for r in 0..<winners.count {
+            let user = try winners.int(r, "user_id")
+            events.append(MissionsProgress(eventID: "settle:\(marketID):\(user)", event: .betSettled, userID: user))
+        }
+        for start in stride(from: 0, to: events.count, by: 5_000) {
+            try await client.enqueue(MissionsProgress.kind, Array(events[start..<min(start + 5_000, events.count)]))
+        }
     }
 
     /// Re-enqueues chunks whose messages a crashed run committed but never enqueued.
