@@ -31,18 +31,24 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Consumer name in the group. Default: host-pid-random.")
     var consumer: String?
 
+    @Option(help: "Bets per settlement statement and transaction. Larger is faster in bulk but holds users' rows longer. Env: SETTLEMENT_CHUNK.")
+    var settlementChunk: Int = Int(ProcessInfo.processInfo.environment["SETTLEMENT_CHUNK"] ?? "") ?? 5_000
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard visibilityTimeout >= 1 else { throw ValidationError("--visibility-timeout must be at least 1") }
         guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+        guard (100...100_000).contains(settlementChunk) else { throw ValidationError("--settlement-chunk must be within 100...100,000") }
     }
 
     func run() async throws {
         let logger = global.logger("thepred.worker")
         let pool = try await database.connectedPool()
         defer { pool.close() }
-        let handlers = try AppHandlers.all(.init(database: pool))
+        var deps = AppHandlers.Dependencies(database: pool)
+        deps.settlementChunk = settlementChunk
+        let handlers = try AppHandlers.all(deps)
         let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
         guard !served.isEmpty else { throw ValidationError("no queues to serve") }
         var config = WorkerService.Configuration(queues: served, consumerName: consumer)
