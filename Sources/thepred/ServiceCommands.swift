@@ -57,6 +57,9 @@ struct WorkerCommand: AsyncParsableCommand {
         config.visibilityTimeout = .seconds(visibilityTimeout)
         config.maxDeliveries = maxDeliveries
         let driver = try await global.connectedDriver()
+        // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
+        // exists); preparing them makes their backlog show in `thepred queues`.
+        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
