@@ -4,17 +4,6 @@ import Foundation
 import Jobs
 import Producers
 
-/// Parses a time as ISO 8601 or as a distance from now such as 90m, 12h, 7d.
-func parseFuture(_ text: String, option: String) throws -> Int64 {
-    let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
-    if text.first == "+" || units[text.last ?? " "] != nil, let unit = text.last, let scale = units[unit],
-        let n = Int64(text.dropLast().drop { $0 == "+" }) {
-        return SystemJobClock().nowMillis() + n * scale
-    }
-    if let date = ISO8601DateFormatter().date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-    throw ValidationError("\(option) wants an ISO 8601 time or a distance like 90m, 12h, 7d; got '\(text)'")
-}
-
 /// Enqueues one typed job and prints its id.
 func enqueueAndPrint<P>(_ global: GlobalOptions, _ kind: JobKind<P>, _ payload: P, options: EnqueueOptions = .now) async throws {
     let driver = try await global.connectedDriver()
@@ -73,7 +62,7 @@ struct MarketsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let ends = try parseFuture(endsAt, option: "--ends-at")
+            let ends = try parseTime(endsAt, option: "--ends-at", ago: false)
             guard ends > SystemJobClock().nowMillis() else { throw ValidationError("--ends-at must be in the future") }
             try await enqueueAndPrint(
                 global, MarketsCreate.kind,

@@ -8,15 +8,14 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Apply the SQL migrations of schemas/sql that the database lacks, once each.",
         discussion: "Refuses a database that has a migration this build does not know, or whose applied file changed.")
 
-    @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
-    var databaseURL: String = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5433/thepred"
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Folder of NNNN_name.sql files. Env: MIGRATIONS_DIR. Default: schemas/sql of this source tree.")
     var migrations: String = ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? Migrator.defaultDirectory.path
 
     func run() async throws {
         let migrator = try Migrator(directory: URL(fileURLWithPath: migrations))
-        let db = PostgresConnection(url: databaseURL)
+        let db = PostgresConnection(url: database.databaseURL)
         defer { db.close() }
         let applied: [Migrator.Migration]
         do {

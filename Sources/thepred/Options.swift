@@ -63,16 +63,18 @@ func parseQueues(_ text: String) throws -> [QueueName] {
     try text.split(separator: ",").map { try parseQueue(String($0).trimmingCharacters(in: .whitespaces)) }
 }
 
-/// Milliseconds since the epoch, from an ISO 8601 time or a relative age such as 30m, 2h, 7d.
-func parseSince(_ text: String) throws -> Int64 {
+/// Milliseconds since the epoch, from an ISO 8601 time or a distance from now such as 30m, 2h, 7d,
+/// counted back (`ago`) or forward.
+func parseTime(_ text: String, option: String, ago: Bool) throws -> Int64 {
     let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-    if let unit = text.last, let scale = units[unit], let n = Int64(text.dropLast()) {
-        return SystemJobClock().nowMillis() - n * scale
+    if let unit = text.last, let scale = units[unit], let n = Int64(text.dropLast().drop { $0 == "+" }) {
+        return SystemJobClock().nowMillis() + (ago ? -1 : 1) * n * scale
     }
-    let formatter = ISO8601DateFormatter()
-    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-    throw ValidationError("--since wants an ISO 8601 time or an age like 30m, 2h, 7d; got '\(text)'")
+    if let date = ISO8601DateFormatter().date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+    throw ValidationError("\(option) wants an ISO 8601 time or a distance like 30m, 2h, 7d; got '\(text)'")
 }
+
+func parseSince(_ text: String) throws -> Int64 { try parseTime(text, option: "--since", ago: true) }
 
 func formatTime(_ millis: Int64?) -> String {
     guard let millis else { return "-" }
@@ -115,7 +117,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
     var databaseURL: String = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseOptions.defaultURL
 
-    @Option(help: "PostgreSQL connections, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
+    @Option(help: "PostgreSQL connections of a worker, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
     var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"] ?? "") ?? 4
 
     func validate() throws {

@@ -2,9 +2,6 @@ import ArgumentParser
 import Consumers
 import Foundation
 
-/// The DATABASE_URL default the PostgreSQL commands share.
-private let defaultDatabaseURL = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5433/thepred"
-
 struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
@@ -17,8 +14,7 @@ struct SeedCommand: AsyncParsableCommand {
             error nothing is written. `thepred audit` finds no violation afterwards.
             """)
 
-    @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
-    var databaseURL: String = defaultDatabaseURL
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Users to create.") var users: Int
     @Option(help: "Markets to create.") var markets: Int
@@ -36,7 +32,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     func run() async throws {
         let seeder = try Seeder(.init(users: users, markets: markets, bets: bets, seed: seed, resolvedFraction: resolvedFraction))
-        let db = PostgresConnection(url: databaseURL)
+        let db = PostgresConnection(url: database.databaseURL)
         defer { db.close() }
         print("seed \(seed): \(Seeder.grouped(users)) users, \(Seeder.grouped(markets)) markets, \(Seeder.grouped(bets)) bets")
         let report: Seeder.Report
@@ -68,8 +64,7 @@ struct AuditCommand: AsyncParsableCommand {
             counters match their bets, and no balance is negative. All read one snapshot.
             """)
 
-    @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
-    var databaseURL: String = defaultDatabaseURL
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(help: "Print the report as JSON.") var json = false
 
@@ -80,7 +75,7 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = PostgresConnection(url: databaseURL)
+        let db = PostgresConnection(url: database.databaseURL)
         defer { db.close() }
         let report: Auditor.Report
         do {

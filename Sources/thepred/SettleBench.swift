@@ -62,7 +62,7 @@ struct SettleBench: AsyncParsableCommand {
         // Phase 1: seed.
         let seeded = try await Seeder(.init(
             users: users ?? max(10, bets / 10), markets: 1, bets: bets, seed: seed, resolvedFraction: 0)).run(on: conn)
-        let market = try requireValueImpl(seeded.activeMarketIDs.first, "the seeder made no active market")
+        let market = try required(seeded.activeMarketIDs.first, "the seeder made no active market")
         print(String(format: "seed:        %d bets, %d users in %.2f s (%.0f rows/s)", seeded.bets, seeded.users, seeded.seconds,
                      seeded.rowsPerSecond))
 
@@ -125,7 +125,7 @@ struct SettleBench: AsyncParsableCommand {
         if oldBets > 0 {
             let old = try await Seeder(.init(
                 users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)).run(on: conn)
-            let oldMarket = try requireValueImpl(old.activeMarketIDs.first, "the seeder made no active market")
+            let oldMarket = try required(old.activeMarketIDs.first, "the seeder made no active market")
             let oldPrefix = prefix + "-old"
             let oldDriver = RedisQueueDriver(
                 configuration: .init(redis: redis, keys: RedisKeys(prefix: oldPrefix)), logger: global.logger("thepred.redis"))
@@ -204,8 +204,8 @@ struct SettleBench: AsyncParsableCommand {
     }
 }
 
-/// Unwraps or fails with a CLI message (the benchmark's own #require).
-func requireValueImpl<T>(_ value: T?, _ message: String) throws -> T {
+/// Unwraps, or fails with a one-line CLI message.
+func required<T>(_ value: T?, _ message: String) throws -> T {
     guard let value else { throw CLIError(message) }
     return value
 }

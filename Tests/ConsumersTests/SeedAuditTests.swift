@@ -118,7 +118,7 @@ struct SeedAuditTests {
         let users = try await db.query("SELECT id, win_streak, best_streak, rank, total_volume, (SELECT coalesce(sum(stake), 0) FROM bets WHERE user_id = u.id) AS staked FROM users u")
         for row in users.rows {
             let s = streak[row[0]!, default: (0, 0, 0)]
-            if row[1] != String(s.current) || row[2] != String(s.best) || row[3] != Seeder.rank(wins: s.wins) || row[4] != row[5] {
+            if row[1] != String(s.current) || row[2] != String(s.best) || row[3] != Rank(totalWins: Int64(s.wins)).rawValue || row[4] != row[5] {
                 wrongStreaks += 1
             }
         }

@@ -2,22 +2,20 @@ import Jobs
 
 /// The texts of the messages the domain jobs send, in Telegram's HTML parse mode.
 enum Notifications {
-    static func betWon(telegramID: Int64, title: String, payout: Int64) -> TelegramSend {
-        TelegramSend(
-            telegramID: telegramID, kind: .betWon,
-            text: "🎉 You won <b>\(payout) PRED</b> on “\(escape(title))”.")
+    // The settlement ones take the market title already escaped: it is the same for a million bets.
+
+    static func betWon(telegramID: Int64, htmlTitle: String, payout: Int64) -> TelegramSend {
+        TelegramSend(telegramID: telegramID, kind: .betWon, text: "🎉 You won <b>\(payout) PRED</b> on “\(htmlTitle)”.")
     }
 
-    static func betLost(telegramID: Int64, title: String, stake: Int64) -> TelegramSend {
+    static func betLost(telegramID: Int64, htmlTitle: String, stake: Int64) -> TelegramSend {
         TelegramSend(
-            telegramID: telegramID, kind: .betLost,
-            text: "Your bet of \(stake) PRED on “\(escape(title))” did not win this time.")
+            telegramID: telegramID, kind: .betLost, text: "Your bet of \(stake) PRED on “\(htmlTitle)” did not win this time.")
     }
 
-    static func refunded(telegramID: Int64, title: String, stake: Int64) -> TelegramSend {
+    static func refunded(telegramID: Int64, htmlTitle: String, stake: Int64) -> TelegramSend {
         TelegramSend(
-            telegramID: telegramID, kind: .marketResolved,
-            text: "Market “\(escape(title))” was cancelled: refund <b>\(stake) PRED</b>.")
+            telegramID: telegramID, kind: .marketResolved, text: "Market “\(htmlTitle)” was cancelled: refund <b>\(stake) PRED</b>.")
     }
 
     static func missionCompleted(telegramID: Int64, mission: String, reward: Int64) -> TelegramSend {

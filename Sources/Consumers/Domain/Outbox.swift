@@ -11,6 +11,9 @@ import Producers
 struct Outbox {
     let sourceJob: JobID
 
+    /// Where each kind's queue is, built once rather than on every flush.
+    private static let registry = Result { try AppKinds.registry() }
+
     /// Records `payload` as a job of `kind` to enqueue after the commit.
     func add<P>(_ kind: JobKind<P>, _ payload: P, in tx: PostgresConnection.Transaction) throws {
         let json = String(decoding: try JSONCoding.encoder.encode(payload), as: UTF8.self)
@@ -25,7 +28,7 @@ struct Outbox {
         let rows = try await db.query(
             "SELECT id, kind, payload FROM job_outbox WHERE source_job_id = $1 ORDER BY id", [.text(sourceJob.rawValue)])
         guard !rows.rows.isEmpty else { return 0 }
-        let registry = try AppKinds.registry()
+        let registry = try Self.registry.get()
         let now = client.clock.nowMillis()
         var byQueue: [QueueName: [JobEnvelope]] = [:]
         var ids: [Int64] = []

@@ -1,3 +1,5 @@
+import Jobs
+
 /// Encodes rows in the text format of `COPY … FROM STDIN` and hands them on in chunks, so a
 /// million rows never sit in memory at once.
 ///
@@ -80,7 +82,7 @@ public struct PostgresCopyWriter {
         separate()
         let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
         let secondOfDay = epochSeconds - days * 86_400
-        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        let (year, month, day) = CivilDate.date(fromDays: days)
         precondition((1...9999).contains(year), "timestamp \(epochSeconds) is outside years 1...9999")
         appendPadded(year, width: 4); buffer.append(UInt8(ascii: "-"))
         appendPadded(month, width: 2); buffer.append(UInt8(ascii: "-"))
@@ -104,20 +106,6 @@ public struct PostgresCopyWriter {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { try send($0) }
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// The (year, month, day) of a day counted from 1970-01-01, proleptic Gregorian
-    /// (Howard Hinnant's `civil_from_days`).
-    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private mutating func separate() {

@@ -1,3 +1,4 @@
+import Jobs
 import Foundation
 
 /// Fills a migrated database with realistic, self-consistent game data: users, markets, bets and
@@ -106,18 +107,6 @@ public struct Seeder: Sendable {
         progress("analyzed in \(Self.format(seconds: analyze.duration(to: .now)))")
         report.seconds = Self.seconds(started.duration(to: .now))
         return report
-    }
-
-    /// The rank a number of wins earns: Bronze 0-10, Silver 11-25, Gold 26-50, Diamond 51-100,
-    /// Grandmaster 101+.
-    public static func rank(wins: Int) -> String {
-        switch wins {
-        case ...10: "Bronze"
-        case 11...25: "Silver"
-        case 26...50: "Gold"
-        case 51...100: "Diamond"
-        default: "Grandmaster"
-        }
     }
 
     /// A count with thousands separators, 1,000,000.
@@ -433,7 +422,7 @@ enum MarketText {
 
     /// "Mar 14, 2025"
     static func format(date seconds: Int64) -> String {
-        let (y, m, d) = PostgresCopyWriter.civilDate(daysSinceEpoch: seconds / SeedWorld.day)
+        let (y, m, d) = CivilDate.date(fromDays: seconds / SeedWorld.day)
         return "\(months[Int(m) - 1]) \(d), \(y)"
     }
 
@@ -621,13 +610,13 @@ struct SeedSimulation {
             let stake = min(wanted, cap, balance[user])
 
             var yes = rng.below(1000) < markets[market].yesPerMille
-            var odds = Self.odds(pool: yesPool[market] + noPool[market], side: yes ? yesPool[market] : noPool[market], stake: stake)
+            var odds = Odds.hundredths(totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
             // Nobody backs a side the market has left empty at a thousandfold; they join the crowd.
             if odds > 100_000 {
                 yes.toggle()
-                odds = Self.odds(pool: yesPool[market] + noPool[market], side: yes ? yesPool[market] : noPool[market], stake: stake)
+                odds = Odds.hundredths(totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
             }
-            let potentialWin = stake * odds / 100
+            let potentialWin = Odds.potentialWin(stake: stake, hundredths: odds)
 
             balance[user] -= stake
             if balance[user] == 0 { leave(user) }
@@ -657,12 +646,6 @@ struct SeedSimulation {
         }
     }
 
-    /// Odds in hundredths: (pool + stake) / (side + stake), rounded half up; 2.00 on an empty market.
-    static func odds(pool: Int64, side: Int64, stake: Int64) -> Int64 {
-        guard pool > 0 else { return 200 }
-        return ((pool + stake) * 200 + (side + stake)) / (2 * (side + stake))
-    }
-
     /// A replay must end where the first run did; anything else is a bug that would write rows
     /// inconsistent with the users and markets already copied.
     func expectSameOutcome(as other: SeedSimulation) throws {
@@ -685,7 +668,7 @@ struct SeedSimulation {
             w.add(Int64(streak[i]))
             w.add(Int64(bestStreak[i]))
             w.add(volume[i])
-            w.add(Seeder.rank(wins: Int(wins[i])))
+            w.add(Rank(totalWins: Int64(wins[i])).rawValue)
             w.add("R" + String(id, radix: 36, uppercase: true))
             w.add(world.banned[i])
             w.addTimestamp(epochSeconds: world.userCreatedAt[i])

@@ -21,8 +21,15 @@ struct MarketsResolveHandler: Sendable {
 
     struct Market: Sendable {
         let id: Int64
-        let title: String
+        /// Escaped for Telegram's HTML once, not per message.
+        let htmlTitle: String
         let result: MarketsResolve.Result
+
+        init(id: Int64, title: String, result: MarketsResolve.Result) {
+            self.id = id
+            htmlTitle = Notifications.escape(title)
+            self.result = result
+        }
     }
 
     /// One settled bet, as its message needs it.
@@ -277,9 +284,9 @@ struct MarketsResolveHandler: Sendable {
             if bet.unreachable { continue }
             let message: TelegramSend
             switch bet.status {
-            case "WON": message = Notifications.betWon(telegramID: bet.telegramID, title: market.title, payout: bet.potentialWin)
-            case "LOST": message = Notifications.betLost(telegramID: bet.telegramID, title: market.title, stake: bet.stake)
-            default: message = Notifications.refunded(telegramID: bet.telegramID, title: market.title, stake: bet.stake)
+            case "WON": message = Notifications.betWon(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, payout: bet.potentialWin)
+            case "LOST": message = Notifications.betLost(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
+            default: message = Notifications.refunded(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
             }
             messages.append((message.jsonBytes(), .idempotent("notify:bet:\(bet.betID)")))
         }

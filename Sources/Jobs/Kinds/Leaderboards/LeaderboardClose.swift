@@ -46,9 +46,9 @@ public struct LeaderboardPeriod: Sendable, Equatable, CustomStringConvertible {
             let start = (day - floorMod(day + 3, 7)) * dayMillis
             return LeaderboardPeriod(kind: .week, startsAt: start, endsAt: start + 7 * dayMillis)
         case .month:
-            let (y, m, _) = civil(fromDays: day)
-            let start = days(year: y, month: m, day: 1) * dayMillis
-            let end = (m == 12 ? days(year: y + 1, month: 1, day: 1) : days(year: y, month: m + 1, day: 1)) * dayMillis
+            let (y, m, _) = CivilDate.date(fromDays: day)
+            let start = CivilDate.days(year: y, month: m, day: 1) * dayMillis
+            let end = (m == 12 ? CivilDate.days(year: y + 1, month: 1, day: 1) : CivilDate.days(year: y, month: m + 1, day: 1)) * dayMillis
             return LeaderboardPeriod(kind: .month, startsAt: start, endsAt: end)
         }
     }
@@ -59,40 +59,18 @@ public struct LeaderboardPeriod: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        let (y, m, d) = Self.civil(fromDays: Self.floorDiv(startsAt, Self.dayMillis))
+        let (y, m, d) = CivilDate.date(fromDays: Self.floorDiv(startsAt, Self.dayMillis))
         return "\(kind.rawValue) " + String(format: "%04d-%02d-%02d", y, m, d)
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { CivilDate.floorDiv(a, b) }
     static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
-
-    /// Howard Hinnant's days-from-civil, proleptic Gregorian, so no calendar or time zone is involved.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
 }
 
 extension LeaderboardPeriod {
     /// The UTC day of `millis` as `YYYY-MM-DD`.
     public static func utcDay(_ millis: Int64) -> String {
-        let (y, m, d) = civil(fromDays: floorDiv(millis, dayMillis))
+        let (y, m, d) = CivilDate.date(fromDays: floorDiv(millis, dayMillis))
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
@@ -102,7 +80,7 @@ extension LeaderboardPeriod {
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
         else { return false }
-        let (y2, m2, d2) = civil(fromDays: days(year: y, month: m, day: d))
+        let (y2, m2, d2) = CivilDate.date(fromDays: CivilDate.days(year: y, month: m, day: d))
         return (y2, m2, d2) == (y, m, d)
     }
 }
