@@ -39,4 +39,10 @@ public struct RedisKeys: Sendable, Equatable {
     public var schedulerLeader: String { "\(prefix):scheduler:leader" }
     /// Hash of periodic schedule name to the last tick it enqueued (ms).
     public var scheduleTicks: String { "\(prefix):scheduler:ticks" }
+
+    /// One rate-limit lane's next free send time (µs, Redis clock). All lanes of one limiter
+    /// share the hash tag `{rate:limiter}`, so the reserve script touches one Cluster slot.
+    public func rateLane(_ limiter: String, _ lane: String) -> String { "\(prefix):{rate:\(limiter)}:lane:\(lane)" }
+    /// Set while the whole fleet must hold its sends (a Telegram 429); expires on its own.
+    public func ratePause(_ limiter: String) -> String { "\(prefix):{rate:\(limiter)}:pause" }
 }
