@@ -43,6 +43,9 @@ struct SchemaTests {
         "leaderboard.close": LeaderboardClose(period: .week, startsAtMillis: 1, top: 3),
         "telegram.send": TelegramSend(
             telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true),
+        "broadcast.fanout": BroadcastFanout(broadcastID: 1),
+        "broadcast.create": BroadcastCreate(request: BroadcastRequest(
+            text: "t", parseMode: .html, photoURL: "https://x", target: .user, telegramID: 1, scheduledAtMillis: 1, paid: true)),
     ]
 
     @Test("each payload schema names exactly the fields its Swift type writes, and requires a subset")

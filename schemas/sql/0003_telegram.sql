@@ -23,3 +23,6 @@ CREATE TABLE broadcast_counts (
 );
 
 CREATE INDEX broadcasts_status ON broadcasts (status, id);
+
+-- The request that created a broadcast (a broadcast.create job id), so a repeat creates it once.
+ALTER TABLE broadcasts ADD COLUMN request_id TEXT UNIQUE;

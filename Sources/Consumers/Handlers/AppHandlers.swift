@@ -12,6 +12,11 @@ public enum AppHandlers {
         public var settlementLanes = 2
         /// Leaderboard snapshot rows when a job does not say.
         public var leaderboardTop = 100
+        /// The Bot API, the limiter and the limits. Without it `telegram.send` has no handler, and
+        /// the worker leaves the `telegram` queue alone.
+        public var telegram: TelegramDelivery?
+        /// Users per fan-out chunk (one query, one bulk enqueue, one checkpoint).
+        public var fanoutChunk = 1_000
 
         public init(database: any PostgresClient) { self.database = database }
     }
@@ -26,6 +31,11 @@ public enum AppHandlers {
         try handlers.register(MissionsProgress.kind, handler: MissionsProgressHandler(db: db).handle)
         try handlers.register(ReferralsClaim.kind, handler: ReferralsClaimHandler(db: db).handle)
         try handlers.register(LeaderboardClose.kind, handler: LeaderboardCloseHandler(db: db, defaultTop: deps.leaderboardTop).handle)
+        try handlers.register(BroadcastFanout.kind, handler: BroadcastFanoutHandler(db: db, chunkSize: max(1, deps.fanoutChunk)).handle)
+        try handlers.register(BroadcastCreate.kind, handler: BroadcastCreateHandler(db: db).handle)
+        if let telegram = deps.telegram {
+            try handlers.register(TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram).handle)
+        }
         return handlers
     }
 }

@@ -10,6 +10,8 @@ public enum AppKinds {
         try registry.register(ReferralsClaim.kind)
         try registry.register(LeaderboardClose.kind)
         try registry.register(TelegramSend.kind)
+        try registry.register(BroadcastFanout.kind)
+        try registry.register(BroadcastCreate.kind)
         return registry
     }
 }
