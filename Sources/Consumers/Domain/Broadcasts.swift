@@ -3,7 +3,7 @@ import Jobs
 import Producers
 
 /// A broadcast as an operator sees it.
-public struct BroadcastStatus: Sendable, Equatable {
+public struct BroadcastStatus: Sendable, Equatable, Codable {
     public let id: Int64
     public let status: String
     public let text: String
@@ -24,9 +24,16 @@ public struct BroadcastStatus: Sendable, Equatable {
     public let failed: Int64
     public let cancelled: Int64
     /// Queued and not yet ended.
-    public var pending: Int64 { max(0, total - sent - failed - cancelled) }
+    public let pending: Int64
     /// The fan-out job, or the delayed job of a scheduled broadcast.
     public let jobID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, text, parseMode = "parse_mode", photoURL = "photo_url", target, telegramID = "telegram_id", paid
+        case scheduledAt = "scheduled_at_ms", createdAt = "created_at_ms", startedAt = "started_at_ms"
+        case completedAt = "completed_at_ms", cancelledAt = "cancelled_at_ms", fanoutDone = "fanout_done", total, sent, failed
+        case cancelled, pending, jobID = "job_id"
+    }
 }
 
 /// Creating, reading and cancelling broadcasts. The CLI calls these directly; the front reaches
@@ -110,7 +117,9 @@ public enum Broadcasts {
             createdAt: try rows.int(i, "created_at"), startedAt: rows.optionalInt(i, "started_at"),
             completedAt: rows.optionalInt(i, "completed_at"), cancelledAt: rows.optionalInt(i, "cancelled_at"),
             fanoutDone: rows.bool(i, "fanout_done"), total: try rows.int(i, "total_recipients"), sent: try rows.int(i, "sent"),
-            failed: try rows.int(i, "failed"), cancelled: try rows.int(i, "cancelled"), jobID: rows[i, "job_id"])
+            failed: try rows.int(i, "failed"), cancelled: try rows.int(i, "cancelled"),
+            pending: max(0, try rows.int(i, "total_recipients") - rows.int(i, "sent") - rows.int(i, "failed") - rows.int(i, "cancelled")),
+            jobID: rows[i, "job_id"])
     }
 }
 
