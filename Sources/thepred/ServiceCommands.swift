@@ -12,6 +12,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var telegram: TelegramOptions
 
     @Option(help: "Comma-separated queues to serve. Default: every queue a registered job kind uses. Env: WORKER_QUEUES.")
     var queues: String = ProcessInfo.processInfo.environment["WORKER_QUEUES"] ?? ""
@@ -48,6 +49,17 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = settlementChunk
+        let driver = try await global.connectedDriver()
+        let bot = telegram.client()
+        defer { bot?.shutdown() }
+        if let bot {
+            let limiter = RedisRateLimiter(
+                connection: RedisConnection(driver.configuration.redis, name: "redis-limiter"), keys: RedisKeys(prefix: global.keyPrefix))
+            deps.telegram = TelegramDelivery(bot: bot, limiter: limiter, limits: telegram.limits())
+            logger.info("telegram delivery on", metadata: ["api": "\(bot)", "limits": "\(telegram.limitsDescription)"])
+        } else {
+            logger.warning("TELEGRAM_BOT_TOKEN is not set: this worker does not serve the telegram queue")
+        }
         let handlers = try AppHandlers.all(deps)
         let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
         guard !served.isEmpty else { throw ValidationError("no queues to serve") }
@@ -56,7 +68,6 @@ struct WorkerCommand: AsyncParsableCommand {
         config.shutdownGrace = .seconds(grace)
         config.visibilityTimeout = .seconds(visibilityTimeout)
         config.maxDeliveries = maxDeliveries
-        let driver = try await global.connectedDriver()
         // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
         // exists); preparing them makes their backlog show in `thepred queues`.
         for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
@@ -66,6 +77,59 @@ struct WorkerCommand: AsyncParsableCommand {
                 services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
+}
+
+/// The Bot API client and the fleet's send limits.
+struct TelegramOptions: ParsableArguments {
+    @Option(name: .long, help: "Bot API base URL. Env: TELEGRAM_API_BASE.")
+    var telegramAPIBase: String = ProcessInfo.processInfo.environment["TELEGRAM_API_BASE"] ?? "https://api.telegram.org"
+
+    @Option(name: .long, help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotToken: String? = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"]
+
+    @Option(name: .long, help: "Messages per second for the whole fleet (free lane). Env: TELEGRAM_RATE.")
+    var telegramRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_RATE"] ?? "") ?? 30
+
+    @Option(name: .long, help: "Messages per second in the paid-broadcast lane. Env: TELEGRAM_PAID_RATE.")
+    var telegramPaidRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_PAID_RATE"] ?? "") ?? 1000
+
+    @Option(name: .long, help: "Messages per minute to one group chat.")
+    var telegramGroupRate: Int = 20
+
+    @Option(name: .long, help: "Keep-alive HTTP connections to the Bot API, each on its own thread. Env: TELEGRAM_CONNECTIONS.")
+    var telegramConnections: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_CONNECTIONS"] ?? "") ?? 8
+
+    @Option(name: .long, help: "Seconds a Bot API request may take in all (connecting takes at most 5).")
+    var telegramTimeout: Int = 15
+
+    func validate() throws {
+        guard telegramRate >= 1, telegramPaidRate >= 1, telegramGroupRate >= 1 else {
+            throw ValidationError("Telegram rates must be at least 1")
+        }
+        guard (1...256).contains(telegramConnections) else { throw ValidationError("--telegram-connections must be within 1...256") }
+        guard telegramTimeout >= 1 else { throw ValidationError("--telegram-timeout must be at least 1") }
+        if let token = telegramBotToken, token.isEmpty || token.contains("/") {
+            throw ValidationError("--telegram-bot-token looks wrong (empty or containing /)")
+        }
+    }
+
+    func client() -> CurlTelegramClient? {
+        guard let token = telegramBotToken else { return nil }
+        return CurlTelegramClient(
+            configuration: .init(
+                apiBase: telegramAPIBase, token: token, connections: telegramConnections, connectTimeout: .seconds(5),
+                timeout: .seconds(telegramTimeout)))
+    }
+
+    func limits() -> TelegramLimits {
+        var limits = TelegramLimits()
+        limits.globalPerSecond = telegramRate
+        limits.paidPerSecond = telegramPaidRate
+        limits.groupPerMinute = telegramGroupRate
+        return limits
+    }
+
+    var limitsDescription: String { "\(telegramRate)/s, paid \(telegramPaidRate)/s, 1/s per chat, \(telegramGroupRate)/min per group" }
 }
 
 struct SchedulerCommand: AsyncParsableCommand {
