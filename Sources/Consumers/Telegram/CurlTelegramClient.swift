@@ -184,6 +184,7 @@ private final class Connection: @unchecked Sendable {
             return .failure(
                 TelegramTransportError(.other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))"))
         }
+        if code == CURLE_OK { return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back")) }
         return .failure(Self.error(code, method: request.method, doing: "sending"))
     }
 
