@@ -15,6 +15,8 @@ ensure_packages() {
   [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
   [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+  # Multiarch: the header is under /usr/include/<triple>/curl.
+  compgen -G '/usr/include/*/curl/curl.h' >/dev/null || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
   command -v psql >/dev/null || missing+=(postgresql-client-15)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ops: installing ${missing[*]}" >&2

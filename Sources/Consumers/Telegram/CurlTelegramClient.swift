@@ -1,0 +1,289 @@
+import CCurl
+import Foundation
+import Jobs
+import Synchronization
+
+/// The real Bot API client: JSON POSTs through libcurl over a fixed set of kept-alive connections.
+///
+/// Each connection is one curl easy handle owned by a thread of its own, so blocking curl calls
+/// never run on Swift's cooperative pool and `connections` requests really run in parallel. A send
+/// goes to the connection with the fewest requests queued. A send runs until Telegram answers or
+/// `timeout` passes; cancelling the calling task does not cut it short.
+///
+/// The token is part of every request URL and appears nowhere else: not in errors, not in
+/// `description`, not in logs.
+public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringConvertible {
+    /// Where and how to reach the Bot API.
+    public struct Configuration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+        /// Scheme and host, without the `/bot<token>` part.
+        public var apiBase: String
+        /// The bot token; never printed.
+        public var token: String
+        /// Connections (threads) to keep open; at least 1.
+        public var connections: Int
+        /// Time to set up TCP and TLS.
+        public var connectTimeout: Duration
+        /// Time for a whole request, connecting included.
+        public var timeout: Duration
+
+        public init(
+            apiBase: String = "https://api.telegram.org", token: String, connections: Int = 8,
+            connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15)
+        ) {
+            self.apiBase = apiBase
+            self.token = token
+            self.connections = connections
+            self.connectTimeout = connectTimeout
+            self.timeout = timeout
+        }
+
+        public var description: String {
+            "Configuration(apiBase: \(apiBase), token: <redacted>, connections: \(connections), "
+                + "connectTimeout: \(connectTimeout), timeout: \(timeout))"
+        }
+
+        public var debugDescription: String { description }
+
+        // `dump` and the debugger would print the token otherwise.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "apiBase": apiBase, "token": "<redacted>", "connections": connections,
+                    "connectTimeout": connectTimeout, "timeout": timeout,
+                ])
+        }
+    }
+
+    private let connections: [Connection]
+    /// Requests queued or running per connection.
+    private let load: Mutex<[Int]>
+    public let description: String
+
+    public init(configuration: Configuration) {
+        let count = max(1, configuration.connections)
+        var base = configuration.apiBase
+        while base.hasSuffix("/") { base.removeLast() }
+        let settings = Connection.Settings(
+            urlPrefix: "\(base)/bot\(configuration.token)/",
+            connectTimeoutMS: milliseconds(configuration.connectTimeout),
+            timeoutMS: milliseconds(configuration.timeout))
+        connections = (0..<count).map { Connection(settings: settings, name: "telegram-\($0)") }
+        load = Mutex(Array(repeating: 0, count: count))
+        description = "CurlTelegramClient(apiBase: \(base), token: <redacted>, connections: \(count))"
+    }
+
+    deinit { shutdown() }
+
+    /// Sends one message and returns Telegram's answer, whatever its HTTP status. Throws
+    /// `TelegramTransportError` only when no HTTP answer came (or after `shutdown`).
+    public func send(_ message: TelegramOutgoing) async throws -> TelegramAnswer {
+        let index = load.withLock { load in
+            let i = load.indices.min { load[$0] < load[$1] }!
+            load[i] += 1
+            return i
+        }
+        defer { load.withLock { $0[index] -= 1 } }
+        return try await connections[index].send(method: message.method, body: message.jsonBody())
+    }
+
+    /// Closes the connections once the requests already queued are done. Later sends throw.
+    public func shutdown() {
+        for connection in connections { connection.close() }
+    }
+}
+
+/// curl_global_init must run once before any easy handle, and is not thread-safe in every
+/// libcurl; a global's initializer runs exactly once, atomically.
+private let curlReady: Bool = thepred_curl_global_init() == CURLE_OK
+
+/// curl reads 0 as "no timeout", so round up to at least 1 ms.
+private func milliseconds(_ duration: Duration) -> Int {
+    let (seconds, attoseconds) = duration.components
+    let ms = seconds.multipliedReportingOverflow(by: 1000)
+    if ms.overflow { return Int.max }
+    return max(1, Int(ms.partialValue) + Int(attoseconds / 1_000_000_000_000_000))
+}
+
+/// One easy handle (which keeps its connection alive between requests) on a thread of its own.
+private final class Connection: @unchecked Sendable {
+    struct Settings: Sendable {
+        let urlPrefix: String
+        let connectTimeoutMS: Int
+        let timeoutMS: Int
+    }
+
+    private struct Request {
+        let method: String
+        let body: [UInt8]
+        let continuation: CheckedContinuation<TelegramAnswer, any Error>
+    }
+
+    /// What the write callback appends to; reached through CURLOPT_WRITEDATA.
+    private final class ResponseBody {
+        /// A Bot API answer is a few hundred bytes; anything this big is not one.
+        static let limit = 1 << 20
+        var bytes: [UInt8] = []
+        var overflowed = false
+    }
+
+    private let settings: Settings
+    private var thread: DedicatedThread<Request>!
+    // Used on the connection's thread only.
+    private var handle: UnsafeMutableRawPointer?
+    private var headers: UnsafeMutablePointer<curl_slist>?
+    private let response = ResponseBody()
+
+    init(settings: Settings, name: String) {
+        self.settings = settings
+        thread = DedicatedThread(
+            name: name,
+            process: { [self] requests in
+                for request in requests { request.continuation.resume(with: perform(request)) }
+            },
+            finish: { [self] in cleanup() })
+    }
+
+    func send(method: String, body: [UInt8]) async throws -> TelegramAnswer {
+        try await withCheckedThrowingContinuation { continuation in
+            if !thread.submit(Request(method: method, body: body, continuation: continuation)) {
+                continuation.resume(throwing: TelegramTransportError(.other, "\(method): the client is shut down"))
+            }
+        }
+    }
+
+    func close() { thread.close() }
+
+    // MARK: On the connection's thread
+
+    private func perform(_ request: Request) -> Result<TelegramAnswer, any Error> {
+        var setupCode = CURLE_OK
+        guard let handle = easyHandle(&setupCode) else {
+            return .failure(Self.error(setupCode, method: request.method, doing: "setting up curl"))
+        }
+        response.bytes.removeAll(keepingCapacity: true)
+        response.overflowed = false
+
+        var code = thepred_curl_setopt_string(handle, CURLOPT_URL, settings.urlPrefix + request.method)
+        // COPYPOSTFIELDS reads the size set before it, and copies, so the body need not outlive this call.
+        if code == CURLE_OK { code = thepred_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count) }
+        if code == CURLE_OK {
+            code = request.body.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return thepred_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "") }
+                return thepred_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+            }
+        }
+        if code != CURLE_OK { return .failure(Self.error(code, method: request.method, doing: "preparing the request")) }
+
+        code = curl_easy_perform(handle)
+        let status = thepred_curl_getinfo_response_code(handle)
+        if code == CURLE_OK && status > 0 {
+            return .success(TelegramAnswer.decode(httpStatus: status, body: response.bytes))
+        }
+        if response.overflowed {
+            return .failure(
+                TelegramTransportError(.other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))"))
+        }
+        if code == CURLE_OK { return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back")) }
+        return .failure(Self.error(code, method: request.method, doing: "sending"))
+    }
+
+    /// The easy handle, created with the options every request shares on first use; nil and the
+    /// failing code in `failure` if that fails (the next request tries again).
+    private func easyHandle(_ failure: inout CURLcode) -> UnsafeMutableRawPointer? {
+        if let handle { return handle }
+        guard curlReady, let h = curl_easy_init() else {
+            failure = CURLE_FAILED_INIT
+            return nil
+        }
+        if headers == nil {
+            headers = curl_slist_append(nil, "Content-Type: application/json")
+            // Without this, libcurl waits for "100 Continue" before sending bodies over 1 KiB.
+            headers = curl_slist_append(headers, "Expect:")
+        }
+        let body = Unmanaged.passUnretained(response).toOpaque()
+        let results = [
+            // Signals are process-wide; libcurl must not use them from several threads.
+            thepred_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1),
+            thepred_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMS),
+            thepred_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, settings.timeoutMS),
+            // Idle kept-alive connections otherwise die silently in NAT tables between broadcasts.
+            thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1),
+            thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPIDLE, 30),
+            thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, 15),
+            thepred_curl_setopt_string(h, CURLOPT_USERAGENT, "thepred-jobs (libcurl)"),
+            thepred_curl_setopt_long(h, CURLOPT_POST, 1),
+            thepred_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headers),
+            thepred_curl_setopt_pointer(h, CURLOPT_WRITEDATA, body),
+            thepred_curl_setopt_write_callback(h) { data, size, count, userdata in
+                let n = size * count
+                guard let data, let userdata, n > 0 else { return n }
+                let response = Unmanaged<ResponseBody>.fromOpaque(userdata).takeUnretainedValue()
+                if response.bytes.count + n > ResponseBody.limit {
+                    response.overflowed = true
+                    return 0  // aborts the transfer with CURLE_WRITE_ERROR
+                }
+                data.withMemoryRebound(to: UInt8.self, capacity: n) {
+                    response.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+                }
+                return n
+            },
+        ]
+        if let failed = results.first(where: { $0 != CURLE_OK }) {
+            curl_easy_cleanup(h)
+            failure = failed
+            return nil
+        }
+        handle = h
+        return h
+    }
+
+    private func cleanup() {
+        if let handle { curl_easy_cleanup(handle) }
+        handle = nil
+        curl_slist_free_all(headers)
+        headers = nil
+    }
+
+    /// An error from the curl code's name and text and the method only: curl's error buffer can
+    /// hold the URL, and the URL holds the token.
+    private static func error(_ code: CURLcode, method: String, doing: String) -> TelegramTransportError {
+        let kind: TelegramTransportError.Code
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = .timeout
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
+            CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+            kind = .connection
+        default:
+            kind = .other
+        }
+        let text = String(cString: curl_easy_strerror(code))
+        return TelegramTransportError(kind, "\(method): \(doing) failed: \(name(of: code)) (\(code.rawValue)): \(text)")
+    }
+
+    private static func name(of code: CURLcode) -> String {
+        switch code {
+        case CURLE_OK: return "CURLE_OK"
+        case CURLE_FAILED_INIT: return "CURLE_FAILED_INIT"
+        case CURLE_URL_MALFORMAT: return "CURLE_URL_MALFORMAT"
+        case CURLE_UNSUPPORTED_PROTOCOL: return "CURLE_UNSUPPORTED_PROTOCOL"
+        case CURLE_COULDNT_RESOLVE_PROXY: return "CURLE_COULDNT_RESOLVE_PROXY"
+        case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST"
+        case CURLE_COULDNT_CONNECT: return "CURLE_COULDNT_CONNECT"
+        case CURLE_PARTIAL_FILE: return "CURLE_PARTIAL_FILE"
+        case CURLE_WRITE_ERROR: return "CURLE_WRITE_ERROR"
+        case CURLE_OUT_OF_MEMORY: return "CURLE_OUT_OF_MEMORY"
+        case CURLE_OPERATION_TIMEDOUT: return "CURLE_OPERATION_TIMEDOUT"
+        case CURLE_SSL_CONNECT_ERROR: return "CURLE_SSL_CONNECT_ERROR"
+        case CURLE_GOT_NOTHING: return "CURLE_GOT_NOTHING"
+        case CURLE_SEND_ERROR: return "CURLE_SEND_ERROR"
+        case CURLE_RECV_ERROR: return "CURLE_RECV_ERROR"
+        case CURLE_PEER_FAILED_VERIFICATION: return "CURLE_PEER_FAILED_VERIFICATION"
+        case CURLE_SSL_CACERT_BADFILE: return "CURLE_SSL_CACERT_BADFILE"
+        case CURLE_UNKNOWN_OPTION: return "CURLE_UNKNOWN_OPTION"
+        case CURLE_BAD_FUNCTION_ARGUMENT: return "CURLE_BAD_FUNCTION_ARGUMENT"
+        default: return "CURLcode"
+        }
+    }
+}
