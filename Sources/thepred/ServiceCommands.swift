@@ -85,7 +85,7 @@ struct TelegramOptions: ParsableArguments {
     var telegramAPIBase: String = ProcessInfo.processInfo.environment["TELEGRAM_API_BASE"] ?? "https://api.telegram.org"
 
     @Option(name: .long, help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
-    var telegramBotToken: String? = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"]
+    var telegramBotToken: String = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? ""
 
     @Option(name: .long, help: "Messages per second for the whole fleet (free lane). Env: TELEGRAM_RATE.")
     var telegramRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_RATE"] ?? "") ?? 30
@@ -108,13 +108,14 @@ struct TelegramOptions: ParsableArguments {
         }
         guard (1...256).contains(telegramConnections) else { throw ValidationError("--telegram-connections must be within 1...256") }
         guard telegramTimeout >= 1 else { throw ValidationError("--telegram-timeout must be at least 1") }
-        if let token = telegramBotToken, token.isEmpty || token.contains("/") {
-            throw ValidationError("--telegram-bot-token looks wrong (empty or containing /)")
+        if telegramBotToken.contains("/") || telegramBotToken.contains(" ") {
+            throw ValidationError("--telegram-bot-token looks wrong (it contains / or a space)")
         }
     }
 
     func client() -> CurlTelegramClient? {
-        guard let token = telegramBotToken else { return nil }
+        guard !telegramBotToken.isEmpty else { return nil }
+        let token = telegramBotToken
         return CurlTelegramClient(
             configuration: .init(
                 apiBase: telegramAPIBase, token: token, connections: telegramConnections, connectTimeout: .seconds(5),
