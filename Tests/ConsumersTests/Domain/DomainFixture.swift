@@ -14,7 +14,7 @@ struct DomainFixture {
     let client: JobClient
     let handlers: JobHandlers
 
-    static func make(settlementChunk: Int = 5_000) async throws -> DomainFixture {
+    static func make(settlementChunk: Int = 5_000, fanoutChunk: Int = 1_000, telegram: TelegramDelivery? = nil) async throws -> DomainFixture {
         let fresh = FreshDatabase()
         try await fresh.create().close()
         let db = PostgresPool(url: TestPostgres.url(database: fresh.name), size: 3)
@@ -24,6 +24,8 @@ struct DomainFixture {
         let driver = MemoryQueueDriver()
         var deps = AppHandlers.Dependencies(database: db)
         deps.settlementChunk = settlementChunk
+        deps.fanoutChunk = fanoutChunk
+        deps.telegram = telegram
         return DomainFixture(
             fresh: fresh, db: db, driver: driver, client: JobClient(driver: driver), handlers: try AppHandlers.all(deps))
     }
@@ -35,11 +37,11 @@ struct DomainFixture {
     }
 
     /// Runs one job of `kind` through its handler, as a worker would; `id` repeats a delivery.
-    func run<P>(_ kind: JobKind<P>, _ payload: P, id: JobID = .generate(millis: 1), deliveries: Int = 1) async throws {
+    func run<P>(_ kind: JobKind<P>, _ payload: P, id: JobID = .generate(millis: 1), deliveries: Int = 1, attempt: Int = 1) async throws {
         let bytes = Array(try JSONCoding.encoder.encode(payload))
         let entry = try #require(handlers.entry(for: kind.name.rawValue))
         let context = JobContext(
-            id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: 1, deliveries: deliveries,
+            id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: attempt, deliveries: deliveries,
             enqueuedAt: SystemJobClock().nowMillis(), traceContext: nil, logger: Logger(label: "test"), client: client)
         try await entry.run(bytes, context)
     }
@@ -57,12 +59,17 @@ struct DomainFixture {
 
     /// Takes every ready job of `kind` off its queue.
     func take<P>(_ kind: JobKind<P>) async throws -> [P] {
-        var out: [P] = []
+        try await takeJobs(kind).map(\.payload)
+    }
+
+    /// Takes every ready job of `kind` off its queue, with its id.
+    func takeJobs<P>(_ kind: JobKind<P>) async throws -> [(id: JobID, payload: P)] {
+        var out: [(id: JobID, payload: P)] = []
         while true {
             let jobs = try await driver.fetch(queue: kind.queue, consumer: "test", maxCount: 1_000, blockFor: .zero)
             if jobs.isEmpty { return out }
             for job in jobs where job.envelope.kind == kind.name.rawValue {
-                out.append(try JSONCoding.decoder.decode(P.self, from: Data(job.envelope.payload)))
+                out.append((job.envelope.id, try JSONCoding.decoder.decode(P.self, from: Data(job.envelope.payload))))
             }
             try await driver.complete(jobs.map { .succeeded($0) }, queue: kind.queue)
         }
