@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "Jobs", targets: ["Jobs"]),
         .library(name: "Producers", targets: ["Producers"]),
         .library(name: "Consumers", targets: ["Consumers"]),
+        .library(name: "FakeTelegram", targets: ["FakeTelegram"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -45,6 +47,16 @@ let package = Package(
                 "CLibpq",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A stand-in for the Telegram Bot API, for tests, ops/dev and benchmarks. Nothing that
+        // ships to production depends on it but the `thepred fake-telegram` subcommand.
+        .target(
+            name: "FakeTelegram",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
