@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "thepred",
             dependencies: [
-                "Jobs", "Producers", "Consumers",
+                "Jobs", "Producers", "Consumers", "FakeTelegram",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -8,6 +8,6 @@ struct ThePred: AsyncParsableCommand {
         subcommands: [
             WorkerCommand.self, SchedulerCommand.self, QueuesCommand.self, DLQCommand.self, JobsCommand.self,
             EnqueueCommand.self, MigrateCommand.self, MarketsCommand.self, MissionsCommand.self, TiersCommand.self,
-            LeaderboardsCommand.self, SeedCommand.self, AuditCommand.self, BenchCommand.self,
+            LeaderboardsCommand.self, SeedCommand.self, AuditCommand.self, BenchCommand.self, FakeTelegramCommand.self,
         ])
 }
