@@ -77,6 +77,8 @@ let package = Package(
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "ProducersTests", dependencies: ["Producers", "TestSupport"]),
+        // Talks to a real port with URLSession, so it needs no HummingbirdTesting (and no NIOSSL).
+        .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram"]),
         // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
         .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(

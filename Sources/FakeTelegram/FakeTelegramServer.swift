@@ -253,6 +253,7 @@ public final class FakeTelegramServer: Service, Sendable {
 
     /// Runs a server with `configuration` while `body` runs, then stops it. `body` gets the
     /// server, listening, and its port.
+    @discardableResult
     public static func withRunning<T: Sendable>(
         _ configuration: Configuration = Configuration(), logger: Logger = Logger(label: "fake-telegram"),
         _ body: @Sendable (FakeTelegramServer, Int) async throws -> T

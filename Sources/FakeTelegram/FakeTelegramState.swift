@@ -79,6 +79,9 @@ struct FakeTelegramState: Sendable {
         }
     }
 
+    /// Chats with a flood window in memory.
+    var trackedChats: Int { chats.count }
+
     init(configuration: FakeTelegramServer.Configuration) {
         self.configuration = configuration
         global = SlidingWindow(limit: configuration.globalPerSecond, length: .seconds(1))
