@@ -51,7 +51,10 @@ extension FakeTelegramServer {
         // "/bot<token>/<method>"; a token never contains "/".
         let rest = path.dropFirst(4)
         guard let slash = rest.firstIndex(of: "/") else { throw .notFound }
-        guard rest[..<slash] == startConfiguration.token else { throw .unauthorized }
+        let token = rest[..<slash]
+        guard token == startConfiguration.token || token.removingPercentEncoding == startConfiguration.token else {
+            throw .unauthorized
+        }
         let method: SendRequest.Method
         switch rest[rest.index(after: slash)...].lowercased() {
         case "sendmessage": method = .sendMessage
@@ -108,7 +111,7 @@ extension FakeTelegramServer {
                 status: code, headers: [.contentType: "text/html"],
                 body: .init(byteBuffer: ByteBuffer(string: page)))
         }
-        return refusalResponse(BotRefusal(status: status, description: "Internal Server Error"))
+        return refusalResponse(BotRefusal(status: status, description: code.reasonPhrase))
     }
 
     private func refusalResponse(_ refusal: BotRefusal) -> Response {
@@ -232,7 +235,8 @@ extension JSONEncoder {
     static var snakeCase: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Stable output for diffs and greps; key order means nothing to JSON readers.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 }

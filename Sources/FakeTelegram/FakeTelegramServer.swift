@@ -6,10 +6,22 @@ import Synchronization
 
 /// A stand-in for the Telegram Bot API on a local port, for tests, `ops/dev` and benchmarks.
 ///
-/// It answers `POST /bot<token>/sendMessage` and `/sendPhoto` (JSON bodies) as Telegram does,
-/// with Telegram's flood limits, refusals and answer format, and records every message it
-/// accepts. It also answers `getMe`. Tests drive it through the methods here; other processes
-/// through the control endpoints under `/fake/`:
+/// It answers `POST /bot<token>/sendMessage` and `/sendPhoto` (JSON bodies) and `getMe` as
+/// Telegram does, records every message it accepts, and refuses the rest with Telegram's
+/// `{"ok":false,"error_code":N,"description":"..."}`, checked in this order:
+///
+/// 1. Injected failures and slow answers (see ``Configuration``), before anything else, as from
+///    a proxy in front: 500 with Telegram's JSON, or 502/504 with an nginx HTML page.
+/// 2. 401 "Unauthorized" for a wrong token; 404 "Not Found" for another method or path.
+/// 3. 400 for the body: not JSON, no `chat_id`, no text (or no photo), a text that is empty or
+///    over 4096 (a caption over 1024), or markup `parse_mode` "HTML" or "Markdown" cannot parse.
+///    Lengths count UTF-16 code units of the text as shown, markup removed and entities decoded,
+///    as Telegram counts them. See `Markup` for the parser's rules.
+/// 4. 400 "chat not found" for `unknownChats`, 403 for `blocked`.
+/// 5. 429 "Too Many Requests: retry after N" with `parameters.retry_after` for the flood limits:
+///    sliding windows, half-open (now - 1 s, now], counting accepted messages only.
+///
+/// Tests drive it through the methods here; other processes through the control endpoints:
 ///
 /// - `GET /fake/messages[?chat_id=N][&since_id=M]`: the accepted messages, oldest first, as a JSON
 ///   array of `{"message_id","chat_id","method","text","photo","parse_mode","paid","at_ms"}`
@@ -20,7 +32,7 @@ import Synchronization
 /// - `POST /fake/config`: changes it; a JSON object with any of `blocked` and `unknown_chats`
 ///   (arrays of chat ids, replacing the sets), `failure_rate` and `slow_rate` (0...1),
 ///   `slow_delay_ms`, `fail_next` and `fail_status` (the next N Bot API requests answer that 5xx).
-///   Answers like `GET /fake/config`.
+///   Unknown fields are refused. Answers like `GET /fake/config`.
 ///
 /// Run it as a `Service` in a `ServiceGroup`, or with ``withRunning(_:logger:_:)`` in a test.
 public final class FakeTelegramServer: Service, Sendable {
@@ -52,12 +64,15 @@ public final class FakeTelegramServer: Service, Sendable {
         public var slowRate: Double = 0
         /// How long a slow request waits.
         public var slowDelay: Duration = .seconds(2)
+        /// How many accepted messages ``FakeTelegramServer/messages()`` keeps, the newest; the
+        /// counts in ``Stats`` go on. Bounds the memory of long benchmarks and dev sessions.
+        public var keepMessages: Int = 1_000_000
 
         public init(
             host: String = "127.0.0.1", port: Int = 0, token: String = "test-token", globalPerSecond: Int = 30,
             perChatPerSecond: Int = 1, groupPerMinute: Int = 20, paidPerSecond: Int = 1000, blocked: Set<Int64> = [],
             unknownChats: Set<Int64> = [], failureRate: Double = 0, slowRate: Double = 0,
-            slowDelay: Duration = .seconds(2)
+            slowDelay: Duration = .seconds(2), keepMessages: Int = 1_000_000
         ) {
             self.host = host
             self.port = port
@@ -71,6 +86,7 @@ public final class FakeTelegramServer: Service, Sendable {
             self.failureRate = failureRate
             self.slowRate = slowRate
             self.slowDelay = slowDelay
+            self.keepMessages = keepMessages
         }
     }
 
@@ -297,7 +313,7 @@ public final class FakeTelegramServer: Service, Sendable {
 
     // MARK: Reading and steering, for tests
 
-    /// Every accepted message, oldest first.
+    /// Every accepted message, oldest first (the newest `keepMessages` of them).
     public func messages() -> [Message] {
         state.withLock { $0.messages }
     }

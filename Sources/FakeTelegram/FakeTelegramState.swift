@@ -144,6 +144,9 @@ struct FakeTelegramState: Sendable {
             photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis)
         nextMessageID += 1
         messages.append(message)
+        let keep = max(1, configuration.keepMessages)
+        // Trimming in batches of a quarter keeps the cost per message O(1).
+        if messages.count > keep + keep / 4 { messages.removeFirst(messages.count - keep) }
         stats.accepted += 1
         if request.paid { stats.paidAccepted += 1 }
         if request.paid { paid.record(now) } else { global.record(now) }

@@ -13,6 +13,9 @@ import Testing
             let p = Process()
             p.executableURL = thepredBinary
             p.arguments = ["fake-telegram", "--help"]
+            var env = ProcessInfo.processInfo.environment
+            env["TELEGRAM_BOT_TOKEN"] = "555:not-for-help"
+            p.environment = env
             let pipe = Pipe()
             p.standardOutput = pipe
             try p.run()
@@ -27,6 +30,8 @@ import Testing
         ] {
             #expect(out.contains(needle), "help lacks \(needle)")
         }
+        // --help prints defaults; the token must not be one of them.
+        #expect(!out.contains("not-for-help"))
     }
 
     @Test func servesUntilSIGTERMAndNeverLogsTheToken() async throws {

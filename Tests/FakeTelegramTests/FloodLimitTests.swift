@@ -170,6 +170,14 @@ import Testing
         #expect(refusal(state.send(message(1, paid: true), now: at(2000), unixMillis: 0)) == nil)
     }
 
+    @Test func keepsOnlyTheNewestMessagesButCountsAll() {
+        var state = FakeTelegramState(configuration: .init(paidPerSecond: 100_000, keepMessages: 100))
+        for i in 0..<1_000 { _ = state.send(message(Int64(i + 1), paid: true), now: at(0), unixMillis: 0) }
+        #expect((100...125).contains(state.messages.count))
+        #expect(state.messages.last?.messageID == 1_000)
+        #expect(state.stats.accepted == 1_000)
+    }
+
     @Test func slidingWindowRingWrapsAround() {
         var window = SlidingWindow(limit: 3, length: .seconds(1))
         for round in 0..<10 {
