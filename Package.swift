@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "Jobs", targets: ["Jobs"]),
         .library(name: "Producers", targets: ["Producers"]),
         .library(name: "Consumers", targets: ["Consumers"]),
+        .library(name: "FakeTelegram", targets: ["FakeTelegram"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -50,10 +52,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A stand-in for the Telegram Bot API, for tests, ops/dev and benchmarks. Nothing that
+        // ships to production depends on it but the `thepred fake-telegram` subcommand.
+        .target(
+            name: "FakeTelegram",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "thepred",
             dependencies: [
-                "Jobs", "Producers", "Consumers",
+                "Jobs", "Producers", "Consumers", "FakeTelegram",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -67,12 +79,14 @@ let package = Package(
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "ProducersTests", dependencies: ["Producers", "TestSupport"]),
+        // Talks to a real port with URLSession, so it needs no HummingbirdTesting (and no NIOSSL).
+        .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram"]),
         // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
-        .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport", "FakeTelegram"]),
         .testTarget(
             name: "ConsumersTests",
             dependencies: [
-                "Consumers", "Producers", "TestSupport",
+                "Consumers", "Producers", "TestSupport", "FakeTelegram",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

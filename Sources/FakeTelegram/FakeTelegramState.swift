@@ -1,0 +1,180 @@
+/// A parsed `sendMessage` or `sendPhoto`.
+struct SendRequest: Sendable, Equatable {
+    enum Method: String, Sendable {
+        case sendMessage
+        case sendPhoto
+    }
+
+    var method: Method
+    var chatID: Int64
+    /// The text, or the caption of a photo.
+    var text: String
+    var photo: String?
+    var parseMode: String?
+    var paid: Bool
+}
+
+/// A Bot API refusal: `{"ok":false,"error_code":status,"description":...}`.
+struct BotRefusal: Error, Equatable {
+    var status: Int
+    var description: String
+    /// Seconds, with a 429.
+    var retryAfter: Int?
+
+    static let unauthorized = BotRefusal(status: 401, description: "Unauthorized")
+    static let notFound = BotRefusal(status: 404, description: "Not Found")
+    static let blocked = BotRefusal(status: 403, description: "Forbidden: bot was blocked by the user")
+    static let chatNotFound = BotRefusal(status: 400, description: "Bad Request: chat not found")
+    static let tooLarge = BotRefusal(status: 413, description: "Request Entity Too Large")
+
+    static func badRequest(_ detail: String) -> BotRefusal {
+        BotRefusal(status: 400, description: "Bad Request: \(detail)")
+    }
+
+    static func tooManyRequests(retryAfter: Int) -> BotRefusal {
+        BotRefusal(status: 429, description: "Too Many Requests: retry after \(retryAfter)", retryAfter: retryAfter)
+    }
+}
+
+/// The next requests that answer an injected 5xx.
+struct FailNext: Sendable {
+    var count = 0
+    var status = 502
+}
+
+/// Everything that changes as requests come, kept in one `Mutex` by the server. Each request
+/// costs O(1) here, amortized: flood windows are rings, and idle chats are swept out in
+/// passes whose cost is paid for by the chats added since the last one.
+struct FakeTelegramState: Sendable {
+    var configuration: FakeTelegramServer.Configuration
+    var failNext = FailNext()
+    private(set) var messages: [FakeTelegramServer.Message] = []
+    private(set) var stats = FakeTelegramServer.Stats()
+    private var nextMessageID: Int64 = 1
+    private var global: SlidingWindow
+    private var paid: SlidingWindow
+    private var chats: [Int64: ChatWindows] = [:]
+    private var sweepAt = FakeTelegramState.minimumSweep
+
+    private static let minimumSweep = 4096
+
+    private struct ChatWindows {
+        var perSecond: SlidingWindow
+        /// Groups only.
+        var perMinute: SlidingWindow?
+
+        mutating func wait(at now: ContinuousClock.Instant) -> Duration? {
+            let second = perSecond.wait(at: now)
+            guard let minute = perMinute?.wait(at: now) else { return second }
+            return max(second ?? .zero, minute)
+        }
+
+        mutating func record(_ now: ContinuousClock.Instant) {
+            perSecond.record(now)
+            perMinute?.record(now)
+        }
+
+        func isIdle(at now: ContinuousClock.Instant) -> Bool {
+            perSecond.isIdle(at: now) && perMinute?.isIdle(at: now) ?? true
+        }
+    }
+
+    /// Chats with a flood window in memory.
+    var trackedChats: Int { chats.count }
+
+    init(configuration: FakeTelegramServer.Configuration) {
+        self.configuration = configuration
+        global = SlidingWindow(limit: configuration.globalPerSecond, length: .seconds(1))
+        paid = SlidingWindow(limit: configuration.paidPerSecond, length: .seconds(1))
+    }
+
+    mutating func reset() {
+        messages = []
+        stats = FakeTelegramServer.Stats()
+        failNext = FailNext()
+        global = SlidingWindow(limit: configuration.globalPerSecond, length: .seconds(1))
+        paid = SlidingWindow(limit: configuration.paidPerSecond, length: .seconds(1))
+        chats = [:]
+        sweepAt = Self.minimumSweep
+    }
+
+    /// Whether this request waits `slowDelay` first; counts it if so.
+    mutating func takeSlow() -> Duration? {
+        guard configuration.slowRate > 0, Double.random(in: 0..<1) < configuration.slowRate else { return nil }
+        stats.slowed += 1
+        return configuration.slowDelay
+    }
+
+    /// The status of an injected failure for this request, if it gets one; counts it if so.
+    mutating func takeFailure() -> Int? {
+        var status: Int?
+        if failNext.count > 0 {
+            failNext.count -= 1
+            status = failNext.status
+        } else if configuration.failureRate > 0, Double.random(in: 0..<1) < configuration.failureRate {
+            // Telegram's own 500 carries its JSON; a 502 comes from the proxy in front, as a page.
+            status = Bool.random() ? 500 : 502
+        }
+        if status != nil { stats.serverErrors += 1 }
+        return status
+    }
+
+    /// Counts a refusal decided outside the lock.
+    mutating func count(_ refusal: BotRefusal) {
+        switch refusal.status {
+        case 401: stats.unauthorized += 1
+        case 403: stats.forbidden += 1
+        case 404: stats.notFound += 1
+        case 429: stats.tooManyRequests += 1
+        case 500...599: stats.serverErrors += 1
+        default: stats.badRequest += 1
+        }
+    }
+
+    /// Refuses or records a message that passed the checks of its content.
+    mutating func send(
+        _ request: SendRequest, now: ContinuousClock.Instant, unixMillis: Int64
+    ) -> Result<FakeTelegramServer.Message, BotRefusal> {
+        if let refusal = refusal(for: request, now: now) {
+            count(refusal)
+            return .failure(refusal)
+        }
+        let message = FakeTelegramServer.Message(
+            messageID: nextMessageID, chatID: request.chatID, method: request.method.rawValue, text: request.text,
+            photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis)
+        nextMessageID += 1
+        messages.append(message)
+        let keep = max(1, configuration.keepMessages)
+        // Trimming in batches of a quarter keeps the cost per message O(1).
+        if messages.count > keep + keep / 4 { messages.removeFirst(messages.count - keep) }
+        stats.accepted += 1
+        if request.paid { stats.paidAccepted += 1 }
+        if request.paid { paid.record(now) } else { global.record(now) }
+        let isGroup = request.chatID < 0
+        chats[request.chatID, default: ChatWindows(
+            perSecond: SlidingWindow(limit: configuration.perChatPerSecond, length: .seconds(1)),
+            perMinute: isGroup ? SlidingWindow(limit: configuration.groupPerMinute, length: .seconds(60)) : nil)]
+            .record(now)
+        if chats.count >= sweepAt { sweep(now: now) }
+        return .success(message)
+    }
+
+    private mutating func refusal(for request: SendRequest, now: ContinuousClock.Instant) -> BotRefusal? {
+        if configuration.unknownChats.contains(request.chatID) { return .chatNotFound }
+        if configuration.blocked.contains(request.chatID) { return .blocked }
+        // The answer names the wait until every limit in the way has a free slot, so a sender
+        // that honours retry_after is not refused again for another limit.
+        var wait = request.paid ? paid.wait(at: now) : global.wait(at: now)
+        if let chatWait = chats[request.chatID]?.wait(at: now) { wait = max(wait ?? .zero, chatWait) }
+        guard let wait else { return nil }
+        let seconds = Int((wait / .seconds(1)).rounded(.up))
+        return .tooManyRequests(retryAfter: max(1, seconds))
+    }
+
+    /// Drops the chats whose windows are empty, then waits for as many new chats as are left
+    /// before sweeping again.
+    private mutating func sweep(now: ContinuousClock.Instant) {
+        chats = chats.filter { !$0.value.isIdle(at: now) }
+        sweepAt = max(Self.minimumSweep, 2 * chats.count)
+    }
+}
