@@ -133,8 +133,7 @@ struct TelegramDeliveryTests {
     func tooManyRequests() async throws {
         var config = FakeTelegramServer.Configuration()
         config.globalPerSecond = 2
-        var limits = TelegramLimits()
-        limits.globalPerSecond = 1000  // faster than the fake allows, to provoke its 429
+        let limits = BroadcastTests.paidLimits  // faster than the fake allows, to provoke its 429
         let limiter = MemoryRateLimiter()
         try await Self.withDelivery(fake: config, limits: limits, limiter: limiter) { f, server in
             try await f.run(TelegramSend.kind, Self.message(21))
