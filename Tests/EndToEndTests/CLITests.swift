@@ -63,7 +63,10 @@ final class CLI: Sendable {
 
     /// Runs a command to its end, off the cooperative pool.
     @discardableResult
-    func run(_ args: String...) async throws -> Run {
+    func run(_ args: String...) async throws -> Run { try await run(args) }
+
+    @discardableResult
+    func run(_ args: [String]) async throws -> Run {
         let (p, out, err) = process(args)
         return try await offPool {
             try p.run()
