@@ -9,7 +9,7 @@ import Synchronization
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, SettleBench.self])
+        commandName: "bench", abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, SettleBench.self, BroadcastBench.self])
 }
 
 /// The payload of benchmark jobs: when it was sent, in microseconds, for latency.
