@@ -323,6 +323,19 @@ public final class FakeTelegramServer: Service, Sendable {
         state.withLock { $0.messages.filter { $0.chatID == chatID } }
     }
 
+    /// The most messages among `messages` that arrived within any one second: what a sender's
+    /// pacing looked like from Telegram's side.
+    public static func busiestSecond(of messages: [Message]) -> Int {
+        let times = messages.map(\.at).sorted()
+        var best = 0
+        var start = 0
+        for end in times.indices {
+            while times[end] - times[start] >= .seconds(1) { start += 1 }
+            best = max(best, end - start + 1)
+        }
+        return best
+    }
+
     /// Counts per answer since the start or the last ``reset()``.
     public func stats() -> Stats {
         state.withLock { $0.stats }

@@ -33,18 +33,10 @@ struct BroadcastBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let name = "thepred_bench_\(UInt32.random(in: 0 ... .max))"
-        let admin = try await database.connectedPool(size: 1)
-        defer { admin.close() }
-        try await admin.query("CREATE DATABASE \(name)")  // a generated name, never input
-        print("thepred bench broadcast: \(recipients) recipients, \(paid ? "paid lane" : "free lane"), at most \(duration) s of sending; scratch database \(name)")
-        do {
-            try await bench(url: SettleBench.url(database.databaseURL, database: name))
-        } catch {
-            _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            throw error
+        try await withScratchDatabase(database) { name, url in
+            print("thepred bench broadcast: \(recipients) recipients, \(paid ? "paid lane" : "free lane"), at most \(duration) s of sending; scratch database \(name)")
+            try await bench(url: url)
         }
-        try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     func bench(url: String) async throws {
@@ -70,32 +62,27 @@ struct BroadcastBench: AsyncParsableCommand {
         defer { pool.close() }
         var logger = global.logger("thepred.worker")
         logger.logLevel = .warning
-        let services: [any Service]
-        let bot: CurlTelegramClient
-        do {
-            let fakeTask = Task { try await fake.run() }
-            defer { fakeTask.cancel() }
-            let port = try await fake.waitUntilListening()
-            bot = CurlTelegramClient(configuration: .init(apiBase: "http://127.0.0.1:\(port)", token: "bench-token", connections: connections))
-            defer { bot.shutdown() }
-            var deps = AppHandlers.Dependencies(database: pool)
-            deps.fanoutChunk = chunk
-            deps.telegram = TelegramDelivery(
-                bot: bot, limiter: RedisRateLimiter(connection: RedisConnection(redis, name: "redis-limiter"), keys: keys))
-            var config = WorkerService.Configuration(queues: [BroadcastFanout.kind.queue, TelegramSend.kind.queue], consumerName: "bench")
-            config.concurrency = concurrency
-            let worker = WorkerService(driver: driver, handlers: try AppHandlers.all(deps), configuration: config, logger: logger)
-            let scheduler = SchedulerService(
-                driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: keys), schedules: [],
-                logger: logger)
-            services = [worker, scheduler]
-            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                try await measure(pool: pool, driver: driver, fake: fake)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+        let fakeTask = Task { try await fake.run() }
+        defer { fakeTask.cancel() }
+        let port = try await fake.waitUntilListening()
+        let bot = CurlTelegramClient(configuration: .init(apiBase: "http://127.0.0.1:\(port)", token: "bench-token", connections: connections))
+        defer { bot.shutdown() }
+        var deps = AppHandlers.Dependencies(database: pool)
+        deps.fanoutChunk = chunk
+        deps.telegram = TelegramDelivery(
+            bot: bot, limiter: RedisRateLimiter(connection: RedisConnection(redis, name: "redis-limiter"), keys: keys))
+        var config = WorkerService.Configuration(queues: [BroadcastFanout.kind.queue, TelegramSend.kind.queue], consumerName: "bench")
+        config.concurrency = concurrency
+        let worker = WorkerService(driver: driver, handlers: try AppHandlers.all(deps), configuration: config, logger: logger)
+        let scheduler = SchedulerService(
+            driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: keys), schedules: [],
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [worker, scheduler], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await measure(pool: pool, driver: driver, fake: fake)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
@@ -141,7 +128,7 @@ struct BroadcastBench: AsyncParsableCommand {
         let span = last.at - first.at
         let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(beforeCancel.count - 1) / seconds : 0
-        let busiest = busiestSecond(messages)
+        let busiest = FakeTelegramServer.busiestSecond(of: messages)
         print(String(format: "sending:     %d messages in %.2f s: %.1f msg/s sustained (busiest second: %d)", beforeCancel.count, seconds, rate, busiest))
         print("429s:        \(stats.tooManyRequests)")
         print("duplicates:  \(messages.count - chats.count)")
@@ -152,16 +139,6 @@ struct BroadcastBench: AsyncParsableCommand {
             print(String(format: "remaining:   %d (cancelled at the end of the run); at %.1f/s all %d would take %@",
                          recipients - messages.count, rate, recipients, formatAge(Int64(Double(recipients) / max(rate, 1) * 1000))))
         }
-    }
-
-    func busiestSecond(_ messages: [FakeTelegramServer.Message]) -> Int {
-        let times = messages.map(\.at).sorted()
-        var best = 0, start = 0
-        for end in times.indices {
-            while times[end] - times[start] >= .seconds(1) { start += 1 }
-            best = max(best, end - start + 1)
-        }
-        return best
     }
 
     func format(_ d: Duration) -> String {

@@ -37,19 +37,10 @@ struct SettleBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let name = "thepred_bench_\(UInt32.random(in: 0 ... .max))"
-        let admin = try await database.connectedPool(size: 1)
-        defer { admin.close() }
-        try await admin.query("CREATE DATABASE \(name)")  // a generated name, never input
-        let url = Self.url(database.databaseURL, database: name)
-        print("thepred bench settle: \(bets) bets, chunk \(chunk), \(lanes) lanes, result \(result.rawValue); scratch database \(name)")
-        do {
+        try await withScratchDatabase(database, keep: keep) { name, url in
+            print("thepred bench settle: \(bets) bets, chunk \(chunk), \(lanes) lanes, result \(result.rawValue); scratch database \(name)")
             try await bench(url: url)
-        } catch {
-            if !keep { _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-            throw error
         }
-        if !keep { try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
     func bench(url: String) async throws {
@@ -202,6 +193,24 @@ struct SettleBench: AsyncParsableCommand {
         let query = rest[pathStart...].firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
         return String(url[..<pathStart]) + "/" + database + query
     }
+}
+
+/// Runs `body` on a fresh database (name and URL) on the server of `database`, and drops it
+/// afterwards unless `keep`, also when `body` fails.
+func withScratchDatabase(
+    _ database: DatabaseOptions, keep: Bool = false, _ body: (_ name: String, _ url: String) async throws -> Void
+) async throws {
+    let name = "thepred_bench_\(UInt32.random(in: 0 ... .max))"
+    let admin = try await database.connectedPool(size: 1)
+    defer { admin.close() }
+    try await admin.query("CREATE DATABASE \(name)")  // a generated name, never input
+    do {
+        try await body(name, SettleBench.url(database.databaseURL, database: name))
+    } catch {
+        if !keep { _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        throw error
+    }
+    if !keep { try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
 }
 
 /// Unwraps, or fails with a one-line CLI message.

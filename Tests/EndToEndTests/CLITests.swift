@@ -36,6 +36,17 @@ struct Run {
     let status: Int32
     let out: String
     let err: String
+
+    /// Starts `p` and waits for its end, off the cooperative pool.
+    static func toEnd(_ p: Process, _ out: Pipe, _ err: Pipe) async throws -> Run {
+        try await offPool {
+            try p.run()
+            let e = Thread.detachedRead(err)
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            while p.isRunning { usleep(5_000) }
+            return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e(), as: UTF8.self))
+        }
+    }
 }
 
 /// A `thepred` process talking to the test Redis under its own key prefix.
@@ -45,10 +56,11 @@ final class CLI: Sendable {
 
     init() throws { url = try TestRedis.url() }
 
-    func process(_ args: [String]) -> (Process, Pipe, Pipe) {
+    /// `redis: false` for the commands that take no Redis options (migrate, seed, broadcasts show).
+    func process(_ args: [String], redis: Bool = true) -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = thepredBinary
-        p.arguments = args + ["--redis-url", url, "--key-prefix", prefix]
+        p.arguments = args + (redis ? ["--redis-url", url, "--key-prefix", prefix] : [])
         var env = ProcessInfo.processInfo.environment
         env["LOG_LEVEL"] = "warning"
         // Workers check PostgreSQL at start; the test server's database is enough for them.
@@ -66,15 +78,9 @@ final class CLI: Sendable {
     func run(_ args: String...) async throws -> Run { try await run(args) }
 
     @discardableResult
-    func run(_ args: [String]) async throws -> Run {
-        let (p, out, err) = process(args)
-        return try await offPool {
-            try p.run()
-            let e = Thread.detachedRead(err)
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            while p.isRunning { usleep(5_000) }
-            return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e(), as: UTF8.self))
-        }
+    func run(_ args: [String], redis: Bool = true) async throws -> Run {
+        let (p, out, err) = process(args, redis: redis)
+        return try await Run.toEnd(p, out, err)
     }
 
     func json(_ args: String...) async throws -> Any {

@@ -11,31 +11,26 @@ struct TelegramE2ETests {
     static func database(users: Int) async throws -> String {
         let name = "e2e_tg_\(UInt32.random(in: 0 ... .max))"
         let server = try #require(TestPostgres.serverURL)
-        let create = try await Self.exec("/usr/bin/psql", [server, "-q", "-c", "CREATE DATABASE \(name)"])
+        let create = try await Self.psql([server, "-q", "-c", "CREATE DATABASE \(name)"])
         #expect(create.status == 0, "\(create.err)")
         let url = TestPostgres.url(database: name)
-        let migrate = try await Self.exec(thepredBinary.path, ["migrate", "--database-url", url])
+        let cli = try CLI()
+        let migrate = try await cli.run(["migrate", "--database-url", url], redis: false)
         #expect(migrate.status == 0, "\(migrate.err)")
-        let seed = try await Self.exec(
-            thepredBinary.path, ["seed", "--database-url", url, "--users", "\(users)", "--markets", "1", "--bets", "0"])
+        let seed = try await cli.run(["seed", "--database-url", url, "--users", "\(users)", "--markets", "1", "--bets", "0"], redis: false)
         #expect(seed.status == 0, "\(seed.err)")
         return url
     }
 
-    static func exec(_ path: String, _ args: [String]) async throws -> Run {
-        try await offPool {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = args
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let e = Thread.detachedRead(err)
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e(), as: UTF8.self))
-        }
+    /// psql, to make the database.
+    static func psql(_ args: [String]) async throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        return try await Run.toEnd(p, out, err)
     }
 
     /// A worker (or scheduler) process sending to the fake server on `port`.
@@ -76,20 +71,8 @@ struct TelegramE2ETests {
     }
 
     static func show(_ cli: CLI, database: String, _ id: Int) async throws -> [String: Any] {
-        let shown = try await Self.exec(thepredBinary.path, ["broadcasts", "show", "\(id)", "--database-url", database, "--json"])
+        let shown = try await cli.run(["broadcasts", "show", "\(id)", "--database-url", database, "--json"], redis: false)
         return try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
-    }
-
-    /// The most messages that arrived within any one second.
-    static func busiestSecond(_ messages: [FakeTelegramServer.Message]) -> Int {
-        let times = messages.map(\.at).sorted()
-        var best = 0
-        var start = 0
-        for end in times.indices {
-            while times[end] - times[start] >= .seconds(1) { start += 1 }
-            best = max(best, end - start + 1)
-        }
-        return best
     }
 
     @Test("two worker processes together stay within 30 messages in any one second, and reach everyone once")
@@ -112,7 +95,8 @@ struct TelegramE2ETests {
             let messages = server.messages()
             #expect(messages.count == total)
             #expect(Set(messages.map(\.chatID)).count == total, "nobody twice")
-            #expect(Self.busiestSecond(messages) <= 30, "at most 30 in any second: \(Self.busiestSecond(messages))")
+            let busiest = FakeTelegramServer.busiestSecond(of: messages)
+            #expect(busiest <= 30, "at most 30 in any second, not \(busiest)")
             #expect(server.stats().tooManyRequests == 0, "our own pacing never drew a 429")
             let span = messages.last!.at - messages.first!.at
             #expect(span > .milliseconds(Int64(total - 1) * 1000 / 30), "\(total) messages at 30/s cannot take \(span)")

@@ -127,8 +127,7 @@ public enum Broadcasts {
 enum BroadcastProgress {
     /// Run after the transaction that ended a message commits, never inside it: the check of the
     /// last message to commit then sees every other message's count, so one of them completes it.
-    static func completeIfDone(_ broadcastID: Int64?, db: any PostgresClient) async throws {
-        guard let broadcastID else { return }
+    static func completeIfDone(_ broadcastID: Int64, db: any PostgresClient) async throws {
         try await db.query(
             """
             UPDATE broadcasts b SET status = 'COMPLETED', completed_at = now(),

@@ -36,7 +36,8 @@ enum DeliveryLog {
     }
 
     /// Moves the row to `status` unless it is already final. Returns whether it moved. A broadcast's
-    /// counters change in the same transaction, so they count each message once.
+    /// counters change in the same transaction, so they count each message once, and a message that
+    /// ends its broadcast completes it.
     @discardableResult
     static func record(
         _ id: JobID, _ p: TelegramSend, status: Status, attempted: Bool, error: String?, messageID: Int64? = nil,
@@ -56,7 +57,7 @@ enum DeliveryLog {
             return try await db.query(update + " RETURNING job_id", params).count > 0
         }
         let shard = ((p.telegramID % shards) + shards) % shards
-        return try await db.transaction { tx in
+        let moved = try await db.transaction { tx in
             let old = try tx.query("SELECT status FROM telegram_deliveries WHERE job_id = $1 FOR UPDATE", [.text(id.rawValue)])
             guard let before = old[0, "status"].flatMap(Status.init(rawValue:)), before != .sent, before != .cancelled else {
                 return false
@@ -74,6 +75,9 @@ enum DeliveryLog {
             }
             return true
         }
+        // After the commit, never inside it; see BroadcastProgress.
+        if moved && status != .failed && status != .sending { try await BroadcastProgress.completeIfDone(broadcastID, db: db) }
+        return moved
     }
 
     /// Notes an error that leaves the status as it is (a 429).

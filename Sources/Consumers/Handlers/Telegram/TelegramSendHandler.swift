@@ -28,12 +28,10 @@ struct TelegramSendHandler: Sendable {
         }
         if claim.broadcastStatus == "CANCELLED" {
             try await DeliveryLog.record(id, p, status: .cancelled, attempted: false, error: "broadcast cancelled", db: db)
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             return
         }
         if let problem = Self.problem(in: p) {
             try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: false, error: problem, db: db)
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             throw JobFailure.permanent(problem)
         }
 
@@ -48,7 +46,6 @@ struct TelegramSendHandler: Sendable {
             try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(broadcastID)])[0, "status"] == "CANCELLED"
         {
             try await DeliveryLog.record(id, p, status: .cancelled, attempted: false, error: "broadcast cancelled", db: db)
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             return
         }
 
@@ -62,7 +59,6 @@ struct TelegramSendHandler: Sendable {
         if answer.ok {
             // First thing after the answer: this write closes the duplicate window.
             try await DeliveryLog.record(id, p, status: .sent, attempted: true, error: nil, messageID: answer.messageID, db: db)
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             return
         }
         let code = answer.errorCode ?? answer.httpStatus
@@ -78,11 +74,9 @@ struct TelegramSendHandler: Sendable {
             try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: true, error: text, db: db)
             // Blocked or deactivated: later broadcasts and notifications skip this user.
             try await db.query("UPDATE users SET unreachable = true WHERE telegram_id = $1 AND NOT unreachable", [.int(p.telegramID)])
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             throw JobFailure.permanent("Telegram \(text)")
         case 400:
             try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: true, error: text, db: db)
-            try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
             throw JobFailure.permanent("Telegram \(text)")
         default:
             try await transient("Telegram \(text)", p, context)
@@ -99,7 +93,6 @@ struct TelegramSendHandler: Sendable {
         }
         let final = "gave up after \(context.attempt) attempts: \(error)"
         try await DeliveryLog.record(context.id, p, status: .permanentFailure, attempted: true, error: final, db: db)
-        try await BroadcastProgress.completeIfDone(p.broadcastID, db: db)
         throw JobFailure.permanent(final)
     }
 
