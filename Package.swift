@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Producers", targets: ["Producers"]),
         .library(name: "Consumers", targets: ["Consumers"]),
         .library(name: "FakeTelegram", targets: ["FakeTelegram"]),
+        .library(name: "HTTPFront", targets: ["HTTPFront"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in the graph through swift-nio-extras; the front uses its HMAC.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,10 +67,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTP front: validates, authenticates and enqueues. No database, so it never imports Consumers.
+        .target(
+            name: "HTTPFront",
+            dependencies: [
+                "Jobs", "Producers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("openapi.yaml")]
+        ),
         .executableTarget(
             name: "thepred",
             dependencies: [
-                "Jobs", "Producers", "Consumers", "FakeTelegram",
+                "Jobs", "Producers", "Consumers", "FakeTelegram", "HTTPFront",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -82,6 +103,14 @@ let package = Package(
         // Talks to a real port with URLSession, so it needs no HummingbirdTesting (and no NIOSSL).
         .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram"]),
         // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
+        .testTarget(
+            name: "HTTPFrontTests",
+            dependencies: [
+                "HTTPFront", "Jobs", "Producers", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport", "FakeTelegram"]),
         .testTarget(
             name: "ConsumersTests",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Consumers
 import Foundation
 import Jobs
+import Logging
 import Producers
 
 extension TelegramSend.ParseMode: ExpressibleByArgument {
@@ -69,6 +70,7 @@ struct BroadcastsCommand: AsyncParsableCommand {
             let pool = try await database.connectedPool(size: 1)
             defer { pool.close() }
             let made = try await Broadcasts.create(request, db: pool, client: JobClient(driver: driver))
+            await publish(made, driver: driver, db: pool, logger: global.logger("thepred.broadcasts"))
             if json { return try printJSON(made) }
             let when = made.scheduledAt.map { "scheduled for \(formatTime($0))" } ?? "starting now"
             print("broadcast \(made.id) \(made.status), \(when) (job \(made.jobID ?? "-"))")
@@ -160,10 +162,21 @@ struct BroadcastsCommand: AsyncParsableCommand {
             guard let b = try await Broadcasts.cancel(id, db: pool) else { throw CLIError("no broadcast \(id)") }
             guard b.status == "CANCELLED" else { throw CLIError("broadcast \(id) is \(b.status); only PENDING or PROCESSING ones can be cancelled") }
             // The handler would see the status anyway; removing a scheduled job keeps the queue tidy.
-            if let job = b.jobID.map(JobID.init(rawValue:)) {
-                _ = try? await global.connectedDriver().cancel(job, queue: BroadcastFanout.kind.queue)
+            if let driver = try? await global.connectedDriver() {
+                if let job = b.jobID.map(JobID.init(rawValue:)) { _ = try? await driver.cancel(job, queue: BroadcastFanout.kind.queue) }
+                await publish(b, driver: driver, db: pool, logger: global.logger("thepred.broadcasts"))
             }
             print("broadcast \(id) cancelled; \(b.sent) sent before it, \(b.pending) still queued will be dropped")
         }
+    }
+}
+
+/// Shows the change to the HTTP front at once; a failure only delays it until a worker publishes.
+private func publish(_ status: BroadcastStatus, driver: RedisQueueDriver, db: any PostgresClient, logger: Logger) async {
+    let publisher = BroadcastPublisher(board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), db: db, logger: logger)
+    do {
+        try await publisher.publish(status)
+    } catch {
+        logger.warning("cannot publish the broadcast's status for the HTTP front", metadata: ["error": "\(error)"])
     }
 }

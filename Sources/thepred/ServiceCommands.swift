@@ -60,6 +60,10 @@ struct WorkerCommand: AsyncParsableCommand {
         } else {
             logger.warning("TELEGRAM_BOT_TOKEN is not set: this worker does not serve the telegram queue")
         }
+        let publisher = BroadcastPublisher(
+            board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), db: pool,
+            logger: global.logger("thepred.broadcasts"))
+        deps.broadcastPublisher = publisher
         let handlers = try AppHandlers.all(deps)
         let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
         guard !served.isEmpty else { throw ValidationError("no queues to serve") }
@@ -74,7 +78,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                // Stopped in reverse: the worker drains first, then the publisher's last flush
+                // carries the statuses of the broadcasts it touched.
+                services: [.init(service: publisher), .init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }

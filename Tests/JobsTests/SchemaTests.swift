@@ -18,7 +18,7 @@ struct SchemaTests {
         let required = try #require(schema["required"] as? [String])
         let full = JobEnvelope(
             id: .generate(millis: 1), kind: "k", payload: [], attempt: 2, enqueuedAt: 1, notBefore: 2, idempotencyKey: "i",
-            traceContext: "t", snoozes: 1, redrives: 1, errors: [AttemptError(attempt: 1, at: 1, error: "e")])
+            traceContext: "t", owner: "tg:1", snoozes: 1, redrives: 1, errors: [AttemptError(attempt: 1, at: 1, error: "e")])
         #expect(Set(full.fields().map(\.0)) == Set(properties.keys))
         let minimal = JobEnvelope(id: .generate(millis: 1), kind: "k", payload: [], enqueuedAt: 1)
         #expect(Set(required).isSubset(of: Set(minimal.fields().map(\.0))))
@@ -44,6 +44,7 @@ struct SchemaTests {
         "telegram.send": TelegramSend(
             telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true),
         "broadcast.fanout": BroadcastFanout(broadcastID: 1),
+        "broadcast.cancel": BroadcastCancel(broadcastID: 1),
         "broadcast.create": BroadcastCreate(request: BroadcastRequest(
             text: "t", parseMode: .html, photoURL: "https://x", target: .user, telegramID: 1, scheduledAtMillis: 1, paid: true)),
     ]

@@ -17,6 +17,8 @@ public enum AppHandlers {
         public var telegram: TelegramDelivery?
         /// Users per fan-out chunk (one query, one bulk enqueue, one checkpoint).
         public var fanoutChunk = 1_000
+        /// Where broadcast statuses go for the HTTP front; nil publishes none. Run it as a service.
+        public var broadcastPublisher: BroadcastPublisher?
 
         public init(database: any PostgresClient) { self.database = database }
     }
@@ -31,10 +33,13 @@ public enum AppHandlers {
         try handlers.register(MissionsProgress.kind, handler: MissionsProgressHandler(db: db).handle)
         try handlers.register(ReferralsClaim.kind, handler: ReferralsClaimHandler(db: db).handle)
         try handlers.register(LeaderboardClose.kind, handler: LeaderboardCloseHandler(db: db, defaultTop: deps.leaderboardTop).handle)
-        try handlers.register(BroadcastFanout.kind, handler: BroadcastFanoutHandler(db: db, chunkSize: max(1, deps.fanoutChunk)).handle)
-        try handlers.register(BroadcastCreate.kind, handler: BroadcastCreateHandler(db: db).handle)
+        let publisher = deps.broadcastPublisher
+        try handlers.register(
+            BroadcastFanout.kind, handler: BroadcastFanoutHandler(db: db, chunkSize: max(1, deps.fanoutChunk), publisher: publisher).handle)
+        try handlers.register(BroadcastCreate.kind, handler: BroadcastCreateHandler(db: db, publisher: publisher).handle)
+        try handlers.register(BroadcastCancel.kind, handler: BroadcastCancelHandler(db: db, publisher: publisher).handle)
         if let telegram = deps.telegram {
-            try handlers.register(TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram).handle)
+            try handlers.register(TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram, publisher: publisher).handle)
         }
         return handlers
     }

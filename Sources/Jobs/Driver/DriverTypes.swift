@@ -119,6 +119,8 @@ public struct JobRecord: Sendable, Equatable {
     public var consumer: String?
     /// The dead-letter id, for dead jobs.
     public var deadLetterID: String?
+    /// The envelope's `owner`, kept after the job ends.
+    public var owner: String?
     /// The envelope, while the job still waits or runs.
     public var envelope: JobEnvelope?
 

@@ -12,6 +12,7 @@ public enum AppKinds {
         try registry.register(TelegramSend.kind)
         try registry.register(BroadcastFanout.kind)
         try registry.register(BroadcastCreate.kind)
+        try registry.register(BroadcastCancel.kind)
         return registry
     }
 }

@@ -115,13 +115,14 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 let id = job.id.rawValue
                 if let due = job.notBefore, due > now {
                     q.delayed[id] = (due, job.fields())
-                    q.setStatus(id, ["status": "scheduled", "due": "\(due)", "updated_at": "\(now)"])
+                    q.setStatus(id, ["status": "scheduled", "due": "\(due)", "updated_at": "\(now)", "kind": job.kind])
                 } else {
                     let sid = q.nextEntryID(now: now)
                     q.stream[sid] = job.fields()
                     q.undelivered.append(sid)
-                    q.setStatus(id, ["status": "queued", "sid": sid])
+                    q.setStatus(id, ["status": "queued", "sid": sid, "kind": job.kind])
                 }
+                if let owner = job.owner { q.setStatus(id, ["owner": owner], keepExpiry: true) }
                 return EnqueueResult(id: job.id, duplicate: false)
             }
         }
@@ -292,7 +293,8 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                     record.envelope = q.delayed[id.rawValue].flatMap { try? JobEnvelope(fields: $0.fields) }
                 }
                 record.status = status
-                record.kind = record.envelope?.kind
+                record.kind = fields["kind"] ?? record.envelope?.kind
+                record.owner = fields["owner"] ?? record.envelope?.owner
                 if record.attempt == nil { record.attempt = record.envelope?.attempt }
                 state.queues[name] = q
                 return record

@@ -30,6 +30,8 @@ public struct JobEnvelope: Sendable, Equatable {
     public var idempotencyKey: String?
     /// A W3C `traceparent` value.
     public var traceContext: String?
+    /// Who asked for the job, e.g. `tg:42` for a Telegram user; the front shows a user their own jobs only.
+    public var owner: String?
     /// How often the job was snoozed; snoozes use no attempt.
     public var snoozes: Int
     /// How often an operator sent it back from the dead-letter queue.
@@ -39,8 +41,8 @@ public struct JobEnvelope: Sendable, Equatable {
 
     public init(
         id: JobID, kind: String, payload: [UInt8], attempt: Int = 1, enqueuedAt: Int64, notBefore: Int64? = nil,
-        idempotencyKey: String? = nil, traceContext: String? = nil, snoozes: Int = 0, redrives: Int = 0,
-        errors: [AttemptError] = []
+        idempotencyKey: String? = nil, traceContext: String? = nil, owner: String? = nil, snoozes: Int = 0,
+        redrives: Int = 0, errors: [AttemptError] = []
     ) {
         self.id = id
         self.kind = kind
@@ -50,6 +52,7 @@ public struct JobEnvelope: Sendable, Equatable {
         self.notBefore = notBefore
         self.idempotencyKey = idempotencyKey
         self.traceContext = traceContext
+        self.owner = owner
         self.snoozes = snoozes
         self.redrives = redrives
         self.errors = errors
@@ -76,6 +79,7 @@ public struct JobEnvelope: Sendable, Equatable {
         public static let notBefore = "not_before"
         public static let idempotencyKey = "idempotency_key"
         public static let traceContext = "trace_context"
+        public static let owner = "owner"
         public static let snoozes = "snoozes"
         public static let redrives = "redrives"
         public static let errors = "errors"
@@ -93,6 +97,7 @@ public struct JobEnvelope: Sendable, Equatable {
         if let notBefore { out.append((Field.notBefore, Array(String(notBefore).utf8))) }
         if let idempotencyKey { out.append((Field.idempotencyKey, Array(idempotencyKey.utf8))) }
         if let traceContext { out.append((Field.traceContext, Array(traceContext.utf8))) }
+        if let owner { out.append((Field.owner, Array(owner.utf8))) }
         if snoozes > 0 { out.append((Field.snoozes, Array(String(snoozes).utf8))) }
         if redrives > 0 { out.append((Field.redrives, Array(String(redrives).utf8))) }
         if !errors.isEmpty { out.append((Field.errors, Self.encodeErrors(errors))) }
@@ -118,6 +123,7 @@ public struct JobEnvelope: Sendable, Equatable {
         var notBefore: Int64?
         var idem: String?
         var trace: String?
+        var owner: String?
         var snoozes = 0
         var redrives = 0
         var errors: [AttemptError] = []
@@ -134,6 +140,7 @@ public struct JobEnvelope: Sendable, Equatable {
             case Field.notBefore: notBefore = Int64(try Self.int(value, name))
             case Field.idempotencyKey: idem = String(decoding: value, as: UTF8.self)
             case Field.traceContext: trace = String(decoding: value, as: UTF8.self)
+            case Field.owner: owner = String(decoding: value, as: UTF8.self)
             case Field.snoozes: snoozes = try Self.int(value, name)
             case Field.redrives: redrives = try Self.int(value, name)
             case Field.errors: errors = try Self.decodeErrors(value)
@@ -147,7 +154,7 @@ public struct JobEnvelope: Sendable, Equatable {
         guard attempt >= 1 else { throw Self.bad("attempt must be at least 1") }
         self.init(
             id: id, kind: kind, payload: payload, attempt: attempt, enqueuedAt: enqueuedAt, notBefore: notBefore,
-            idempotencyKey: idem, traceContext: trace, snoozes: snoozes, redrives: redrives, errors: errors)
+            idempotencyKey: idem, traceContext: trace, owner: owner, snoozes: snoozes, redrives: redrives, errors: errors)
     }
 
     private static func bad(_ message: String) -> JobsError { JobsError(.encoding, message) }

@@ -22,6 +22,12 @@ public enum RESPValue: Sendable, Equatable {
         }
     }
 
+    /// The raw bytes of a bulk or status string.
+    public var rawBytes: [UInt8]? {
+        if case .bytes(let b) = self { return b }
+        return nil
+    }
+
     public var array: [RESPValue]? {
         if case .array(let a) = self { return a }
         return nil

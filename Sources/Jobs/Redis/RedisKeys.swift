@@ -45,4 +45,12 @@ public struct RedisKeys: Sendable, Equatable {
     public func rateLane(_ limiter: String, _ lane: String) -> String { "\(prefix):{rate:\(limiter)}:lane:\(lane)" }
     /// Set while the whole fleet must hold its sends (a Telegram 429); expires on its own.
     public func ratePause(_ limiter: String) -> String { "\(prefix):{rate:\(limiter)}:pause" }
+
+    /// Hash of one broadcast's published status (`version`, `json`). The broadcast keys share the
+    /// hash tag `{broadcasts}`, so the publish script touches one Cluster slot.
+    public func broadcast(_ id: Int64) -> String { "\(prefix):{broadcasts}:\(id)" }
+    /// Sorted set of published broadcast ids, scored by id.
+    public var broadcastIndex: String { "\(prefix):{broadcasts}:index" }
+    /// The broadcast id made by a `broadcast.create` job, by that job's id.
+    public func broadcastRequest(_ jobID: String) -> String { "\(prefix):{broadcasts}:request:\(jobID)" }
 }

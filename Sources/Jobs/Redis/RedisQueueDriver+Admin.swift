@@ -14,6 +14,8 @@ extension RedisQueueDriver {
         record.updatedAt = fields["updated_at"].flatMap { Int64($0) }
         record.lastError = fields["error"].flatMap { $0.isEmpty ? nil : $0 }
         record.deadLetterID = fields["dead_id"]
+        record.kind = fields["kind"]
+        record.owner = fields["owner"]
         switch status {
         case .queued:
             guard let sid = fields["sid"] else { break }
@@ -38,6 +40,7 @@ extension RedisQueueDriver {
             break
         }
         if record.kind == nil { record.kind = record.envelope?.kind }
+        if record.owner == nil { record.owner = record.envelope?.owner }
         if record.attempt == nil { record.attempt = record.envelope?.attempt }
         return record
     }

@@ -18,6 +18,9 @@ public final class RedisQueueDriver: FullJobQueueDriver {
         public var idempotencyRetention: Duration
         /// Jobs per EVALSHA when enqueuing in bulk; the calls of one bulk enqueue share a pipeline.
         public var enqueueChunk: Int
+        /// How long a non-blocking command may wait for its reply before the connection is
+        /// dropped; the HTTP front keeps it short so a hung Redis gives a quick 503.
+        public var commandTimeout: Duration = .seconds(10)
 
         public init(
             redis: RedisConfiguration, keys: RedisKeys = RedisKeys(), statusRetention: Duration = .seconds(86_400),
@@ -48,7 +51,7 @@ public final class RedisQueueDriver: FullJobQueueDriver {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        connection = RedisConnection(configuration.redis, name: "redis-commands")
+        connection = RedisConnection(configuration.redis, name: "redis-commands", commandTimeout: configuration.commandTimeout)
     }
 
     deinit {
@@ -109,6 +112,8 @@ public final class RedisQueueDriver: FullJobQueueDriver {
                 args.append(job.id.rawValue)
                 args.append(job.idempotencyKey ?? "")
                 args.append(job.notBefore ?? 0)
+                args.append(job.kind)
+                args.append(job.owner ?? "")
                 args.append(fields.count * 2)
                 for (name, value) in fields {
                     args.append(name)

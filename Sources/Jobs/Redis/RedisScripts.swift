@@ -70,15 +70,17 @@ enum Scripts {
         -- Enqueue a batch of jobs: ready ones into the stream, future ones into the delayed set.
         -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash
         -- ARGV[1] job key prefix, ARGV[2] idempotency key prefix, ARGV[3] idempotency retention (ms),
-        -- ARGV[4] now (ms); then per job: job id, idempotency key or '', due (ms, 0 = now),
-        -- field count n, and n stream field names and values alternating.
+        -- ARGV[4] now (ms); then per job: job id, idempotency key or '', due (ms, 0 = now), kind,
+        -- owner or '', field count n, and n stream field names and values alternating.
         -- Returns per job its id, or '=' and the first job's id when the idempotency key was seen.
+        -- The status hash keeps kind and owner, so both are known after the entry is gone.
         local out = {}
         local now = tonumber(ARGV[4])
         local i = 5
         while i <= #ARGV do
-          local id, idem, due, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-          local first = i + 4
+          local id, idem, due, kind, owner = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
+          local n = tonumber(ARGV[i + 5])
+          local first = i + 6
           i = first + n
           local seen = false
           if idem ~= '' then
@@ -90,12 +92,13 @@ enum Scripts {
             if due > now then
               redis.call('ZADD', KEYS[2], due, id)
               redis.call('HSET', KEYS[3], id, cjson.encode({unpack(ARGV, first, i - 1)}))
-              redis.call('HSET', ARGV[1] .. id, 'status', 'scheduled', 'due', due, 'updated_at', now)
+              redis.call('HSET', ARGV[1] .. id, 'status', 'scheduled', 'due', due, 'updated_at', now, 'kind', kind)
             else
               -- unpack of an ARGV range: no per-job table on the hot path.
               local sid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, first, i - 1))
-              redis.call('HSET', ARGV[1] .. id, 'status', 'queued', 'sid', sid)
+              redis.call('HSET', ARGV[1] .. id, 'status', 'queued', 'sid', sid, 'kind', kind)
             end
+            if owner ~= '' then redis.call('HSET', ARGV[1] .. id, 'owner', owner) end
             out[#out + 1] = id
           end
         end

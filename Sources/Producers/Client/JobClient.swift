@@ -9,11 +9,14 @@ public struct EnqueueOptions: Sendable, Equatable {
     public var idempotencyKey: String?
     /// A W3C `traceparent` to carry into the handler.
     public var traceContext: String?
+    /// Who asks for the job (`tg:<telegram id>` for a user of the front), kept with its status.
+    public var owner: String?
 
-    public init(notBefore: Int64? = nil, idempotencyKey: String? = nil, traceContext: String? = nil) {
+    public init(notBefore: Int64? = nil, idempotencyKey: String? = nil, traceContext: String? = nil, owner: String? = nil) {
         self.notBefore = notBefore
         self.idempotencyKey = idempotencyKey
         self.traceContext = traceContext
+        self.owner = owner
     }
 
     public static let now = EnqueueOptions()
@@ -67,7 +70,8 @@ public struct JobClient: Sendable {
             }
             envelopes.append(JobEnvelope(
                 id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: Array(bytes), enqueuedAt: now,
-                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext))
+                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
+                owner: options.owner))
         }
         return try await driver.enqueue(envelopes, queue: kind.queue)
     }
@@ -80,7 +84,8 @@ public struct JobClient: Sendable {
         let envelopes = items.map { payload, options in
             JobEnvelope(
                 id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: payload, enqueuedAt: now,
-                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext)
+                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
+                owner: options.owner)
         }
         return try await driver.enqueue(envelopes, queue: kind.queue)
     }

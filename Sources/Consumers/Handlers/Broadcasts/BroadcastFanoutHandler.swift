@@ -11,8 +11,14 @@ import Producers
 struct BroadcastFanoutHandler: Sendable {
     let db: any PostgresClient
     var chunkSize = 1_000
+    var publisher: BroadcastPublisher?
 
     func handle(_ p: BroadcastFanout, _ context: JobContext) async throws {
+        defer { publisher?.changed(p.broadcastID) }
+        try await fanOut(p, context)
+    }
+
+    private func fanOut(_ p: BroadcastFanout, _ context: JobContext) async throws {
         let id = p.broadcastID
         let started = try await db.query(
             """
@@ -117,6 +123,7 @@ struct BroadcastFanoutHandler: Sendable {
 /// Records a broadcast asked for by a producer without a database, once per job id.
 struct BroadcastCreateHandler: Sendable {
     let db: any PostgresClient
+    var publisher: BroadcastPublisher?
 
     func handle(_ p: BroadcastCreate, _ context: JobContext) async throws {
         do {
@@ -126,9 +133,24 @@ struct BroadcastCreateHandler: Sendable {
             let made = try await Broadcasts.create(
                 request, requestID: context.id.rawValue, db: db, client: context.client,
                 now: min(context.enqueuedAt, SystemJobClock().nowMillis()))
+            try await publisher?.publish(made, requestID: context.id.rawValue)
             context.logger.info("broadcast created", metadata: ["broadcast": "\(made.id)", "status": "\(made.status)"])
         } catch let error as FieldError {
             throw JobFailure.permanent("invalid broadcast: \(error)")
         }
+    }
+}
+
+/// Cancels a broadcast for a producer without a database. A missing broadcast is permanent.
+struct BroadcastCancelHandler: Sendable {
+    let db: any PostgresClient
+    var publisher: BroadcastPublisher?
+
+    func handle(_ p: BroadcastCancel, _ context: JobContext) async throws {
+        guard let status = try await Broadcasts.cancel(p.broadcastID, db: db) else {
+            throw JobFailure.permanent("broadcast \(p.broadcastID) does not exist")
+        }
+        try await publisher?.publish(status)
+        context.logger.info("broadcast cancel asked", metadata: ["broadcast": "\(status.id)", "status": "\(status.status)"])
     }
 }

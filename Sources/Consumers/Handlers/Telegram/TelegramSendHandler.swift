@@ -9,8 +9,14 @@ import Logging
 struct TelegramSendHandler: Sendable {
     let db: any PostgresClient
     let delivery: TelegramDelivery
+    var publisher: BroadcastPublisher?
 
     func handle(_ p: TelegramSend, _ context: JobContext) async throws {
+        defer { if let broadcast = p.broadcastID { publisher?.changed(broadcast) } }
+        try await send(p, context)
+    }
+
+    private func send(_ p: TelegramSend, _ context: JobContext) async throws {
         let id = context.id
         let claim: DeliveryLog.Claim
         do {

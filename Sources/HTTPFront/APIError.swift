@@ -1,0 +1,130 @@
+import HTTPTypes
+import Hummingbird
+import Jobs
+
+/// A refusal the client can act on: an HTTP status and `{"error": {"code", "message", "field"}}`.
+///
+/// A struct with an opaque code, so new codes do not break callers.
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidJSON = Code("invalid_json")
+        public static let invalidField = Code("invalid_field")
+        public static let unknownField = Code("unknown_field")
+        public static let badRequest = Code("bad_request")
+        public static let unauthorized = Code("unauthorized")
+        public static let forbidden = Code("forbidden")
+        public static let notFound = Code("not_found")
+        public static let methodNotAllowed = Code("method_not_allowed")
+        public static let conflict = Code("conflict")
+        public static let tooLarge = Code("payload_too_large")
+        public static let unsupportedMediaType = Code("unsupported_media_type")
+        public static let unavailable = Code("unavailable")
+        public static let internalError = Code("internal")
+    }
+
+    public let status: HTTPResponse.Status
+    public let code: Code
+    public let message: String
+    /// The request field at fault, when one is.
+    public let field: String?
+    /// Seconds, for 503.
+    public var retryAfter: Int?
+
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" + (field.map { " (\($0))" } ?? "") }
+
+    static func invalid(_ field: String, _ message: String) -> APIError { APIError(.unprocessableContent, .invalidField, message, field: field) }
+    static func unavailable(_ message: String) -> APIError {
+        var e = APIError(.serviceUnavailable, .unavailable, message)
+        e.retryAfter = 1
+        return e
+    }
+
+    /// The JSON response.
+    func response() -> Response {
+        var body: [UInt8] = Array(#"{"error":{"code":"#.utf8)
+        JSONText.appendString(code.rawValue, to: &body)
+        body += Array(#","message":"#.utf8)
+        JSONText.appendString(message, to: &body)
+        if let field {
+            body += Array(#","field":"#.utf8)
+            JSONText.appendString(field, to: &body)
+        }
+        body += Array("}}".utf8)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if status == .unauthorized { headers[.wwwAuthenticate] = "tma, Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Every error leaves the front as a JSON error: a refusal as itself, Redis out of reach as 503
+/// with Retry-After, the router's own 404 and 405, a body over the limit as 413, anything else as 500.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: FrontMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let api = Self.apiError(error)
+            metrics.rejected(api.code)
+            if api.status == .internalServerError {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
+            return api.response()
+        }
+    }
+
+    static func apiError(_ error: any Error) -> APIError {
+        switch error {
+        case let api as APIError:
+            return api
+        case let redis as RedisError where redis.code != .server && redis.code != .badURL:
+            return .unavailable("the queue is out of reach; try again shortly")
+        case let http as HTTPError:
+            switch http.status {
+            case .notFound: return APIError(.notFound, .notFound, "no such route (or not under this method); see /openapi.yaml")
+            case .methodNotAllowed: return APIError(.methodNotAllowed, .methodNotAllowed, "the route does not take this method")
+            default: return APIError(http.status, .badRequest, http.body ?? http.status.reasonPhrase)
+            }
+        case let http as any HTTPResponseError where http.status == .contentTooLarge:
+            return APIError(.contentTooLarge, .tooLarge, "the body is larger than \(FrontConfiguration.maxBodyBytes) bytes")
+        case let http as any HTTPResponseError:
+            return APIError(http.status, .badRequest, http.status.reasonPhrase)
+        default:
+            return APIError(.internalServerError, .internalError, "internal error")
+        }
+    }
+}
+
+/// JSON text without an encoder, for the few shapes the front writes on its hot path.
+enum JSONText {
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

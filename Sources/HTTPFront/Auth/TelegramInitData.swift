@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+
+/// The Telegram user a Mini App's init data vouches for.
+public struct TelegramUser: Sendable, Equatable {
+    public let id: Int64
+    public let username: String?
+
+    public init(id: Int64, username: String?) {
+        self.id = id
+        self.username = username
+    }
+}
+
+/// Checks Telegram Mini App init data the way Telegram specifies: the fields but `hash`, sorted
+/// and joined as `key=value` lines, signed with HMAC-SHA256 under HMAC-SHA256("WebAppData", bot token).
+public struct InitDataVerifier: Sendable {
+    /// HMAC-SHA256("WebAppData", bot token), as bytes: SymmetricKey is not Sendable.
+    private let secret: [UInt8]
+    /// Init data older than this is refused, however well signed.
+    public let maxAge: Duration
+
+    public init(botToken: String, maxAge: Duration = .seconds(86_400)) {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(botToken.utf8), using: SymmetricKey(data: Array("WebAppData".utf8)))
+        secret = Array(mac)
+        self.maxAge = maxAge
+    }
+
+    /// The user, or the reason the init data is not trusted. `now` is seconds since the epoch.
+    public func verify(_ initData: String, now: Int64) throws(APIError) -> TelegramUser {
+        var pairs: [(String, String)] = []
+        var hash: String?
+        for part in initData.split(separator: "&", omittingEmptySubsequences: true) {
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard kv.count == 2, let key = Self.formDecode(kv[0]), let value = Self.formDecode(kv[1]) else {
+                throw Self.refused("init data is not a URL-encoded query string")
+            }
+            if key == "hash" { hash = value } else { pairs.append((key, value)) }
+        }
+        guard let hash, let expected = Self.hexBytes(hash), expected.count == SHA256.byteCount else {
+            throw Self.refused("init data has no valid hash")
+        }
+        pairs.sort { $0.0 < $1.0 }
+        let check = pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+        // isValidAuthenticationCode compares in constant time.
+        guard HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Array(check.utf8), using: SymmetricKey(data: secret)) else {
+            throw Self.refused("init data signature does not match")
+        }
+        guard let authDate = pairs.first(where: { $0.0 == "auth_date" }).flatMap({ Int64($0.1) }) else {
+            throw Self.refused("init data has no auth_date")
+        }
+        if now - authDate > maxAge.components.seconds {
+            throw Self.refused("init data expired: auth_date is older than \(maxAge.components.seconds) s")
+        }
+        guard let userJSON = pairs.first(where: { $0.0 == "user" })?.1,
+            let user = try? JSONDecoder().decode(SignedUser.self, from: Data(userJSON.utf8)), user.id > 0
+        else { throw Self.refused("init data has no user") }
+        return TelegramUser(id: user.id, username: user.username)
+    }
+
+    private struct SignedUser: Decodable {
+        let id: Int64
+        let username: String?
+    }
+
+    static func refused(_ message: String) -> APIError { APIError(.unauthorized, .unauthorized, message) }
+
+    /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
+    static func formDecode(_ s: Substring) -> String? {
+        if !s.utf8.contains(UInt8(ascii: "%")) && !s.utf8.contains(UInt8(ascii: "+")) { return String(s) }
+        var out: [UInt8] = []
+        var it = s.utf8.makeIterator()
+        while let c = it.next() {
+            if c == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if c == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(), let hi = hexValue(h), let lo = hexValue(l) else { return nil }
+                out.append(hi << 4 | lo)
+            } else {
+                out.append(c)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    static func hexBytes(_ s: String) -> [UInt8]? {
+        let u = Array(s.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count / 2)
+        var i = 0
+        while i < u.count {
+            guard let hi = hexValue(u[i]), let lo = hexValue(u[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Who is asking: a Telegram user, or an admin.
+public enum Caller: Sendable, Equatable {
+    case user(TelegramUser)
+    case admin
+
+    /// The job owner recorded for a user's jobs.
+    var owner: String {
+        switch self {
+        case .user(let u): "tg:\(u.id)"
+        case .admin: "admin"
+        }
+    }
+}
+
+/// Decides who is asking from the Authorization header.
+struct Authenticator: Sendable {
+    let verifier: InitDataVerifier
+    let adminToken: [UInt8]?
+    let clock: @Sendable () -> Int64
+
+    func caller(_ authorization: String?) throws(APIError) -> Caller {
+        guard let authorization, !authorization.isEmpty else {
+            throw InitDataVerifier.refused("missing Authorization header: send `tma <init data>` or `Bearer <admin token>`")
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { throw InitDataVerifier.refused("malformed Authorization header") }
+        switch parts[0].lowercased() {
+        case "tma":
+            return .user(try verifier.verify(String(parts[1]), now: clock() / 1000))
+        case "bearer":
+            guard let adminToken, Self.constantTimeEqual(Array(parts[1].utf8), adminToken) else {
+                throw InitDataVerifier.refused("bad admin token")
+            }
+            return .admin
+        default:
+            throw InitDataVerifier.refused("unknown Authorization scheme \(parts[0].prefix(20)); use tma or Bearer")
+        }
+    }
+
+    func user(_ authorization: String?) throws(APIError) -> TelegramUser {
+        switch try caller(authorization) {
+        case .user(let u): return u
+        case .admin: throw APIError(.forbidden, .forbidden, "this route is for Telegram users; send `tma <init data>`")
+        }
+    }
+
+    func admin(_ authorization: String?) throws(APIError) {
+        if case .user = try caller(authorization) { throw APIError(.forbidden, .forbidden, "this route is for admins") }
+    }
+
+    /// Compares without an early exit, so the time taken does not tell how much of a guess matched.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<b.count { diff |= (i < a.count ? a[i] : 0) ^ b[i] }
+        return diff == 0
+    }
+}

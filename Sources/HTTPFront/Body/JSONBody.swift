@@ -1,0 +1,158 @@
+import Foundation
+import Hummingbird
+
+/// A JSON value as the client sent it, so each field's type can be checked and named in the refusal.
+enum JSONValue: Decodable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A request body read strictly: a JSON object within the size limit, each field taken with its
+/// type and range checked, and any field not taken refused by `finish()`.
+struct JSONBody {
+    private let fields: [String: JSONValue]
+    private var taken: Set<String> = []
+
+    init(fields: [String: JSONValue]) { self.fields = fields }
+
+    /// Reads the body. An empty body is an empty object, for routes whose fields are all optional.
+    static func read(_ request: Request, context: some RequestContext) async throws -> JSONBody {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > FrontConfiguration.maxBodyBytes {
+            throw APIError(.contentTooLarge, .tooLarge, "the body is \(length) bytes; at most \(FrontConfiguration.maxBodyBytes) are allowed")
+        }
+        let buffer = try await request.body.collect(upTo: FrontConfiguration.maxBodyBytes)
+        if buffer.readableBytes == 0 { return JSONBody(fields: [:]) }
+        guard let type = request.headers[.contentType], Self.isJSON(type) else {
+            throw APIError(
+                .unsupportedMediaType, .unsupportedMediaType,
+                "the body must be JSON, sent as Content-Type: application/json (got \(request.headers[.contentType] ?? "none"))")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+        } catch {
+            throw APIError(.badRequest, .invalidJSON, "the body is not valid JSON")
+        }
+        guard case .object(let fields) = value else {
+            throw APIError(.badRequest, .invalidJSON, "the body must be a JSON object, not \(value.typeName)")
+        }
+        return JSONBody(fields: fields)
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
+        return media == "application/json"
+    }
+
+    private mutating func take(_ name: String, required: Bool) throws(APIError) -> JSONValue? {
+        taken.insert(name)
+        switch fields[name] {
+        case nil, .null?:
+            if required { throw .invalid(name, "\(name) is required") }
+            return nil
+        case let value?:
+            return value
+        }
+    }
+
+    mutating func int(_ name: String, required: Bool = true, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
+        guard let value = try take(name, required: required) else { return nil }
+        guard case .int(let n) = value else {
+            if case .double = value { throw .invalid(name, "\(name) must be a whole number") }
+            throw .invalid(name, "\(name) must be an integer, not \(value.typeName)")
+        }
+        guard range.contains(n) else { throw .invalid(name, "\(name) must be within \(range.lowerBound)...\(range.upperBound); got \(n)") }
+        return n
+    }
+
+    mutating func string(_ name: String, required: Bool = true, length: ClosedRange<Int>) throws(APIError) -> String? {
+        guard let value = try take(name, required: required) else { return nil }
+        guard case .string(let s) = value else { throw .invalid(name, "\(name) must be a string, not \(value.typeName)") }
+        let count = s.count
+        if count < length.lowerBound {
+            throw .invalid(name, length.lowerBound == 1 ? "\(name) must not be empty" : "\(name) must have at least \(length.lowerBound) characters")
+        }
+        if count > length.upperBound { throw .invalid(name, "\(name) has \(count) characters; at most \(length.upperBound) are allowed") }
+        return s
+    }
+
+    mutating func bool(_ name: String) throws(APIError) -> Bool? {
+        guard let value = try take(name, required: false) else { return nil }
+        guard case .bool(let b) = value else { throw .invalid(name, "\(name) must be true or false, not \(value.typeName)") }
+        return b
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ name: String, required: Bool = true, _ type: E.Type) throws(APIError) -> E?
+    where E.RawValue == String {
+        guard let value = try take(name, required: required) else { return nil }
+        let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+        guard case .string(let s) = value else { throw .invalid(name, "\(name) must be one of \(allowed)") }
+        guard let e = E(rawValue: s) else { throw .invalid(name, "\(name) must be one of \(allowed); got \"\(s.prefix(40))\"") }
+        return e
+    }
+
+    /// An RFC 3339 date-time with its offset (`2026-12-01T18:00:00Z`), as ms since the epoch.
+    mutating func time(_ name: String, required: Bool = true) throws(APIError) -> Int64? {
+        guard let value = try take(name, required: required) else { return nil }
+        guard case .string(let s) = value, let ms = RFC3339.millis(s) else {
+            throw .invalid(name, "\(name) must be an RFC 3339 date-time such as 2026-12-01T18:00:00Z")
+        }
+        return ms
+    }
+
+    /// Refuses the first field no reader took.
+    func finish() throws(APIError) {
+        if let unknown = fields.keys.sorted().first(where: { !taken.contains($0) }) {
+            throw APIError(.unprocessableContent, .unknownField, "unknown field \(unknown)", field: unknown)
+        }
+    }
+}
+
+/// RFC 3339 date-times, with or without fractional seconds.
+enum RFC3339 {
+    static func millis(_ text: String) -> Int64? {
+        let plain = Date.ISO8601FormatStyle(includingFractionalSeconds: false)
+        let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        guard let date = (try? plain.parse(text)) ?? (try? fractional.parse(text)) else { return nil }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func string(_ millis: Int64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601)
+    }
+}

@@ -1,0 +1,69 @@
+import Hummingbird
+import Jobs
+import Logging
+import Producers
+import Prometheus
+
+/// What the front talks to. It has no database: jobs go to the queue, and broadcast statuses
+/// come from the board the workers publish to.
+public struct FrontDependencies: Sendable {
+    public var driver: any JobQueueDriver & JobStatusDriver & QueueInspectionDriver
+    public var board: any BroadcastBoard
+    /// Fails when the queue cannot be reached; `/readyz` calls it.
+    public var ping: @Sendable () async throws -> Void
+    public var registry: PrometheusCollectorRegistry
+    public var clock: any JobClock
+
+    public init(
+        driver: any JobQueueDriver & JobStatusDriver & QueueInspectionDriver, board: any BroadcastBoard,
+        ping: @escaping @Sendable () async throws -> Void, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        clock: any JobClock = SystemJobClock()
+    ) {
+        self.driver = driver
+        self.board = board
+        self.ping = ping
+        self.registry = registry
+        self.clock = clock
+    }
+}
+
+/// The request context: the 64 KiB body limit applies to every body the front reads.
+public struct FrontRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+    public var maxUploadSize: Int { FrontConfiguration.maxBodyBytes }
+}
+
+public enum HTTPFront {
+    /// Every route of the front on one router, error handling and metrics included.
+    public static func router(configuration: FrontConfiguration, dependencies: FrontDependencies) -> Router<FrontRequestContext> {
+        let metrics = FrontMetrics(registry: dependencies.registry)
+        let clock = dependencies.clock
+        let auth = Authenticator(
+            verifier: InitDataVerifier(botToken: configuration.botToken, maxAge: configuration.initDataMaxAge),
+            adminToken: configuration.adminToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) },
+            clock: { clock.nowMillis() })
+        let routes = FrontRoutes(deps: dependencies, auth: auth, metrics: metrics, client: JobClient(driver: dependencies.driver, clock: clock))
+        let router = Router(context: FrontRequestContext.self)
+        router.add(middleware: ErrorMiddleware(metrics: metrics))
+        router.add(middleware: MetricsMiddleware())
+        routes.addUserRoutes(to: router)
+        routes.addAdminRoutes(to: router)
+        routes.addOperationRoutes(to: router)
+        return router
+    }
+
+    /// The application: a ServiceLifecycle service that, on graceful shutdown, stops accepting
+    /// connections and lets the requests in flight finish.
+    public static func application(
+        configuration: FrontConfiguration, dependencies: FrontDependencies, logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(configuration: configuration, dependencies: dependencies),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "thepred-front"),
+            logger: logger)
+    }
+
+    /// The OpenAPI document the front serves at `/openapi.yaml` (`schemas/openapi.yaml`).
+    public static var openAPIDocument: [UInt8] { PackageResources.openapi_yaml }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Jobs
+import Producers
+
+/// The handlers behind every route; each checks who asks, reads its input strictly, and enqueues.
+struct FrontRoutes: Sendable {
+    let deps: FrontDependencies
+    let auth: Authenticator
+    let metrics: FrontMetrics
+    let client: JobClient
+
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayed = HTTPField.Name("Idempotent-Replayed")!
+
+    /// Enqueues one job and answers 202 with its id and where to follow it. With an
+    /// `Idempotency-Key`, a repeat by the same caller on the same route answers with the first job.
+    func accept<P>(
+        _ kind: JobKind<P>, _ payload: P, caller: Caller, route: String, request: Request, defaultKey: String? = nil,
+        notBefore: Int64? = nil
+    ) async throws -> Response {
+        var options = EnqueueOptions(notBefore: notBefore, owner: caller.owner)
+        if let key = try Self.idempotencyKey(request) {
+            options.idempotencyKey = "http:\(caller.owner):\(route):\(key)"
+        } else if let defaultKey {
+            options.idempotencyKey = defaultKey
+        }
+        let result = try await client.enqueue(kind, payload, options: options)
+        metrics.enqueued(kind.name, duplicate: result.duplicate)
+        let statusURL = caller == .admin ? "/v1/admin/jobs/\(result.id.rawValue)" : "/v1/jobs/\(result.id.rawValue)"
+        var body = Array(#"{"job_id":"#.utf8)
+        JSONText.appendString(result.id.rawValue, to: &body)
+        body += Array(#","status_url":"#.utf8)
+        JSONText.appendString(statusURL, to: &body)
+        body += Array("}".utf8)
+        var headers: HTTPFields = [.contentType: "application/json", .location: statusURL]
+        if result.duplicate { headers[Self.replayed] = "true" }
+        return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// 1 to 255 printable ASCII characters, or none.
+    static func idempotencyKey(_ request: Request) throws(APIError) -> String? {
+        guard let key = request.headers[idempotencyHeader] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError(.badRequest, .badRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
+                field: "Idempotency-Key")
+        }
+        return key
+    }
+
+    /// A job id from the path: what `JobID.generate` makes, or any id a producer chose, within reason.
+    static func jobID(_ context: FrontRequestContext) throws(APIError) -> JobID {
+        let raw = context.parameters.get("id") ?? ""
+        guard (1...128).contains(raw.utf8.count),
+            raw.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0)
+                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { throw APIError(.notFound, .notFound, "no job \(raw.prefix(40))") }
+        return JobID(rawValue: raw)
+    }
+
+    static func positiveID(_ context: FrontRequestContext, _ name: String = "id") throws(APIError) -> Int64 {
+        let raw = context.parameters.get(name) ?? ""
+        guard let id = Int64(raw), id >= 1 else { throw .invalid(name, "\(name) must be a positive integer; got \(raw.prefix(40))") }
+        return id
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return raw(Array(try encoder.encode(value)), status: status)
+    }
+
+    static func raw(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// A job as the front shows it. Users see their own jobs without the payload; admins see all.
+struct JobView: Encodable {
+    let jobID: String
+    let kind: String?
+    let queue: String
+    let status: String
+    let attempt: Int?
+    let dueAtMillis: Int64?
+    let updatedAtMillis: Int64?
+    let lastError: String?
+    // Admin only.
+    var owner: String?
+    var consumer: String?
+    var deadLetterID: String?
+    var payload: JSONValue?
+    var errors: [AttemptError]?
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", kind, queue, status, attempt, dueAtMillis = "due_at_ms", updatedAtMillis = "updated_at_ms"
+        case lastError = "last_error", owner, consumer, deadLetterID = "dead_letter_id", payload, errors
+    }
+
+    init(_ r: JobRecord, admin: Bool) {
+        jobID = r.id.rawValue
+        kind = r.kind
+        queue = r.queue.rawValue
+        status = r.status.rawValue
+        attempt = r.attempt
+        dueAtMillis = r.dueAt
+        updatedAtMillis = r.updatedAt
+        lastError = r.lastError
+        if admin {
+            owner = r.owner
+            consumer = r.consumer
+            deadLetterID = r.deadLetterID
+            payload = r.envelope.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.payload)) }
+            errors = r.envelope?.errors
+        }
+    }
+}
+
+extension JSONValue: Encodable {
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Hummingbird
+import Jobs
+
+extension FrontRoutes {
+    /// Health, readiness, metrics and the API's own description; no credentials needed.
+    func addOperationRoutes(to router: Router<FrontRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.raw(Array(#"{"status":"ok"}"#.utf8))
+        }
+
+        router.get("/readyz") { _, _ in
+            do {
+                try await deps.ping()
+            } catch {
+                throw APIError.unavailable("the queue is out of reach: \(error)")
+            }
+            return Self.raw(Array(#"{"status":"ready"}"#.utf8))
+        }
+
+        router.get("/metrics") { _, context in
+            // The queue's figures are read at scrape time; a queue out of reach leaves them as last seen.
+            do {
+                metrics.record(try await queueStats())
+            } catch {
+                context.logger.warning("metrics without fresh queue figures", metadata: ["error": "\(error)"])
+            }
+            var out: [UInt8] = []
+            metrics.registry.emit(into: &out)
+            return Self.raw(out, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+
+        router.get("/openapi.yaml") { _, _ in
+            Self.raw(HTTPFront.openAPIDocument, contentType: "application/yaml")
+        }
+    }
+}

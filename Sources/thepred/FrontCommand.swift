@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HTTPFront
+import Jobs
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `thepred front`: the HTTP front, until SIGTERM or SIGINT.
+struct FrontCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "front",
+        abstract: "Serve the HTTP API: validate, authenticate, enqueue.",
+        discussion: """
+            Users authenticate with Telegram Mini App init data (Authorization: tma <initData>), signed with
+            the bot token; admins with Authorization: Bearer <admin token>. The front needs only Redis. On
+            SIGTERM it stops accepting connections and finishes the requests in flight. The API is described
+            in schemas/openapi.yaml, also served at /openapi.yaml.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to listen on. Env: FRONT_HOST.")
+    var host: String = ProcessInfo.processInfo.environment["FRONT_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port to listen on. Env: FRONT_PORT.")
+    var port: Int = Int(ProcessInfo.processInfo.environment["FRONT_PORT"] ?? "") ?? 8080
+    @Option(name: .long, help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotToken: String = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? ""
+    @Option(name: .long, help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN.")
+    var adminToken: String = ProcessInfo.processInfo.environment["ADMIN_TOKEN"] ?? ""
+    @Option(name: .long, help: "Seconds after auth_date that init data is refused. Env: INIT_DATA_MAX_AGE.")
+    var initDataMaxAge: Int = Int(ProcessInfo.processInfo.environment["INIT_DATA_MAX_AGE"] ?? "") ?? 86_400
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be within 1...65535") }
+        guard initDataMaxAge >= 1 else { throw ValidationError("--init-data-max-age must be at least 1") }
+        guard !telegramBotToken.isEmpty else {
+            throw ValidationError("a bot token is needed to check init data: set TELEGRAM_BOT_TOKEN or --telegram-bot-token")
+        }
+        if !adminToken.isEmpty && adminToken.utf8.count < 16 { throw ValidationError("--admin-token must have at least 16 characters") }
+    }
+
+    func run() async throws {
+        let logger = global.logger("thepred.front")
+        var redis = try RedisConfiguration(url: global.redisURL)
+        // A Redis that is down or hung must turn into a quick 503, not a hanging request.
+        redis.connectTimeout = .seconds(1)
+        redis.maxReconnectBackoff = .milliseconds(500)
+        var config = RedisQueueDriver.Configuration(
+            redis: redis, keys: RedisKeys(prefix: global.keyPrefix), statusRetention: .seconds(global.statusRetention))
+        config.commandTimeout = .seconds(2)
+        let driver = RedisQueueDriver(configuration: config, logger: global.logger("thepred.redis"))
+        do {
+            // Job lookups by id search the known queues; a front may start before any worker.
+            for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        } catch {
+            logger.warning("Redis is out of reach at start; the front answers 503 until it is back",
+                metadata: ["redis": "\(redis.redactedURL)", "error": "\(describe(error))"])
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let deps = FrontDependencies(
+            driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), ping: { try await driver.ping() },
+            registry: registry)
+        let front = FrontConfiguration(
+            host: host, port: port, botToken: telegramBotToken, adminToken: adminToken.isEmpty ? nil : adminToken,
+            initDataMaxAge: .seconds(initDataMaxAge))
+        if front.adminToken == nil { logger.warning("ADMIN_TOKEN is not set: admin routes answer 401") }
+        let app = HTTPFront.application(configuration: front, dependencies: deps, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("front listening", metadata: ["address": "\(host):\(port)", "redis": "\(redis.redactedURL)"])
+        try await group.run()
+    }
+}

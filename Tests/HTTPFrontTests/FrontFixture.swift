@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+import HTTPFront
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Jobs
+import NIOCore
+
+/// A front on the in-memory queue and board, with a clock the test sets.
+struct FrontFixture {
+    static let botToken = "123456:test-bot-token"
+    static let adminToken = "admin-token-0123456789"
+    static let now: Int64 = 1_780_000_000_000
+
+    let driver: any JobQueueDriver & JobStatusDriver & QueueInspectionDriver
+    let board: any BroadcastBoard
+    let clock = ManualJobClock(millis: now)
+    var ping: @Sendable () async throws -> Void = {}
+
+    init(driver: (any JobQueueDriver & JobStatusDriver & QueueInspectionDriver)? = nil, board: (any BroadcastBoard)? = nil) {
+        let clock = self.clock
+        self.driver = driver ?? MemoryQueueDriver(clock: clock)
+        self.board = board ?? MemoryBroadcastBoard()
+    }
+
+    var router: Router<FrontRequestContext> {
+        HTTPFront.router(
+            configuration: FrontConfiguration(botToken: Self.botToken, adminToken: Self.adminToken),
+            dependencies: FrontDependencies(driver: driver, board: board, ping: ping, clock: clock))
+    }
+
+    func test<R>(_ body: @Sendable (any TestClientProtocol) async throws -> R) async throws -> R {
+        try await Application(router: router).test(.router, body)
+    }
+
+    /// Init data as Telegram signs it, made here with the bot token.
+    static func initData(userID: Int64 = 42, username: String = "alice", authDate: Int64 = now / 1000, token: String = botToken) -> String {
+        let user = #"{"id":\#(userID),"first_name":"Al","username":"\#(username)"}"#
+        let fields = [("auth_date", String(authDate)), ("query_id", "AAH-test"), ("user", user)]
+        let check = fields.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+        let secret = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: Array("WebAppData".utf8)))
+        let hash = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: SymmetricKey(data: Array(secret)))
+        let hex = hash.map { String(format: "%02x", $0) }.joined()
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return (fields + [("hash", hex)]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+    }
+
+    static func user(_ id: Int64 = 42) -> HTTPFields { [.authorization: "tma \(initData(userID: id))", .contentType: "application/json"] }
+    static var admin: HTTPFields { [.authorization: "Bearer \(adminToken)", .contentType: "application/json"] }
+
+    static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+
+    /// The `error` object of a refusal.
+    var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
+    var errorCode: String? { error["code"] as? String }
+    var errorField: String? { error["field"] as? String }
+    var text: String { String(buffer: body) }
+}
+
+extension JobQueueDriver where Self: QueueInspectionDriver {
+    /// Every job waiting in the queues the front writes to.
+    func waitingCount() async throws -> Int {
+        var n = 0
+        for queue in try await knownQueues() { n += try await stats(queue: queue).ready + stats(queue: queue).delayed }
+        return n
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HTTPFront
+import Hummingbird
+import HummingbirdTesting
+import Jobs
+import Testing
+
+@Suite("HTTP front: operations and the OpenAPI document")
+struct OperationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("healthz, readyz, metrics and openapi.yaml answer without credentials")
+    func operations() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            _ = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":2}"#))
+            _ = try await client.execute(uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body("{"))
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains(#"thepred_queue_ready{queue="bets"} 1"#))
+            #expect(metrics.text.contains(#"thepred_front_jobs_enqueued_total{kind="bets.place",replay="false"} 1"#))
+            #expect(metrics.text.contains(#"thepred_front_requests_rejected_total{code="invalid_json"} 1"#))
+            let doc = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(doc.status == .ok)
+            #expect(doc.text.hasPrefix("openapi: 3.1.0"))
+        }
+    }
+
+    @Test("readyz is 503 with Retry-After when the queue cannot be reached")
+    func notReady() async throws {
+        var f = FrontFixture()
+        f.ping = { throw RedisError.connection("refused") }
+        try await f.test { client in
+            let r = try await client.execute(uri: "/readyz", method: .get)
+            #expect(r.status == .serviceUnavailable)
+            #expect(r.headers[.retryAfter] == "1")
+            #expect(r.errorCode == "unavailable")
+        }
+    }
+
+    /// `METHOD /path` of every operation in the document, read from its two-level layout.
+    static func documentedRoutes(_ yaml: String) -> Set<String> {
+        var routes: Set<String> = []
+        var path: String?
+        var inPaths = false
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            if inPaths, let first = line.first, first != " " { break }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"), let path {
+                let method = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "patch", "delete"].contains(method) { routes.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        return routes
+    }
+
+    @Test("schemas/openapi.yaml lists exactly the app's routes, and is the document the front serves")
+    func documentMatchesRouter() throws {
+        let file = try String(contentsOf: Self.root.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
+        #expect(Array(file.utf8) == HTTPFront.openAPIDocument)
+        let documented = Self.documentedRoutes(file)
+        let served = Set(FrontFixture().router.routes.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(documented.count >= 17)
+        #expect(served.subtracting(documented).isEmpty, "routes missing from the document: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented routes the app lacks: \(documented.subtracting(served).sorted())")
+    }
+}

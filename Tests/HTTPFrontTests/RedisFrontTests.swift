@@ -1,0 +1,79 @@
+import Foundation
+import HTTPFront
+import HTTPTypes
+import HummingbirdTesting
+import Jobs
+import TestSupport
+import Testing
+
+/// The front on the real Redis driver and board.
+@Suite("HTTP front on Redis")
+struct RedisFrontTests {
+    func fixture() async throws -> FrontFixture {
+        let driver = try TestRedis.driver()
+        // As `thepred front` does at start, so job lookups know every queue.
+        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        return FrontFixture(driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys))
+    }
+
+    @Test("a bet lands in the bets stream with its owner, and a repeat with the same key is the same job")
+    func bet() async throws {
+        let f = try await fixture()
+        try await f.test { client in
+            var headers = FrontFixture.user(77)
+            headers[HTTPField.Name("Idempotency-Key")!] = "k1"
+            let body = FrontFixture.body(#"{"market_id":4,"outcome":"NO","stake":30}"#)
+            let a = try await client.execute(uri: "/v1/bets", method: .post, headers: headers, body: body)
+            let b = try await client.execute(uri: "/v1/bets", method: .post, headers: headers, body: body)
+            #expect(a.status == .accepted)
+            let id = try #require(a.json["job_id"] as? String)
+            #expect(b.json["job_id"] as? String == id)
+            let mine = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(77))
+            #expect(mine.json["status"] as? String == "queued")
+            #expect(mine.json["kind"] as? String == "bets.place")
+            #expect(try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(78)).status == .notFound)
+            #expect(try await f.driver.stats(queue: BetsPlace.kind.queue).ready == 1)
+        }
+    }
+
+    @Test("broadcasts published to the Redis board are listed and shown; an older version never replaces a newer")
+    func board() async throws {
+        let f = try await fixture()
+        let new = BroadcastSnapshot(id: 5, requestID: "req-5", version: BroadcastSnapshot.version(status: "COMPLETED", total: 3, ended: 3),
+                                    json: Array(#"{"id":5,"status":"COMPLETED"}"#.utf8))
+        let old = BroadcastSnapshot(id: 5, requestID: nil, version: BroadcastSnapshot.version(status: "PROCESSING", total: 3, ended: 1),
+                                    json: Array(#"{"id":5,"status":"PROCESSING"}"#.utf8))
+        #expect(try await f.board.publish(new))
+        #expect(try await f.board.publish(old) == false)
+        try await f.test { client in
+            let show = try await client.execute(uri: "/v1/admin/broadcasts/req-5", method: .get, headers: FrontFixture.admin)
+            #expect(show.json["status"] as? String == "COMPLETED")
+            let list = try await client.execute(uri: "/v1/admin/broadcasts", method: .get, headers: FrontFixture.admin)
+            #expect((list.json["broadcasts"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
+    @Test("Redis down: 503 with Retry-After within a bounded time, and no hang")
+    func redisDown() async throws {
+        var redis = try RedisConfiguration(url: "redis://127.0.0.1:1/0")
+        redis.connectTimeout = .seconds(1)
+        var config = RedisQueueDriver.Configuration(redis: redis)
+        config.commandTimeout = .seconds(2)
+        let driver = RedisQueueDriver(configuration: config)
+        var f = FrontFixture(driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys))
+        f.ping = { try await driver.ping() }
+        try await f.test { client in
+            for uri in ["/v1/bets", "/readyz"] {
+                let started = ContinuousClock.now
+                let r = uri == "/readyz"
+                    ? try await client.execute(uri: uri, method: .get)
+                    : try await client.execute(
+                        uri: uri, method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
+                #expect(r.status == .serviceUnavailable, "\(uri): \(r.text)")
+                #expect(r.headers[.retryAfter] == "1")
+                #expect(r.errorCode == "unavailable")
+                #expect(ContinuousClock.now - started < .seconds(3))
+            }
+        }
+    }
+}

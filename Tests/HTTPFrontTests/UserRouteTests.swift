@@ -1,0 +1,118 @@
+import Foundation
+import HTTPFront
+import HTTPTypes
+import HummingbirdTesting
+import Jobs
+import Testing
+
+@Suite("HTTP front: user routes")
+struct UserRouteTests {
+    @Test("a bet is queued as bets.place for the user the init data names, not one the body names")
+    func bet() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let r = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(42),
+                body: FrontFixture.body(#"{"market_id":7,"outcome":"YES","stake":150}"#))
+            #expect(r.status == .accepted)
+            let id = try #require(r.json["job_id"] as? String)
+            #expect(r.json["status_url"] as? String == "/v1/jobs/\(id)")
+            #expect(r.headers[.location] == "/v1/jobs/\(id)")
+            let record = try #require(try await f.driver.job(JobID(rawValue: id), queue: nil))
+            #expect(record.kind == "bets.place")
+            #expect(record.owner == "tg:42")
+            let payload = try JSONDecoder().decode(BetsPlace.self, from: Data(try #require(record.envelope).payload))
+            #expect(payload == BetsPlace(telegramID: 42, username: "alice", marketID: 7, outcome: .yes, stake: 150))
+        }
+    }
+
+    @Test("a telegram_id in the body is an unknown field, so nobody bets for someone else")
+    func noUserInBody() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let r = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(42),
+                body: FrontFixture.body(#"{"market_id":7,"outcome":"YES","stake":150,"telegram_id":99}"#))
+            #expect(r.status == .unprocessableContent)
+            #expect(r.errorCode == "unknown_field")
+            #expect(r.errorField == "telegram_id")
+            #expect(try await f.driver.waitingCount() == 0)
+        }
+    }
+
+    @Test("daily check-in: one job a day, and a repeat answers with it")
+    func checkin() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let first = try await client.execute(uri: "/v1/daily-checkin", method: .post, headers: FrontFixture.user(5))
+            let again = try await client.execute(uri: "/v1/daily-checkin", method: .post, headers: FrontFixture.user(5))
+            #expect(first.status == .accepted && again.status == .accepted)
+            #expect(first.json["job_id"] as? String == again.json["job_id"] as? String)
+            #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let id = try #require(first.json["job_id"] as? String)
+            let record = try #require(try await f.driver.job(JobID(rawValue: id), queue: nil))
+            let payload = try JSONDecoder().decode(MissionsProgress.self, from: Data(try #require(record.envelope).payload))
+            #expect(payload.event == .dailyActivity)
+            #expect(payload.telegramID == 5)
+            #expect(payload.day == LeaderboardPeriod.utcDay(FrontFixture.now))
+        }
+    }
+
+    @Test("referral claims carry the code")
+    func referral() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let r = try await client.execute(
+                uri: "/v1/referrals", method: .post, headers: FrontFixture.user(8), body: FrontFixture.body(#"{"code":"ABC123"}"#))
+            #expect(r.status == .accepted)
+            let record = try #require(try await f.driver.job(JobID(rawValue: r.json["job_id"] as! String), queue: nil))
+            let payload = try JSONDecoder().decode(ReferralsClaim.self, from: Data(try #require(record.envelope).payload))
+            #expect(payload == ReferralsClaim(telegramID: 8, username: "alice", code: "ABC123"))
+        }
+    }
+
+    @Test("a user sees their own job, and another user's job is reported missing")
+    func ownJobs() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let r = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(1), body: FrontFixture.body(#"{"market_id":1,"outcome":"NO","stake":1}"#))
+            let id = try #require(r.json["job_id"] as? String)
+            let mine = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(1))
+            #expect(mine.status == .ok)
+            #expect(mine.json["status"] as? String == "queued")
+            #expect(mine.json["kind"] as? String == "bets.place")
+            #expect(mine.json["payload"] == nil)
+            let theirs = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(2))
+            #expect(theirs.status == .notFound)
+            #expect(theirs.errorCode == "not_found")
+            let none = try await client.execute(uri: "/v1/jobs/nope", method: .get, headers: FrontFixture.user(1))
+            #expect(none.status == .notFound)
+        }
+    }
+
+    @Test("Idempotency-Key: a repeat answers with the first job; another user's same key is theirs")
+    func idempotency() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            let body = #"{"market_id":3,"outcome":"YES","stake":10}"#
+            var headers = FrontFixture.user(1)
+            headers[HTTPField.Name("Idempotency-Key")!] = "tap-1"
+            let a = try await client.execute(uri: "/v1/bets", method: .post, headers: headers, body: FrontFixture.body(body))
+            let b = try await client.execute(uri: "/v1/bets", method: .post, headers: headers, body: FrontFixture.body(body))
+            #expect(a.status == .accepted && b.status == .accepted)
+            #expect(a.json["job_id"] as? String == b.json["job_id"] as? String)
+            #expect(b.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            var other = FrontFixture.user(2)
+            other[HTTPField.Name("Idempotency-Key")!] = "tap-1"
+            let c = try await client.execute(uri: "/v1/bets", method: .post, headers: other, body: FrontFixture.body(body))
+            #expect(c.json["job_id"] as? String != a.json["job_id"] as? String)
+            #expect(try await f.driver.waitingCount() == 2)
+            var bad = FrontFixture.user(1)
+            bad[HTTPField.Name("Idempotency-Key")!] = "has space"
+            let d = try await client.execute(uri: "/v1/bets", method: .post, headers: bad, body: FrontFixture.body(body))
+            #expect(d.status == .badRequest)
+            #expect(d.errorField == "Idempotency-Key")
+        }
+    }
+}
