@@ -142,3 +142,33 @@ struct BroadcastTests {
         }
     }
 }
+
+@Suite("Broadcast statuses for the HTTP front", .enabled(if: TestPostgres.available), .timeLimit(.minutes(1)))
+struct BroadcastPublisherTests {
+    static func published(_ board: MemoryBroadcastBoard, _ id: Int64) async throws -> BroadcastStatus? {
+        try await board.status(id: id).map { try JSONCoding.decoder.decode(BroadcastStatus.self, from: Data($0)) }
+    }
+
+    @Test("create and cancel publish at once; marked broadcasts are published on flush, by the creating job's id too")
+    func publishes() async throws {
+        let f = try await DomainFixture.make()
+        let board = MemoryBroadcastBoard()
+        let publisher = BroadcastPublisher(board: board, db: f.db, logger: .init(label: "test"))
+        let b = try await Broadcasts.create(BroadcastRequest(text: "hi"), requestID: "job-1", db: f.db, client: f.client)
+        try await publisher.publish(b, requestID: "job-1")
+        #expect(try await Self.published(board, b.id)?.status == "PENDING")
+        #expect(try await board.status(requestID: "job-1") != nil)
+        // A change the board has not seen yet appears on the next flush.
+        try await f.db.query("UPDATE broadcasts SET status = 'PROCESSING' WHERE id = $1", [.int(b.id)])
+        publisher.changed(b.id)
+        await publisher.flush()
+        #expect(try await Self.published(board, b.id)?.status == "PROCESSING")
+        // broadcast.cancel, as the front's DELETE queues it.
+        try await f.run(BroadcastCancel.kind, BroadcastCancel(broadcastID: b.id))
+        try await publisher.publish(b.id)
+        #expect(try await Self.published(board, b.id)?.status == "CANCELLED")
+        // An older snapshot does not overwrite the newer one.
+        try await publisher.publish(b)
+        #expect(try await Self.published(board, b.id)?.status == "CANCELLED")
+    }
+}
