@@ -32,7 +32,7 @@ public final class RedisBroadcastBoard: BroadcastBoard {
         let top = beforeID.map { "(\($0)" } ?? "+inf"
         let ids = try await connection.send(
             "ZREVRANGEBYSCORE", keys.broadcastIndex, top, "-inf", "LIMIT", 0, max(0, limit)).array ?? []
-        let replies = try await connection.pipeline(ids.compactMap(\.string).map { RedisCommand("HGET", keys.broadcast(Int64($0) ?? 0), "json") })
+        let replies = try await connection.pipeline(ids.compactMap { $0.int }.map { RedisCommand("HGET", keys.broadcast($0), "json") })
         return replies.compactMap(\.rawBytes)
     }
 

@@ -56,25 +56,7 @@ extension TelegramSend {
             out.append(contentsOf: k.utf8)
             out.append(contentsOf: "\":".utf8)
         }
-        func string(_ s: String) {
-            out.append(UInt8(ascii: "\""))
-            for b in s.utf8 {
-                switch b {
-                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-                case UInt8(ascii: "\n"): out.append(contentsOf: "\\n".utf8)
-                case UInt8(ascii: "\r"): out.append(contentsOf: "\\r".utf8)
-                case UInt8(ascii: "\t"): out.append(contentsOf: "\\t".utf8)
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hex[Int(b >> 4)])
-                    out.append(hex[Int(b & 15)])
-                default: out.append(b)
-                }
-            }
-            out.append(UInt8(ascii: "\""))
-        }
+        func string(_ s: String) { JSONText.appendString(s, to: &out) }
         out.append(UInt8(ascii: "{"))
         out.removeLast()  // `key` opens the object on its first call
         if let broadcastID { key("broadcast_id"); out.append(contentsOf: String(broadcastID).utf8) }
