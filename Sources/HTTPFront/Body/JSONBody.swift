@@ -1,47 +1,6 @@
 import Foundation
 import Hummingbird
 
-/// A JSON value as the client sent it, so each field's type can be checked and named in the refusal.
-enum JSONValue: Decodable, Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? c.decode(Int64.self) {
-            self = .int(i)
-        } else if let d = try? c.decode(Double.self) {
-            self = .double(d)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .double: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
-
 /// A request body read strictly: a JSON object within the size limit, each field taken with its
 /// type and range checked, and any field not taken refused by `finish()`.
 struct JSONBody {
@@ -64,9 +23,9 @@ struct JSONBody {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+            value = try buffer.withUnsafeReadableBytes { raw throws(JSONValue.SyntaxError) in try JSONValue.parse(raw) }
         } catch {
-            throw APIError(.badRequest, .invalidJSON, "the body is not valid JSON")
+            throw APIError(.badRequest, .invalidJSON, "the body is not valid JSON: \(error)")
         }
         guard case .object(let fields) = value else {
             throw APIError(.badRequest, .invalidJSON, "the body must be a JSON object, not \(value.typeName)")
@@ -74,9 +33,14 @@ struct JSONBody {
         return JSONBody(fields: fields)
     }
 
+    /// `application/json`, in any case, with or without parameters such as `charset`.
     static func isJSON(_ contentType: String) -> Bool {
-        let media = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
-        return media == "application/json"
+        var media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        while let last = media.last, last == 0x20 || last == 0x09 { media = media.dropLast() }
+        while let first = media.first, first == 0x20 || first == 0x09 { media = media.dropFirst() }
+        let expected = "application/json".utf8
+        return media.count == expected.count
+            && zip(media, expected).allSatisfy { ((0x41...0x5A).contains($0) ? $0 | 0x20 : $0) == $1 }
     }
 
     private mutating func take(_ name: String, required: Bool) throws(APIError) -> JSONValue? {

@@ -111,7 +111,7 @@ struct JobView: Encodable {
             owner = r.owner
             consumer = r.consumer
             deadLetterID = r.deadLetterID
-            payload = r.envelope.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.payload)) }
+            payload = r.envelope.flatMap { try? JSONValue.parse($0.payload) }
             errors = r.envelope?.errors
         }
     }

@@ -62,14 +62,18 @@ public struct JobClient: Sendable {
         var envelopes: [JobEnvelope] = []
         envelopes.reserveCapacity(items.count)
         for (payload, options) in items {
-            let bytes: Data
-            do {
-                bytes = try encoder.encode(payload)
-            } catch {
-                throw JobsError(.encoding, "cannot encode the payload of \(kind.name): \(error)")
+            let bytes: [UInt8]
+            if let own = payload as? any SelfEncodingPayload {
+                bytes = own.jsonBytes()
+            } else {
+                do {
+                    bytes = Array(try encoder.encode(payload))
+                } catch {
+                    throw JobsError(.encoding, "cannot encode the payload of \(kind.name): \(error)")
+                }
             }
             envelopes.append(JobEnvelope(
-                id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: Array(bytes), enqueuedAt: now,
+                id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: bytes, enqueuedAt: now,
                 notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
                 owner: options.owner))
         }

@@ -34,3 +34,24 @@ public struct BetsPlace: Codable, Sendable, Equatable {
     public static let kind = JobKind<BetsPlace>(
         "bets.place", queue: "bets", retry: .exponentialJitter(maxAttempts: 8, maxBackoff: .seconds(60)), timeout: .seconds(30))
 }
+
+extension BetsPlace: SelfEncodingPayload {
+    /// What JSONCoding.encoder writes (sorted keys, no username when there is none), without its
+    /// cost: the front enqueues one per request.
+    public func jsonBytes() -> [UInt8] {
+        var out = Array(#"{"market_id":"#.utf8)
+        out += String(marketID).utf8
+        out += #","outcome":"#.utf8
+        JSONText.appendString(outcome.rawValue, to: &out)
+        out += #","stake":"#.utf8
+        out += String(stake).utf8
+        out += #","telegram_id":"#.utf8
+        out += String(telegramID).utf8
+        if let username {
+            out += #","username":"#.utf8
+            JSONText.appendString(username, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
