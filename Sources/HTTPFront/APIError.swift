@@ -33,6 +33,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let field: String?
     /// Seconds, for 503.
     public var retryAfter: Int?
+    /// The methods the path takes, for 405.
+    public var allow: [String]?
 
     public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil) {
         self.status = status
@@ -63,6 +65,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         body += Array("}}".utf8)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow.joined(separator: ", ") }
         if status == .unauthorized { headers[.wwwAuthenticate] = "tma, Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -72,12 +75,22 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 /// with Retry-After, the router's own 404 and 405, a body over the limit as 413, anything else as 500.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: FrontMetrics
+    let routes: RouteMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let api = Self.apiError(error)
+            var api = Self.apiError(error)
+            // The router cannot tell an unknown path from a known one under another method.
+            if api.code == .notFound, error is HTTPError {
+                let allowed = routes.allowed(path: request.uri.path)
+                if !allowed.isEmpty {
+                    api = APIError(
+                        .methodNotAllowed, .methodNotAllowed, "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", "))")
+                    api.allow = allowed
+                }
+            }
             metrics.rejected(api.code)
             if api.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
@@ -94,7 +107,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .unavailable("the queue is out of reach; try again shortly")
         case let http as HTTPError:
             switch http.status {
-            case .notFound: return APIError(.notFound, .notFound, "no such route (or not under this method); see /openapi.yaml")
+            case .notFound: return APIError(.notFound, .notFound, "no such route; see /openapi.yaml")
             case .methodNotAllowed: return APIError(.methodNotAllowed, .methodNotAllowed, "the route does not take this method")
             default: return APIError(http.status, .badRequest, http.body ?? http.status.reasonPhrase)
             }
@@ -105,5 +118,26 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return APIError(.internalServerError, .internalError, "internal error")
         }
+    }
+}
+
+/// Which methods each route path takes, so a known path under another method is a 405 with Allow.
+struct RouteMethods: Sendable {
+    /// Per route, its path segments (nil for a `{parameter}`) and its method.
+    private let routes: [(segments: [String?], method: String)]
+
+    init(_ routes: [(path: String, method: String)]) {
+        self.routes = routes.map { route in
+            (route.path.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? nil : String($0) }, route.method)
+        }
+    }
+
+    /// The methods of the routes whose pattern matches `path`, sorted; empty when none does.
+    func allowed(path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        let methods = routes.filter { route in
+            route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { $0 == nil || $0! == $1 }
+        }.map(\.method)
+        return Set(methods).sorted()
     }
 }

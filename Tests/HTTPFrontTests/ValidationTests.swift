@@ -88,15 +88,23 @@ struct ValidationTests {
         #expect(try await f.driver.waitingCount() == 0)
     }
 
-    @Test("an unknown route, or a route under the wrong method, is a JSON 404")
+    @Test("an unknown route is a JSON 404; a known one under another method is a JSON 405 with Allow")
     func routing() async throws {
-        try await FrontFixture().test { client in
+        let f = FrontFixture()
+        try await f.test { client in
             let r = try await client.execute(uri: "/v1/nothing", method: .get)
             #expect(r.status == .notFound)
             #expect(r.errorCode == "not_found")
             let m = try await client.execute(uri: "/v1/bets", method: .get, headers: FrontFixture.user())
-            #expect(m.status == .notFound)
-            #expect(m.errorCode == "not_found")
+            #expect(m.status == .methodNotAllowed)
+            #expect(m.errorCode == "method_not_allowed")
+            #expect(m.headers[.allow] == "POST")
+            let b = try await client.execute(uri: "/v1/admin/broadcasts/7", method: .post, headers: FrontFixture.admin)
+            #expect(b.status == .methodNotAllowed)
+            #expect(b.headers[.allow] == "DELETE, GET")
+            let deeper = try await client.execute(uri: "/v1/admin/broadcasts/7/x", method: .get, headers: FrontFixture.admin)
+            #expect(deeper.status == .notFound)
         }
+        #expect(try await f.driver.waitingCount() == 0)
     }
 }

@@ -20,10 +20,15 @@ public struct InitDataVerifier: Sendable {
     /// Init data older than this is refused, however well signed.
     public let maxAge: Duration
 
-    /// SymmetricKey is not Sendable; this one is never changed after `init`.
+    /// SymmetricKey is not Sendable; this one is never changed after `init`. `keyed` has the key
+    /// hashed in already, so each check starts from a copy instead of hashing it again.
     private final class SecretKey: @unchecked Sendable {
         let key: SymmetricKey
-        init(_ key: SymmetricKey) { self.key = key }
+        let keyed: HMAC<SHA256>
+        init(_ key: SymmetricKey) {
+            self.key = key
+            keyed = HMAC(key: key)
+        }
     }
 
     public init(botToken: String, maxAge: Duration = .seconds(86_400)) {
@@ -64,8 +69,10 @@ public struct InitDataVerifier: Sendable {
             check.append(UInt8(ascii: "="))
             check += pair.value
         }
-        // isValidAuthenticationCode compares in constant time.
-        guard HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: check, using: secret.key) else {
+        var mac = secret.keyed
+        mac.update(data: check)
+        // A MAC compared with bytes is compared in constant time.
+        guard mac.finalize() == expected else {
             throw Self.refused("init data signature does not match")
         }
         guard let authDate = Self.field("auth_date", pairs).flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {

@@ -14,6 +14,12 @@ struct FrontRoutes: Sendable {
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
 
+    func addAll(to router: Router<FrontRequestContext>) {
+        addUserRoutes(to: router)
+        addAdminRoutes(to: router)
+        addOperationRoutes(to: router)
+    }
+
     /// Enqueues one job and answers 202 with its id and where to follow it. With an
     /// `Idempotency-Key`, a repeat by the same caller on the same route answers with the first job.
     func accept<P>(

@@ -89,16 +89,21 @@ enum Scripts {
           if seen then
             out[#out + 1] = '=' .. seen
           else
+            local status
             if due > now then
               redis.call('ZADD', KEYS[2], due, id)
               redis.call('HSET', KEYS[3], id, cjson.encode({unpack(ARGV, first, i - 1)}))
-              redis.call('HSET', ARGV[1] .. id, 'status', 'scheduled', 'due', due, 'updated_at', now, 'kind', kind)
+              status = {'status', 'scheduled', 'due', due, 'updated_at', now, 'kind', kind}
             else
               -- unpack of an ARGV range: no per-job table on the hot path.
               local sid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, first, i - 1))
-              redis.call('HSET', ARGV[1] .. id, 'status', 'queued', 'sid', sid, 'kind', kind)
+              status = {'status', 'queued', 'sid', sid, 'kind', kind}
             end
-            if owner ~= '' then redis.call('HSET', ARGV[1] .. id, 'owner', owner) end
+            if owner ~= '' then
+              status[#status + 1] = 'owner'
+              status[#status + 1] = owner
+            end
+            redis.call('HSET', ARGV[1] .. id, unpack(status))
             out[#out + 1] = id
           end
         end
