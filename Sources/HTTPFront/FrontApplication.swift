@@ -49,8 +49,8 @@ public enum HTTPFront {
         let plain = Router(context: FrontRequestContext.self)
         routes.addAll(to: plain)
         let router = Router(context: FrontRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware(metrics: metrics, routes: RouteMethods(plain.routes.map { ($0.path.description, $0.method.rawValue) })))
-        router.add(middleware: MetricsMiddleware())
         routes.addAll(to: router)
         return router
     }

@@ -1,21 +1,61 @@
+import HTTPTypes
+import Hummingbird
 import Jobs
 import Prometheus
 import Synchronization
 
 /// The front's own figures, and the queue's, in the registry `/metrics` shows.
+///
+/// Handles are made once per label set and kept: the registry's lookup (a lock and label
+/// rendering) on every request cost more than a tenth of the front's throughput.
 final class FrontMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let enqueued = Mutex<[String: Counter]>([:])
     private let rejections = Mutex<[String: Counter]>([:])
+    private let requests = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
+
+    /// Request durations, from the 1 ms a bet takes at rest to the 2 s reply timeout and beyond.
+    static let durationBuckets: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].map { .microseconds($0 * 1000) }
+
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: HTTPRequest.Method
+        let status: Int
+    }
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "thepred", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// One answered request: `route` is the route's pattern (`/v1/jobs/{id}`), never the raw path,
+    /// so ids cannot blow up the label sets.
+    func request(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        let key = RequestKey(route: route, method: method, status: status)
+        let handles = requests.withLock { cache in
+            if let found = cache[key] { return found }
+            let labels = [("route", route), ("method", method.rawValue), ("status", String(status))]
+            let made = (
+                registry.makeCounter(descriptor: Self.name("front_requests", "total", "Requests answered, by route, method and status."), labels: labels),
+                registry.makeDurationHistogram(
+                    descriptor: Self.name("front_request_duration", "seconds", "Time to answer a request, by route, method and status."),
+                    labels: labels, buckets: Self.durationBuckets)
+            )
+            cache[key] = made
+            return made
+        }
+        handles.count.increment()
+        handles.duration.record(duration)
+    }
 
     func enqueued(_ kind: JobName, duplicate: Bool) {
         let key = kind.rawValue + (duplicate ? "/1" : "/0")
         let counter = enqueued.withLock { cache in
             if let found = cache[key] { return found }
             let made = registry.makeCounter(
-                name: "thepred_front_jobs_enqueued_total", labels: [("kind", kind.rawValue), ("replay", duplicate ? "true" : "false")])
+                descriptor: Self.name("front_jobs_enqueued", "total", "Jobs the front enqueued, by kind; replay=true for an Idempotency-Key repeat."),
+                labels: [("kind", kind.rawValue), ("replay", duplicate ? "true" : "false")])
             cache[key] = made
             return made
         }
@@ -25,7 +65,8 @@ final class FrontMetrics: Sendable {
     func rejected(_ code: APIError.Code) {
         let counter = rejections.withLock { cache in
             if let found = cache[code.rawValue] { return found }
-            let made = registry.makeCounter(name: "thepred_front_requests_rejected_total", labels: [("code", code.rawValue)])
+            let made = registry.makeCounter(
+                descriptor: Self.name("front_requests_rejected", "total", "Requests refused, by error code."), labels: [("code", code.rawValue)])
             cache[code.rawValue] = made
             return made
         }
@@ -34,15 +75,38 @@ final class FrontMetrics: Sendable {
 
     /// Sets the queue gauges from fresh figures, so a scrape shows the queue as it is now.
     func record(_ stats: [QueueStats]) {
+        func gauge(_ name: String, _ unit: String, _ help: String, _ queue: String) -> Gauge {
+            registry.makeGauge(descriptor: Self.name(name, unit, help), labels: [("queue", queue)])
+        }
         for s in stats {
-            let labels = [("queue", s.queue)]
-            registry.makeGauge(name: "thepred_queue_ready", labels: labels).set(Double(s.ready))
-            registry.makeGauge(name: "thepred_queue_delayed", labels: labels).set(Double(s.delayed))
-            registry.makeGauge(name: "thepred_queue_in_flight", labels: labels).set(Double(s.inFlight))
-            registry.makeGauge(name: "thepred_queue_dead", labels: labels).set(Double(s.dead))
-            registry.makeGauge(name: "thepred_queue_consumers", labels: labels).set(Double(s.consumers))
-            registry.makeGauge(name: "thepred_queue_oldest_wait_seconds", labels: labels).set(Double(s.oldestWaitingMillis ?? 0) / 1000)
-            registry.makeGauge(name: "thepred_queue_jobs_per_second", labels: labels).set(s.recentRate)
+            gauge("queue_ready", "", "Jobs waiting in the stream.", s.queue).set(Double(s.ready))
+            gauge("queue_delayed", "", "Jobs waiting for their time.", s.queue).set(Double(s.delayed))
+            gauge("queue_in_flight", "", "Jobs a worker holds.", s.queue).set(Double(s.inFlight))
+            gauge("queue_dead", "", "Jobs in the dead-letter queue.", s.queue).set(Double(s.dead))
+            gauge("queue_consumers", "", "Live workers.", s.queue).set(Double(s.consumers))
+            gauge("queue_oldest_wait", "seconds", "How long the oldest waiting job has waited.", s.queue)
+                .set(Double(s.oldestWaitingMillis ?? 0) / 1000)
+            gauge("queue_jobs_per", "second", "Jobs finished per second over the last minute.", s.queue).set(s.recentRate)
+        }
+    }
+}
+
+/// Counts and times every answer, refusals included (it sits outside the error middleware).
+struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: FrontMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let status: Int
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            metrics.request(route: context.endpointPath ?? "unmatched", method: request.method, status: status, duration: .now - start)
+            return response
+        } catch {
+            status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.request(route: context.endpointPath ?? "unmatched", method: request.method, status: status, duration: .now - start)
+            throw error
         }
     }
 }

@@ -23,6 +23,10 @@ struct OperationTests {
             #expect(metrics.text.contains(#"thepred_queue_ready{queue="bets"} 1"#))
             #expect(metrics.text.contains(#"thepred_front_jobs_enqueued_total{kind="bets.place",replay="false"} 1"#))
             #expect(metrics.text.contains(#"thepred_front_requests_rejected_total{code="invalid_json"} 1"#))
+            // Every answer is counted and timed under its route's pattern, refusals too.
+            #expect(metrics.text.contains(#"thepred_front_requests_total{route="/v1/bets",method="POST",status="202"} 1"#))
+            #expect(metrics.text.contains(#"thepred_front_requests_total{route="/v1/bets",method="POST",status="400"} 1"#))
+            #expect(metrics.text.contains(#"thepred_front_request_duration_seconds_count{route="/healthz",method="GET",status="200"} 1"#))
             let doc = try await client.execute(uri: "/openapi.yaml", method: .get)
             #expect(doc.status == .ok)
             #expect(doc.text.hasPrefix("openapi: 3.1.0"))
