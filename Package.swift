@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "ProducersTests", dependencies: ["Producers", "TestSupport"]),
         // Talks to a real port with URLSession, so it needs no HummingbirdTesting (and no NIOSSL).
         .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram"]),
-        // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
+        // The front through HummingbirdTesting's in-process client; Crypto signs init data as Telegram does.
         .testTarget(
             name: "HTTPFrontTests",
             dependencies: [
@@ -111,6 +111,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
         .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport", "FakeTelegram"]),
         .testTarget(
             name: "ConsumersTests",

@@ -103,7 +103,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let api as APIError:
             return api
-        case let redis as RedisError where redis.code != .server && redis.code != .badURL:
+        case let redis as RedisError where redis.isTemporary || redis.code == .protocolError:
             return .unavailable("the queue is out of reach; try again shortly")
         case let http as HTTPError:
             switch http.status {

@@ -13,6 +13,7 @@ final class FrontMetrics: Sendable {
     private let enqueued = Mutex<[String: Counter]>([:])
     private let rejections = Mutex<[String: Counter]>([:])
     private let requests = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
+    private let lastQueueRefresh = Mutex<Int64>(.min)
 
     /// Request durations, from the 1 ms a bet takes at rest to the 2 s reply timeout and beyond.
     static let durationBuckets: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].map { .microseconds($0 * 1000) }
@@ -71,6 +72,15 @@ final class FrontMetrics: Sendable {
             return made
         }
         counter.increment()
+    }
+
+    /// True, once a second at most, for the scrape that should read the queues' figures afresh.
+    func claimQueueRefresh(nowMillis: Int64) -> Bool {
+        lastQueueRefresh.withLock { last in
+            if last != .min && nowMillis - last < 1000 { return false }
+            last = nowMillis
+            return true
+        }
     }
 
     /// Sets the queue gauges from fresh figures, so a scrape shows the queue as it is now.

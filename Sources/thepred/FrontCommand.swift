@@ -23,10 +23,14 @@ struct FrontCommand: AsyncParsableCommand {
     var host: String = ProcessInfo.processInfo.environment["FRONT_HOST"] ?? "127.0.0.1"
     @Option(help: "Port to listen on. Env: FRONT_PORT.")
     var port: Int = Int(ProcessInfo.processInfo.environment["FRONT_PORT"] ?? "") ?? 8080
-    @Option(name: .long, help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
-    var telegramBotToken: String = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? ""
-    @Option(name: .long, help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN.")
-    var adminToken: String = ProcessInfo.processInfo.environment["ADMIN_TOKEN"] ?? ""
+    // The secrets get no default in the declaration: --help prints defaults.
+    @Option(name: .customLong("telegram-bot-token"), help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotTokenOption: String?
+    @Option(name: .customLong("admin-token"), help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN.")
+    var adminTokenOption: String?
+
+    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
+    var adminToken: String { adminTokenOption ?? ProcessInfo.processInfo.environment["ADMIN_TOKEN"] ?? "" }
     @Option(name: .long, help: "Seconds after auth_date that init data is refused. Env: INIT_DATA_MAX_AGE.")
     var initDataMaxAge: Int = Int(ProcessInfo.processInfo.environment["INIT_DATA_MAX_AGE"] ?? "") ?? 86_400
 
@@ -81,8 +85,10 @@ struct InitDataCommand: AsyncParsableCommand {
         discussion: "For local use: send it as `Authorization: tma <init data>` to a front holding the same token.")
     @Option(help: "The Telegram user id.") var user: Int64
     @Option(help: "The username.") var username: String?
-    @Option(name: .long, help: "Bot token. Env: TELEGRAM_BOT_TOKEN.")
-    var telegramBotToken: String = ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? ""
+    @Option(name: .customLong("telegram-bot-token"), help: "Bot token. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotTokenOption: String?
+
+    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
 
     func validate() throws {
         guard user >= 1 else { throw ValidationError("--user must be a positive Telegram id") }

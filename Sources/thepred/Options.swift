@@ -6,8 +6,12 @@ import Logging
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Redis URL, redis://[:password@]host[:port][/db]. Env: REDIS_URL.")
-    var redisURL: String = ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL
+    // Secrets get no default in the declaration: --help prints defaults, and these may hold a
+    // password from the environment.
+    @Option(name: .customLong("redis-url"), help: "Redis URL, redis://[:password@]host[:port][/db]. Env: REDIS_URL. Default: \(RedisConfiguration.defaultURL).")
+    var redisURLOption: String?
+
+    var redisURL: String { redisURLOption ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL }
 
     @Option(name: .long, help: "Prefix of every Redis key. Env: THEPRED_KEY_PREFIX.")
     var keyPrefix: String = ProcessInfo.processInfo.environment["THEPRED_KEY_PREFIX"] ?? "thepred"
@@ -114,8 +118,10 @@ func printJSON(_ value: some Encodable) throws {
 struct DatabaseOptions: ParsableArguments {
     static let defaultURL = "postgres://postgres@127.0.0.1:5433/thepred"
 
-    @Option(help: "PostgreSQL connection URL. Env: DATABASE_URL.")
-    var databaseURL: String = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseOptions.defaultURL
+    @Option(name: .customLong("database-url"), help: "PostgreSQL connection URL. Env: DATABASE_URL. Default: \(DatabaseOptions.defaultURL).")
+    var databaseURLOption: String?
+
+    var databaseURL: String { databaseURLOption ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseOptions.defaultURL }
 
     @Option(help: "PostgreSQL connections of a worker, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
     var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"] ?? "") ?? 4

@@ -92,10 +92,13 @@ struct AdminRouteTests {
             #expect(week.status == .accepted)
             #expect(try await payload(f, week, as: LeaderboardClose.self) == LeaderboardClose(period: .week))
             let month = try await client.execute(
-                uri: "/v1/admin/leaderboards/MONTH/close", method: .post, headers: FrontFixture.admin,
+                uri: "/v1/admin/leaderboards/month/close", method: .post, headers: FrontFixture.admin,
                 body: FrontFixture.body(#"{"starts_at":"2026-04-01T00:00:00Z","top":10}"#))
             #expect(month.status == .accepted, "\(month.text)")
             #expect(try await payload(f, month, as: LeaderboardClose.self) == LeaderboardClose(period: .month, startsAtMillis: 1_775_001_600_000, top: 10))
+            // Periods are spelled as the document lists them.
+            let shouted = try await client.execute(uri: "/v1/admin/leaderboards/MONTH/close", method: .post, headers: FrontFixture.admin)
+            #expect(shouted.status == .notFound)
         }
     }
 

@@ -48,6 +48,14 @@ struct AuthTests {
         #expect((r.error["message"] as? String)?.contains("expired") == true)
         let fresh = FrontFixture.initData(authDate: FrontFixture.now / 1000 - 86_399)
         #expect(try await bet([.authorization: "tma \(fresh)", .contentType: "application/json"]).status == .accepted)
+        // A signed auth_date from the future would never expire; a few minutes of skew are allowed.
+        let skewed = FrontFixture.initData(authDate: FrontFixture.now / 1000 + 120)
+        #expect(try await bet([.authorization: "tma \(skewed)", .contentType: "application/json"]).status == .accepted)
+        for date in [FrontFixture.now / 1000 + 3_600, Int64.min, 0] {
+            let future = FrontFixture.initData(authDate: date)
+            let r = try await bet([.authorization: "tma \(future)", .contentType: "application/json"])
+            #expect(r.status == .unauthorized, "\(date)")
+        }
     }
 
     @Test("a user on an admin route gets 403; an admin on a user route gets 403")

@@ -64,6 +64,10 @@ struct JSONValueTests {
     @Test("invalid UTF-8 and deep nesting are refused")
     func limits() throws {
         #expect(throws: JSONValue.SyntaxError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
+        // The offset is the bad byte's: `"ab` then 0xFF.
+        #expect(throws: JSONValue.SyntaxError(reason: "a string is not valid UTF-8", offset: 3)) {
+            try JSONValue.parse([0x22, 0x61, 0x62, 0xFF, 0x22])
+        }
         let deep = String(repeating: "[", count: JSONValue.maxDepth + 1) + String(repeating: "]", count: JSONValue.maxDepth + 1)
         #expect(refusal(deep)?.reason == "nested deeper than \(JSONValue.maxDepth) levels")
         let ok = String(repeating: "[", count: JSONValue.maxDepth) + String(repeating: "]", count: JSONValue.maxDepth)

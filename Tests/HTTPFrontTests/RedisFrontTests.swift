@@ -1,5 +1,5 @@
 import Foundation
-import HTTPFront
+@testable import HTTPFront
 import HTTPTypes
 import HummingbirdTesting
 import Jobs
@@ -75,5 +75,44 @@ struct RedisFrontTests {
                 #expect(ContinuousClock.now - started < .seconds(3))
             }
         }
+    }
+
+    @Test("Redis hung (connections accepted, no replies): concurrent requests all get 503 within about one reply timeout")
+    func redisHung() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        var redis = try RedisConfiguration(url: "redis://127.0.0.1:\(listener.port)/0")
+        redis.connectTimeout = .milliseconds(300)
+        redis.maxReconnectBackoff = .milliseconds(500)
+        var config = RedisQueueDriver.Configuration(redis: redis)
+        config.commandTimeout = .milliseconds(500)
+        let driver = RedisQueueDriver(configuration: config)
+        let f = FrontFixture(driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys))
+        try await f.test { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<10 {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(60 * i))
+                        let started = ContinuousClock.now
+                        let r = try await client.execute(
+                            uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
+                        #expect(r.status == .serviceUnavailable, "\(r.text)")
+                        #expect(r.headers[.retryAfter] == "1")
+                        #expect(ContinuousClock.now - started < .milliseconds(900))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("Redis replies that mean 'not now' are 503; other Redis errors are 500")
+    func temporaryReplies() {
+        for message in ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "READONLY You can't write against a read only replica.", "MASTERDOWN Link with MASTER is down"] {
+            let api = ErrorMiddleware<FrontRequestContext>.apiError(RedisError.server(message))
+            #expect(api.status == .serviceUnavailable, "\(message)")
+            #expect(api.retryAfter == 1)
+        }
+        #expect(ErrorMiddleware<FrontRequestContext>.apiError(RedisError.server("ERR unknown command")).status == .internalServerError)
     }
 }

@@ -49,6 +49,12 @@ struct UserRouteTests {
             #expect(first.status == .accepted && again.status == .accepted)
             #expect(first.json["job_id"] as? String == again.json["job_id"] as? String)
             #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            // A fresh Idempotency-Key does not make a second check-in.
+            var keyed = FrontFixture.user(5)
+            keyed[HTTPField.Name("Idempotency-Key")!] = "fresh-\(UUID())"
+            let third = try await client.execute(uri: "/v1/daily-checkin", method: .post, headers: keyed)
+            #expect(third.json["job_id"] as? String == first.json["job_id"] as? String)
+            #expect(try await f.driver.waitingCount() == 1)
             let id = try #require(first.json["job_id"] as? String)
             let record = try #require(try await f.driver.job(JobID(rawValue: id), queue: nil))
             let payload = try JSONDecoder().decode(MissionsProgress.self, from: Data(try #require(record.envelope).payload))

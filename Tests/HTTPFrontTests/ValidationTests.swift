@@ -35,6 +35,10 @@ struct ValidationTests {
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":""}"#, status: 422, code: "invalid_field", field: "code"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 65))"}"#, status: 422, code: "invalid_field", field: "code"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":5}"#, status: 422, code: "invalid_field", field: "code"),
+        Case(uri: "/v1/referrals", admin: false, body: #"{"code":" \t "}"#, status: 422, code: "invalid_field", field: "code"),
+        Case(uri: "/v1/referrals", admin: false, body: #"{"code":"A\u0000B"}"#, status: 422, code: "invalid_field", field: "code"),
+        // 63 letters and a family emoji: 64 characters on screen, 70 code points, over the schema's 64.
+        Case(uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 63))👨‍👩‍👧‍👦"}"#, status: 422, code: "invalid_field", field: "code"),
         Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"","category":"Tech","ends_at":"\#(future)"}"#, status: 422, code: "invalid_field", field: "title"),
         Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Food","ends_at":"\#(future)"}"#, status: 422, code: "invalid_field", field: "category"),
         Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"tomorrow"}"#, status: 422, code: "invalid_field", field: "ends_at"),

@@ -104,7 +104,37 @@ struct RedisConnectionTests {
         #expect(error?.code == .connection)
         #expect(ContinuousClock.now - start < .seconds(3))
     }
+
+    /// A server that accepts connections and never answers (hung, or stopped): each caller fails
+    /// within about one reply timeout, not one timeout per batch queued ahead of it.
+    @Test func silentServerFailsEachCallerWithinOneTimeout() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        let c = RedisConnection(try RedisConfiguration(url: "redis://127.0.0.1:\(listener.port)/0"), commandTimeout: .milliseconds(400))
+        let clock = ContinuousClock()
+        // Callers arrive every 100 ms for 1.2 s, so some always wait behind a batch in flight.
+        let waits = try await withThrowingTaskGroup(of: (Duration, RedisError?).self) { group in
+            for i in 0..<12 {
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(100 * i))
+                    let start = clock.now
+                    do {
+                        _ = try await c.send("PING")
+                        return (clock.now - start, nil)
+                    } catch let error as RedisError {
+                        return (clock.now - start, error)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(waits.allSatisfy { $0.1?.code == .connection }, "\(waits)")
+        #expect(waits.contains { $0.1?.message.contains("no reply within") == true })
+        // Before the fix, callers queued behind a timed-out batch waited two timeouts (800 ms).
+        #expect(waits.allSatisfy { $0.0 < .milliseconds(650) }, "\(waits.map(\.0))")
+    }
 }
+
 
 import TestSupport
 enum TestSupportURL { static func url() throws -> String { try TestRedis.url() } }

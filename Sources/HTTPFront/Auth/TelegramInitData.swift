@@ -19,6 +19,8 @@ public struct InitDataVerifier: Sendable {
     private let secret: SecretKey
     /// Init data older than this is refused, however well signed.
     public let maxAge: Duration
+    /// Seconds an auth_date may be ahead of this machine's clock.
+    static let allowedSkew: Int64 = 300
 
     /// SymmetricKey is not Sendable; this one is never changed after `init`. `keyed` has the key
     /// hashed in already, so each check starts from a copy instead of hashing it again.
@@ -75,8 +77,12 @@ public struct InitDataVerifier: Sendable {
         guard mac.finalize() == expected else {
             throw Self.refused("init data signature does not match")
         }
-        guard let authDate = Self.field("auth_date", pairs).flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
+        guard let authDate = Self.field("auth_date", pairs).flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }), authDate > 0 else {
             throw Self.refused("init data has no auth_date")
+        }
+        // Telegram stamps auth_date when it signs; a later one only allows for clock skew.
+        if authDate > now + Self.allowedSkew {
+            throw Self.refused("init data auth_date is in the future")
         }
         if now - authDate > maxAge.components.seconds {
             throw Self.refused("init data expired: auth_date is older than \(maxAge.components.seconds) s")
@@ -85,7 +91,8 @@ public struct InitDataVerifier: Sendable {
             case .int(let id)? = user["id"], id > 0
         else { throw Self.refused("init data has no user") }
         var username: String?
-        if case .string(let name)? = user["username"] { username = name }
+        // Telegram's usernames have at most 32 characters; anything else is not kept (the job schema allows 64).
+        if case .string(let name)? = user["username"], (1...64).contains(name.unicodeScalars.count) { username = name }
         return TelegramUser(id: id, username: username)
     }
 

@@ -67,10 +67,16 @@ struct JSONBody {
     mutating func string(_ name: String, required: Bool = true, length: ClosedRange<Int>) throws(APIError) -> String? {
         guard let value = try take(name, required: required) else { return nil }
         guard case .string(let s) = value else { throw .invalid(name, "\(name) must be a string, not \(value.typeName)") }
-        let count = s.count
+        // Counted in code points, as the job schemas' maxLength and PostgreSQL's length() count.
+        let count = s.unicodeScalars.count
         if count < length.lowerBound {
             throw .invalid(name, length.lowerBound == 1 ? "\(name) must not be empty" : "\(name) must have at least \(length.lowerBound) characters")
         }
+        // The workers trim text and refuse it blank; PostgreSQL text cannot hold U+0000.
+        if length.lowerBound >= 1 && s.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
+            throw .invalid(name, "\(name) must not be blank")
+        }
+        if s.unicodeScalars.contains("\u{0}") { throw .invalid(name, "\(name) must not contain U+0000") }
         if count > length.upperBound { throw .invalid(name, "\(name) has \(count) characters; at most \(length.upperBound) are allowed") }
         return s
     }

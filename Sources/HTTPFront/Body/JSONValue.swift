@@ -166,6 +166,8 @@ private struct Parser {
             case UInt8(ascii: "\""):
                 at += 1
                 guard let s = String(validating: out, as: UTF8.self) else {
+                    // Escapes only add valid UTF-8, so a bad byte is one copied from the input;
+                    // its place in the input is not tracked, so the string's start is reported.
                     throw JSONValue.SyntaxError(reason: "a string is not valid UTF-8", offset: start)
                 }
                 return s
@@ -196,9 +198,23 @@ private struct Parser {
 
     func text(_ raw: UnsafeRawBufferPointer, offset: Int) throws(JSONValue.SyntaxError) -> String {
         guard let s = String(validating: raw, as: UTF8.self) else {
-            throw JSONValue.SyntaxError(reason: "a string is not valid UTF-8", offset: offset)
+            throw JSONValue.SyntaxError(reason: "a string is not valid UTF-8", offset: offset + Self.firstInvalidUTF8(raw))
         }
         return s
+    }
+
+    /// Where the first invalid UTF-8 sequence starts, for the error message.
+    static func firstInvalidUTF8(_ raw: some Collection<UInt8>) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var it = raw.makeIterator()
+        var at = 0
+        while true {
+            switch parser.parseScalar(from: &it) {
+            case .valid(let scalar): at += scalar.count
+            case .error: return at
+            case .emptyInput: return at
+            }
+        }
     }
 
     /// `\uXXXX`, joined with a following low surrogate when it is a high one.

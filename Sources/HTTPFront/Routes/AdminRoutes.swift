@@ -28,7 +28,7 @@ extension FrontRoutes {
             // Same market, same result: one settlement job, however often the button is pressed.
             return try await accept(
                 MarketsResolve.kind, MarketsResolve(marketID: id, result: result), caller: .admin, route: "resolve", request: request,
-                defaultKey: "resolve:\(id):\(result.rawValue)")
+                builtInKey: "resolve:\(id):\(result.rawValue)")
         }
 
         router.post("/v1/admin/broadcasts") { request, context in
@@ -99,13 +99,14 @@ extension FrontRoutes {
             }
             return try await accept(
                 BroadcastCancel.kind, BroadcastCancel(broadcastID: id), caller: .admin, route: "broadcast-cancel", request: request,
-                defaultKey: "broadcast-cancel:\(id)")
+                builtInKey: "broadcast-cancel:\(id)")
         }
 
         router.post("/v1/admin/leaderboards/{period}/close") { request, context in
             try auth.admin(request.headers[.authorization])
             let raw = context.parameters.get("period") ?? ""
-            guard let period = LeaderboardPeriod.Kind(rawValue: raw.uppercased()) else {
+            // Exactly `week` or `month`, as the document lists them.
+            guard raw == raw.lowercased(), let period = LeaderboardPeriod.Kind(rawValue: raw.uppercased()) else {
                 throw APIError(.notFound, .notFound, "no leaderboard period \(raw.prefix(20)); use week or month")
             }
             var body = try await JSONBody.read(request, context: context)

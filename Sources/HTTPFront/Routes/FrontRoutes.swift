@@ -22,15 +22,17 @@ struct FrontRoutes: Sendable {
 
     /// Enqueues one job and answers 202 with its id and where to follow it. With an
     /// `Idempotency-Key`, a repeat by the same caller on the same route answers with the first job.
+    /// A route with a key of its own (`builtInKey`: one check-in a day, one cancel per broadcast)
+    /// uses it and ignores the header, so a fresh header cannot make a second job.
     func accept<P>(
-        _ kind: JobKind<P>, _ payload: P, caller: Caller, route: String, request: Request, defaultKey: String? = nil,
+        _ kind: JobKind<P>, _ payload: P, caller: Caller, route: String, request: Request, builtInKey: String? = nil,
         notBefore: Int64? = nil
     ) async throws -> Response {
         var options = EnqueueOptions(notBefore: notBefore, owner: caller.owner)
-        if let key = try Self.idempotencyKey(request) {
-            options.idempotencyKey = "http:\(caller.owner):\(route):\(key)"
-        } else if let defaultKey {
-            options.idempotencyKey = defaultKey
+        if let builtInKey {
+            options.idempotencyKey = builtInKey
+        } else if let header = try Self.idempotencyKey(request) {
+            options.idempotencyKey = "http:\(caller.owner):\(route):\(header)"
         }
         let result = try await client.enqueue(kind, payload, options: options)
         metrics.enqueued(kind.name, duplicate: result.duplicate)

@@ -8,21 +8,26 @@ extension FrontRoutes {
             Self.raw(Array(#"{"status":"ok"}"#.utf8))
         }
 
-        router.get("/readyz") { _, _ in
+        router.get("/readyz") { _, context in
             do {
                 try await deps.ping()
             } catch {
-                throw APIError.unavailable("the queue is out of reach: \(error)")
+                // The details (host, port, reason) go to the log, not to whoever asks.
+                context.logger.warning("not ready: the queue is out of reach", metadata: ["error": "\(error)"])
+                throw APIError.unavailable("the queue is out of reach")
             }
             return Self.raw(Array(#"{"status":"ready"}"#.utf8))
         }
 
         router.get("/metrics") { _, context in
-            // The queue's figures are read at scrape time; a queue out of reach leaves them as last seen.
-            do {
-                metrics.record(try await queueStats())
-            } catch {
-                context.logger.warning("metrics without fresh queue figures", metadata: ["error": "\(error)"])
+            // The queue's figures are read at scrape time, at most once a second however often
+            // scrapes come (the route needs no credentials); a queue out of reach leaves them as last seen.
+            if metrics.claimQueueRefresh(nowMillis: deps.clock.nowMillis()) {
+                do {
+                    metrics.record(try await queueStats())
+                } catch {
+                    context.logger.warning("metrics without fresh queue figures", metadata: ["error": "\(error)"])
+                }
             }
             var out: [UInt8] = []
             metrics.registry.emit(into: &out)

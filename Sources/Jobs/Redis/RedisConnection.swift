@@ -95,8 +95,16 @@ extension RedisConnection {
                 for _ in request.commands {
                     var raw: UnsafeMutableRawPointer?
                     if redisGetReply(ctx, &raw) != REDIS_OK || raw == nil {
-                        let message = ctx.pointee.err != 0 ? errorString(ctx) : "no reply"
+                        let timedOut = ctx.pointee.err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                        var message = ctx.pointee.err != 0 ? errorString(ctx) : "no reply"
                         dropConnection()
+                        if timedOut {
+                            // A server that accepts connections but does not answer (hung, or
+                            // stopped with SIGSTOP). Without a backoff every request queued behind
+                            // this batch would reconnect and wait its own full timeout.
+                            message = "no reply within \(commandTimeout)"
+                            connectFailed(message)
+                        }
                         let error = RedisError.connection(message)
                         for failed in batch[index...] { failed.continuation.resume(throwing: error) }
                         return

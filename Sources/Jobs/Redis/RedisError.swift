@@ -25,6 +25,19 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
     public static func server(_ message: String) -> RedisError { .init(code: .server, message: message) }
     public static func connection(_ message: String) -> RedisError { .init(code: .connection, message: message) }
 
+    /// Redis is there but cannot serve now: loading its data, busy with a script, a replica
+    /// without its master, read-only after a failover, out of memory, or a cluster resharding.
+    /// Worth retrying shortly, like a connection that is down.
+    public var isTemporary: Bool {
+        switch code.value {
+        case .connection, .closed: return true
+        case .server:
+            let word = message.prefix { $0 != " " }
+            return ["LOADING", "BUSY", "MASTERDOWN", "READONLY", "OOM", "TRYAGAIN", "CLUSTERDOWN"].contains(String(word))
+        case .protocolError, .badURL: return false
+        }
+    }
+
     public var description: String {
         switch code.value {
         case .server: return "Redis error: \(message)"
