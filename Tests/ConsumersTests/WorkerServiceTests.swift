@@ -189,6 +189,33 @@ struct WorkerServiceTests {
         #expect(try await driver.stats(queue: queue).inFlight == 0)
     }
 
+    @Test("a busy worker takes over all of a crashed consumer's jobs as its slots free up, not one per heartbeat")
+    func reclaimsWhileBusy() async throws {
+        let driver = try TestRedis.driver()
+        let queue = uniqueQueue("busy-crash")
+        let kind = JobKind<Work>("test.busy-crash", queue: queue)
+        let log = RunLog()
+        var handlers = JobHandlers()
+        try handlers.register(kind) { p, _ in
+            try await Task.sleep(for: .milliseconds(p.sleepMillis))
+            log.record(p.n)
+        }
+        try await driver.prepare(queue: queue)
+        let client = JobClient(driver: driver)
+        // A consumer takes 20 jobs and dies; then new work keeps the worker's two slots busy.
+        try await client.enqueue(kind, (0..<20).map { Work(n: $0, sleepMillis: 20) })
+        #expect(try await driver.fetch(queue: queue, consumer: "crashed", maxCount: 20, blockFor: .milliseconds(50)).count == 20)
+        try await client.enqueue(kind, (100..<140).map { Work(n: $0, sleepMillis: 20) })
+        var c = config(queue, concurrency: 2)
+        c.visibilityTimeout = .milliseconds(300)
+        c.heartbeatInterval = .seconds(5)  // a third of the visibility timeout applies: 100 ms
+        let started = ContinuousClock.now
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) { (0..<20).allSatisfy { log.counts[$0] != nil } }
+        // 60 jobs of 20 ms on two slots take about 0.6 s; one reclaimed job per heartbeat would take 2 s.
+        #expect(ContinuousClock.now - started < .seconds(1.8))
+        #expect(log.counts.values.allSatisfy { $0 == 1 }, "nothing ran twice")
+    }
+
     @Test("jobs of two queues with the same stream entry ids all run")
     func entryIDsCollideAcrossQueues() async throws {
         let clock = ManualJobClock()

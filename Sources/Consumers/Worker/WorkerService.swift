@@ -27,8 +27,14 @@ public struct WorkerService: Service {
         public var visibilityTimeout: Duration = .seconds(60)
         /// Deliveries after which a job that keeps crashing its workers is buried as poison.
         public var maxDeliveries: Int = 10
-        /// How often leases are renewed, the consumer heartbeat is written, and reclaim runs.
+        /// How often leases are renewed, the consumer heartbeat is written, and reclaim runs. A
+        /// third of the visibility timeout at most (`effectiveHeartbeat`), so a live worker's
+        /// leases are renewed before another worker may take its jobs.
         public var heartbeatInterval: Duration = .seconds(5)
+
+        /// The heartbeat interval in force: the configured one, or a third of the visibility
+        /// timeout when that is shorter.
+        public var effectiveHeartbeat: Duration { min(heartbeatInterval, visibilityTimeout / 3) }
         /// How long in-flight jobs may run on after a shutdown signal.
         public var shutdownGrace: Duration = .seconds(25)
         /// The consumer name in the group; unique per process.
@@ -260,6 +266,10 @@ final class WorkerRuntime: Sendable {
                         maxDeliveries: config.maxDeliveries)
                     if !reclaimed.isEmpty {
                         logger.warning("reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(reclaimed.count)"])
+                        // Every slot it had went to reclaimed jobs, so more may be waiting: reclaim
+                        // again as slots free up, before reading new work. Otherwise a busy worker
+                        // would take over a dead one's jobs one heartbeat at a time.
+                        if reclaimed.count >= slots { state.withLock { _ = $0.reclaimDue.insert(queue) } }
                         for job in reclaimed { start(job) }
                         releaseSlots(slots - reclaimed.count)
                         continue
@@ -467,7 +477,7 @@ final class WorkerRuntime: Sendable {
         var lastBeat = ContinuousClock.now
         while !backgroundStopped {
             await pause(.milliseconds(200))
-            guard ContinuousClock.now - lastBeat >= config.heartbeatInterval, !backgroundStopped else { continue }
+            guard ContinuousClock.now - lastBeat >= config.effectiveHeartbeat, !backgroundStopped else { continue }
             lastBeat = ContinuousClock.now
             await heartbeat()
             if !isStopping { state.withLock { $0.reclaimDue.formUnion(config.queues) } }
@@ -483,7 +493,7 @@ final class WorkerRuntime: Sendable {
                 concurrency: config.concurrency, inFlight: mine.count, processed: processed)
             do {
                 try await service.driver.renew(queue: queue, consumer: config.consumerName, entryIDs: mine)
-                try await service.driver.heartbeat(info, queue: queue, ttl: config.heartbeatInterval)
+                try await service.driver.heartbeat(info, queue: queue, ttl: config.effectiveHeartbeat)
             } catch {
                 logger.warning("heartbeat failed", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
