@@ -53,7 +53,7 @@ struct BroadcastBench: AsyncParsableCommand {
         let keys = RedisKeys(prefix: prefix)
         let driver = RedisQueueDriver(configuration: .init(redis: redis, keys: keys, statusRetention: .seconds(600)), logger: global.logger("thepred.redis"))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
-        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        try await driver.prepareAppQueues()
 
         var quiet = Logger(label: "fake-telegram")
         quiet.logLevel = .critical

@@ -55,7 +55,7 @@ struct FrontCommand: AsyncParsableCommand {
         let driver = RedisQueueDriver(configuration: config, logger: global.logger("thepred.redis"))
         do {
             // Job lookups by id search the known queues; a front may start before any worker.
-            for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+            try await driver.prepareAppQueues()
         } catch {
             logger.warning("Redis is out of reach at start; the front answers 503 until it is back",
                 metadata: ["redis": "\(redis.redactedURL)", "error": "\(describe(error))"])

@@ -151,3 +151,11 @@ struct DatabaseOptions: ParsableArguments {
         return pool
     }
 }
+
+extension RedisQueueDriver {
+    /// Makes every queue of the app's job kinds and its consumer group, so lookups by id and
+    /// figures find them before any job has run.
+    func prepareAppQueues() async throws {
+        for queue in try AppKinds.registry().queues { try await prepare(queue: queue) }
+    }
+}

@@ -74,7 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
         config.maxDeliveries = maxDeliveries
         // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
         // exists); preparing them makes their backlog show in `thepred queues`.
-        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        try await driver.prepareAppQueues()
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -70,7 +70,7 @@ struct SettleBench: AsyncParsableCommand {
         deps.settlementChunk = chunk
         deps.settlementLanes = lanes
         let handlers = try AppHandlers.all(deps)
-        for queue in try AppKinds.registry().queues { try await driver.prepare(queue: queue) }
+        try await driver.prepareAppQueues()
         var config = WorkerService.Configuration(queues: [MarketsResolve.kind.queue], consumerName: "bench")
         config.concurrency = 2
         var logger = global.logger("thepred.worker")

@@ -16,7 +16,8 @@ struct Outbox {
 
     /// Records `payload` as a job of `kind` to enqueue after the commit.
     func add<P>(_ kind: JobKind<P>, _ payload: P, in tx: PostgresConnection.Transaction) throws {
-        let json = String(decoding: try JSONCoding.encoder.encode(payload), as: UTF8.self)
+        let bytes = try (payload as? any SelfEncodingPayload)?.jsonBytes() ?? Array(JSONCoding.encoder.encode(payload))
+        let json = String(decoding: bytes, as: UTF8.self)
         try tx.query(
             "INSERT INTO job_outbox (source_job_id, kind, payload) VALUES ($1, $2, $3)",
             [.text(sourceJob.rawValue), .text(kind.name.rawValue), .text(json)])

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Jobs
 
 /// The Telegram user a Mini App's init data vouches for.
 public struct TelegramUser: Sendable, Equatable {
@@ -103,9 +104,13 @@ public struct InitDataVerifier: Sendable {
     /// Init data for `userID`, signed as Telegram signs it: for local tools and benchmarks that
     /// play the Mini App against a front that holds the same bot token.
     public func sign(userID: Int64, username: String?, authDate: Int64) -> String {
-        var user = #"{"id":\#(userID)"#
-        if let username { user += #","username":"\#(username.filter { $0 != "\"" && $0 != "\\" })""# }
-        user += "}"
+        var json = Array(#"{"id":\#(userID)"#.utf8)
+        if let username {
+            json += #","username":"#.utf8
+            JSONText.appendString(username, to: &json)
+        }
+        json.append(UInt8(ascii: "}"))
+        let user = String(decoding: json, as: UTF8.self)
         let fields = [("auth_date", String(authDate)), ("user", user)]
         let check = fields.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
         let mac = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: secret.key)

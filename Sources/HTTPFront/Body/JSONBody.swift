@@ -11,10 +11,11 @@ struct JSONBody {
 
     /// Reads the body. An empty body is an empty object, for routes whose fields are all optional.
     static func read(_ request: Request, context: some RequestContext) async throws -> JSONBody {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > FrontConfiguration.maxBodyBytes {
-            throw APIError(.contentTooLarge, .tooLarge, "the body is \(length) bytes; at most \(FrontConfiguration.maxBodyBytes) are allowed")
+        let limit = context.maxUploadSize
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, .tooLarge, "the body is \(length) bytes; at most \(limit) are allowed")
         }
-        let buffer = try await request.body.collect(upTo: FrontConfiguration.maxBodyBytes)
+        let buffer = try await request.body.collect(upTo: limit)
         if buffer.readableBytes == 0 { return JSONBody(fields: [:]) }
         guard let type = request.headers[.contentType], Self.isJSON(type) else {
             throw APIError(
@@ -44,7 +45,8 @@ struct JSONBody {
     }
 
     private mutating func take(_ name: String, required: Bool) throws(APIError) -> JSONValue? {
-        taken.insert(name)
+        // Only fields that are there, so `finish` can compare counts.
+        if fields[name] != nil { taken.insert(name) }
         switch fields[name] {
         case nil, .null?:
             if required { throw .invalid(name, "\(name) is required") }
@@ -90,10 +92,10 @@ struct JSONBody {
     mutating func choice<E: RawRepresentable & CaseIterable>(_ name: String, required: Bool = true, _ type: E.Type) throws(APIError) -> E?
     where E.RawValue == String {
         guard let value = try take(name, required: required) else { return nil }
+        if case .string(let s) = value, let e = E(rawValue: s) { return e }
         let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
         guard case .string(let s) = value else { throw .invalid(name, "\(name) must be one of \(allowed)") }
-        guard let e = E(rawValue: s) else { throw .invalid(name, "\(name) must be one of \(allowed); got \"\(s.prefix(40))\"") }
-        return e
+        throw .invalid(name, "\(name) must be one of \(allowed); got \"\(s.prefix(40))\"")
     }
 
     /// An RFC 3339 date-time with its offset (`2026-12-01T18:00:00Z`), as ms since the epoch.
@@ -107,6 +109,8 @@ struct JSONBody {
 
     /// Refuses the first field no reader took.
     func finish() throws(APIError) {
+        // Every field taken (the usual case) needs no search.
+        if fields.count == taken.count { return }
         if let unknown = fields.keys.sorted().first(where: { !taken.contains($0) }) {
             throw APIError(.unprocessableContent, .unknownField, "unknown field \(unknown)", field: unknown)
         }

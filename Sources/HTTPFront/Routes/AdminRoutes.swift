@@ -93,7 +93,8 @@ extension FrontRoutes {
             try auth.admin(request.headers[.authorization])
             let id = try Self.positiveID(context)
             guard let found = try await deps.board.status(id: id) else { throw APIError(.notFound, .notFound, "no broadcast \(id)") }
-            let status = (try? JSONDecoder().decode(StatusOnly.self, from: Data(found)))?.status ?? ""
+            var status = ""
+            if case .object(let snapshot)? = try? JSONValue.parse(found), case .string(let s)? = snapshot["status"] { status = s }
             guard status == "PENDING" || status == "PROCESSING" else {
                 throw APIError(.conflict, .conflict, "broadcast \(id) is \(status); only PENDING or PROCESSING broadcasts can be cancelled")
             }
@@ -154,8 +155,6 @@ extension FrontRoutes {
         return n
     }
 }
-
-private struct StatusOnly: Decodable { let status: String }
 
 /// `thepred queues`' figures, by queue.
 struct QueuesView: Encodable { let queues: [QueueView] }

@@ -74,9 +74,7 @@ struct FrontRoutes: Sendable {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return raw(Array(try encoder.encode(value)), status: status)
+        raw(Array(try JSONCoding.encoder.encode(value)), status: status)
     }
 
     static func raw(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {

@@ -1,5 +1,6 @@
 /// Days since 1970-01-01 to and from (year, month, day), proleptic Gregorian, with no calendar or
-/// time zone involved (Howard Hinnant's algorithms). Leaderboard periods and COPY timestamps use it.
+/// time zone involved (Howard Hinnant's algorithms). Leaderboard periods, cron schedules and COPY
+/// timestamps use it.
 public enum CivilDate {
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
@@ -22,6 +23,12 @@ public enum CivilDate {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// 0 is Sunday, as cron counts; 1970-01-01 was a Thursday.
+    public static func weekday(fromDays z: Int64) -> Int64 { floorMod(z + 4, 7) }
+
     /// Division rounding toward minus infinity, so dates before 1970 come out right.
     public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+    /// The remainder that goes with `floorDiv`: never negative for a positive `b`.
+    public static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 }

@@ -80,20 +80,6 @@ public struct JobClient: Sendable {
         return try await driver.enqueue(envelopes, queue: kind.queue)
     }
 
-    /// Enqueues jobs of `kind` whose payloads the caller encoded itself, for hot paths that
-    /// cannot afford JSONEncoder. Each payload must be the JSON of a `P`.
-    @discardableResult
-    public func enqueue<P>(_ kind: JobKind<P>, encoded items: [([UInt8], EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let now = clock.nowMillis()
-        let envelopes = items.map { payload, options in
-            JobEnvelope(
-                id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: payload, enqueuedAt: now,
-                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
-                owner: options.owner)
-        }
-        return try await driver.enqueue(envelopes, queue: kind.queue)
-    }
-
     /// Enqueues already-encoded envelopes, for tools that move jobs they do not know the type of.
     public func enqueue(envelopes: [JobEnvelope], queue: QueueName) async throws -> [EnqueueResult] {
         try await driver.enqueue(envelopes, queue: queue)

@@ -89,14 +89,13 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         // Eight years covers every Feb 29 and weekday combination.
         let limit = minute + 8 * 366 * 1440
         while minute < limit {
-            let day = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440
-            let date = CivilDate(daysSinceEpoch: day)
-            if !months.contains(date.month) {
-                minute = (CivilDate.daysSinceEpoch(year: date.month == 12 ? date.year + 1 : date.year,
-                                                   month: date.month == 12 ? 1 : date.month + 1, day: 1)) * 1440
+            let day = CivilDate.floorDiv(minute, 1440)
+            let (year, month, dayOfMonth) = CivilDate.date(fromDays: day)
+            if !months.contains(Int(month)) {
+                minute = CivilDate.days(year: month == 12 ? year + 1 : year, month: month == 12 ? 1 : month + 1, day: 1) * 1440
                 continue
             }
-            if !dayMatches(date) {
+            if !dayMatches(day: Int(dayOfMonth), weekday: Int(CivilDate.weekday(fromDays: day))) {
                 minute = (day + 1) * 1440
                 continue
             }
@@ -115,45 +114,12 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    private func dayMatches(_ date: CivilDate) -> Bool {
-        let d = days.contains(date.day)
-        let w = weekdays.contains(date.weekday)
+    private func dayMatches(day: Int, weekday: Int) -> Bool {
+        let d = days.contains(day)
+        let w = weekdays.contains(weekday)
         if daysRestricted && weekdaysRestricted { return d || w }
         if daysRestricted { return d }
         if weekdaysRestricted { return w }
         return true
-    }
-}
-
-/// A proleptic Gregorian date in UTC, from days since 1970-01-01 (H. Hinnant's algorithm).
-struct CivilDate {
-    let year: Int
-    let month: Int
-    let day: Int
-    /// 0 is Sunday.
-    let weekday: Int
-
-    init(daysSinceEpoch z0: Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        day = Int(doy - (153 * mp + 2) / 5 + 1)
-        month = Int(mp < 10 ? mp + 3 : mp - 9)
-        year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
-        let w = (z0 + 4) % 7  // 1970-01-01 was a Thursday
-        weekday = Int(w >= 0 ? w : w + 7)
-    }
-
-    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

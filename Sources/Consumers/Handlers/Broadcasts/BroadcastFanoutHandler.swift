@@ -64,14 +64,14 @@ struct BroadcastFanoutHandler: Sendable {
                 SELECT id, telegram_id FROM users WHERE id > $1 AND NOT banned AND NOT unreachable ORDER BY id LIMIT $2
                 """, [.int(after), .int(Int64(chunkSize))])
             if users.isEmpty { break }
-            var jobs: [([UInt8], EnqueueOptions)] = []
+            var jobs: [(TelegramSend, EnqueueOptions)] = []
             jobs.reserveCapacity(users.count)
             for i in 0..<users.count {
                 var message = template
                 message.telegramID = try users.int(i, "telegram_id")
-                jobs.append((message.jsonBytes(), .idempotent("broadcast:\(id):\(message.telegramID)")))
+                jobs.append((message, .idempotent("broadcast:\(id):\(message.telegramID)")))
             }
-            _ = try await context.client.enqueue(TelegramSend.kind, encoded: jobs)
+            _ = try await context.client.enqueue(TelegramSend.kind, jobs)
             let last = try users.int(users.count - 1, "id")
             let moved = try await db.query(
                 """
@@ -99,8 +99,7 @@ struct BroadcastFanoutHandler: Sendable {
         if skip.isEmpty {
             var message = template
             message.telegramID = telegramID
-            _ = try await context.client.enqueue(
-                TelegramSend.kind, encoded: [(message.jsonBytes(), .idempotent("broadcast:\(id):\(telegramID)"))])
+            _ = try await context.client.enqueue(TelegramSend.kind, message, options: .idempotent("broadcast:\(id):\(telegramID)"))
             count = 1
         }
         let moved = try await db.query(

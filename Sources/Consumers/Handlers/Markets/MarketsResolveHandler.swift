@@ -277,7 +277,7 @@ struct MarketsResolveHandler: Sendable {
 
     /// Enqueues a chunk's messages, then marks the chunk enqueued.
     func enqueueMessages(of chunk: Chunk, market: Market, client: JobClient) async throws {
-        var messages: [([UInt8], EnqueueOptions)] = []
+        var messages: [(TelegramSend, EnqueueOptions)] = []
         messages.reserveCapacity(chunk.bets.count)
         for bet in chunk.bets {
             // Users who blocked the bot are not written to again (issue 4 marks them).
@@ -288,9 +288,9 @@ struct MarketsResolveHandler: Sendable {
             case "LOST": message = Notifications.betLost(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
             default: message = Notifications.refunded(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
             }
-            messages.append((message.jsonBytes(), .idempotent("notify:bet:\(bet.betID)")))
+            messages.append((message, .idempotent("notify:bet:\(bet.betID)")))
         }
-        if !messages.isEmpty { try await client.enqueue(TelegramSend.kind, encoded: messages) }
+        if !messages.isEmpty { try await client.enqueue(TelegramSend.kind, messages) }
         try await db.query("UPDATE settlement_chunks SET enqueued_at = now() WHERE id = $1", [.int(chunk.id)])
     }
 

@@ -101,7 +101,9 @@ enum Missions {
             ON CONFLICT (user_id, mission_id) DO UPDATE
                SET progress = GREATEST(user_missions.progress, EXCLUDED.progress),
                    completed_at = COALESCE(user_missions.completed_at, EXCLUDED.completed_at)
+             -- An unchanged mission is not rewritten: this runs for every bet.
              WHERE user_missions.completed_at IS NULL
+               AND (EXCLUDED.progress > user_missions.progress OR EXCLUDED.completed_at IS NOT NULL)
             """,
             [.int(userID), .textArray(kinds.map(\.rawValue)), .bigintArray(kinds.map { values[$0] ?? 0 })])
         let paid = try tx.query(
@@ -114,7 +116,8 @@ enum Missions {
                 ON CONFLICT (effect_key) DO NOTHING
                 RETURNING amount, effect_key
             ), credited AS (
-                UPDATE users SET balance = balance + (SELECT coalesce(sum(amount), 0) FROM paid) WHERE id = $1::bigint
+                UPDATE users SET balance = balance + (SELECT coalesce(sum(amount), 0) FROM paid)
+                 WHERE id = $1::bigint AND EXISTS (SELECT 1 FROM paid)
             )
             SELECT p.amount, m.kind FROM paid p JOIN missions m ON p.effect_key = 'mission:' || $1::bigint || ':' || m.id
              ORDER BY m.id

@@ -106,7 +106,8 @@ struct TelegramSendHandler: Sendable {
     static func problem(in p: TelegramSend) -> String? {
         let limit = p.photoURL == nil ? BroadcastRequest.maxText : BroadcastRequest.maxCaption
         if p.text.isEmpty { return "message text is empty" }
-        if p.text.count > limit { return "message is \(p.text.count) characters; Telegram takes at most \(limit)" }
+        let length = BroadcastRequest.length(p.text)
+        if length > limit { return "message is \(length) characters; Telegram takes at most \(limit)" }
         return nil
     }
 }

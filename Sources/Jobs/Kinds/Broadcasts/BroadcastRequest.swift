@@ -38,16 +38,20 @@ public struct BroadcastRequest: Codable, Sendable, Equatable {
     public static let maxText = 4096
     public static let maxCaption = 1024
 
+    /// A text's length as the job schemas' maxLength counts it: code points, not what a screen
+    /// shows as one character, so a text that passes never breaks its `telegram.send` schema.
+    public static func length(_ text: String) -> Int { text.unicodeScalars.count }
+
     /// Checks every rule; the first broken one is thrown. `now` is ms since the epoch.
     public func validate(now: Int64) throws(FieldError) {
         let limit = photoURL == nil ? Self.maxText : Self.maxCaption
         if text.isEmpty || text.allSatisfy(\.isWhitespace) {
             throw FieldError(field: "text", "text must not be empty")
         }
-        if text.count > limit {
+        if Self.length(text) > limit {
             throw FieldError(
                 field: "text",
-                "text is \(text.count) characters; at most \(limit) are allowed\(photoURL == nil ? "" : " as a photo caption")")
+                "text is \(Self.length(text)) characters; at most \(limit) are allowed\(photoURL == nil ? "" : " as a photo caption")")
         }
         if let photoURL {
             guard let url = URL(string: photoURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

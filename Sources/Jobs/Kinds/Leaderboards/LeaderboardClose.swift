@@ -39,11 +39,11 @@ public struct LeaderboardPeriod: Sendable, Equatable, CustomStringConvertible {
 
     /// The period of `kind` that contains the instant `millis`.
     public static func containing(_ millis: Int64, kind: Kind) -> LeaderboardPeriod {
-        let day = floorDiv(millis, dayMillis)
+        let day = CivilDate.floorDiv(millis, dayMillis)
         switch kind {
         case .week:
-            // 1970-01-01 was a Thursday: Monday-based weekday is (day + 3) mod 7.
-            let start = (day - floorMod(day + 3, 7)) * dayMillis
+            // Weeks start on Monday; CivilDate counts from Sunday (0).
+            let start = (day - CivilDate.floorMod(CivilDate.weekday(fromDays: day) + 6, 7)) * dayMillis
             return LeaderboardPeriod(kind: .week, startsAt: start, endsAt: start + 7 * dayMillis)
         case .month:
             let (y, m, _) = CivilDate.date(fromDays: day)
@@ -58,19 +58,13 @@ public struct LeaderboardPeriod: Sendable, Equatable, CustomStringConvertible {
         containing(containing(millis, kind: kind).startsAt - 1, kind: kind)
     }
 
-    public var description: String {
-        let (y, m, d) = CivilDate.date(fromDays: Self.floorDiv(startsAt, Self.dayMillis))
-        return "\(kind.rawValue) " + String(format: "%04d-%02d-%02d", y, m, d)
-    }
-
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { CivilDate.floorDiv(a, b) }
-    static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+    public var description: String { "\(kind.rawValue) \(Self.utcDay(startsAt))" }
 }
 
 extension LeaderboardPeriod {
     /// The UTC day of `millis` as `YYYY-MM-DD`.
     public static func utcDay(_ millis: Int64) -> String {
-        let (y, m, d) = CivilDate.date(fromDays: floorDiv(millis, dayMillis))
+        let (y, m, d) = CivilDate.date(fromDays: CivilDate.floorDiv(millis, dayMillis))
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
@@ -78,7 +72,7 @@ extension LeaderboardPeriod {
     public static func isValidDay(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
+            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
         else { return false }
         let (y2, m2, d2) = CivilDate.date(fromDays: CivilDate.days(year: y, month: m, day: d))
         return (y2, m2, d2) == (y, m, d)

@@ -44,21 +44,21 @@ public struct TelegramSend: Codable, Sendable, Equatable {
         timeout: .seconds(30))
 }
 
-extension TelegramSend {
+extension TelegramSend: SelfEncodingPayload {
     /// The payload's JSON, written directly: settlement encodes a million of these, and
     /// JSONEncoder was the largest cost of the worker doing it. Decodes to the same value.
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 96)
+        var first = true
         func key(_ k: String) {
-            out.append(out.count > 1 ? UInt8(ascii: ",") : UInt8(ascii: "{"))
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: k.utf8)
             out.append(contentsOf: "\":".utf8)
         }
         func string(_ s: String) { JSONText.appendString(s, to: &out) }
-        out.append(UInt8(ascii: "{"))
-        out.removeLast()  // `key` opens the object on its first call
         if let broadcastID { key("broadcast_id"); out.append(contentsOf: String(broadcastID).utf8) }
         key("kind"); string(kind.rawValue)
         if let paid { key("paid"); out.append(contentsOf: (paid ? "true" : "false").utf8) }
