@@ -95,7 +95,7 @@ struct ResultMessage: Encodable {
         from = .fake
         chat =
             message.chatID < 0
-            ? Chat(id: message.chatID, type: "group", title: "Group \(-message.chatID)")
+            ? Chat(id: message.chatID, type: "group", title: "Group \(message.chatID.magnitude)")
             : Chat(id: message.chatID, type: "private", firstName: "User \(message.chatID)")
         date = message.unixMillis / 1000
         let plain = String(decoding: visible.bytes, as: UTF8.self)
@@ -129,8 +129,10 @@ struct MessageBody: Encodable {
     var parseMode: String?
     var paid: Bool
     var atMs: Int64
+    var userAgent: String?
 
     init(_ message: FakeTelegramServer.Message) {
+        userAgent = message.userAgent
         messageId = message.messageID
         chatId = message.chatID
         method = message.method

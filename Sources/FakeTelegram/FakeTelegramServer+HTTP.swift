@@ -25,7 +25,9 @@ extension FakeTelegramServer {
         do {
             switch try await parse(request, path: path) {
             case .getMe: return json(status: .ok, GetMeBody(result: .fake))
-            case .send(let request): send = request
+            case .send(var parsed):
+                parsed.userAgent = request.headers[.userAgent]
+                send = parsed
             }
             visible = try Self.checkContent(send)
         } catch {

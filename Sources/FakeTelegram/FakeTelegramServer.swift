@@ -109,11 +109,14 @@ public final class FakeTelegramServer: Service, Sendable {
         public var at: ContinuousClock.Instant
         /// When it arrived, in milliseconds since 1970.
         public var unixMillis: Int64
+        /// The sender's `User-Agent` header, if it sent one.
+        public var userAgent: String?
 
         public init(
             messageID: Int64, chatID: Int64, method: String, text: String, photo: String?, parseMode: String?,
-            paid: Bool, at: ContinuousClock.Instant, unixMillis: Int64
+            paid: Bool, at: ContinuousClock.Instant, unixMillis: Int64, userAgent: String? = nil
         ) {
+            self.userAgent = userAgent
             self.messageID = messageID
             self.chatID = chatID
             self.method = method

@@ -12,6 +12,8 @@ struct SendRequest: Sendable, Equatable {
     var photo: String?
     var parseMode: String?
     var paid: Bool
+    /// The client's `User-Agent`; kept so a test can tell which process sent a message.
+    var userAgent: String? = nil
 }
 
 /// A Bot API refusal: `{"ok":false,"error_code":status,"description":...}`.
@@ -141,7 +143,8 @@ struct FakeTelegramState: Sendable {
         }
         let message = FakeTelegramServer.Message(
             messageID: nextMessageID, chatID: request.chatID, method: request.method.rawValue, text: request.text,
-            photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis)
+            photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis,
+            userAgent: request.userAgent)
         nextMessageID += 1
         messages.append(message)
         let keep = max(1, configuration.keepMessages)

@@ -13,6 +13,8 @@ import Synchronization
 /// The token is part of every request URL and appears nowhere else: not in errors, not in
 /// `description`, not in logs.
 public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringConvertible {
+    /// Names the process, so a duplicate seen at the Bot API can be traced to the worker that sent it.
+    static let userAgent = "thepred-jobs (libcurl; pid \(getpid()))"
     /// Where and how to reach the Bot API.
     public struct Configuration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         /// Scheme and host, without the `/bot<token>` part.
@@ -211,7 +213,7 @@ private final class Connection: @unchecked Sendable {
             thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1),
             thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPIDLE, 30),
             thepred_curl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, 15),
-            thepred_curl_setopt_string(h, CURLOPT_USERAGENT, "thepred-jobs (libcurl)"),
+            thepred_curl_setopt_string(h, CURLOPT_USERAGENT, CurlTelegramClient.userAgent),
             thepred_curl_setopt_long(h, CURLOPT_POST, 1),
             thepred_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headers),
             thepred_curl_setopt_pointer(h, CURLOPT_WRITEDATA, body),
