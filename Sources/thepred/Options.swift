@@ -22,6 +22,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "How long finished jobs stay readable by id, in seconds. Env: JOB_STATUS_RETENTION.")
     var statusRetention: Int = Int(ProcessInfo.processInfo.environment["JOB_STATUS_RETENTION"] ?? "") ?? 86_400
 
+    @Option(name: .long, help: "Most dead letters kept per queue; older ones are dropped, counted and logged. 0 keeps all. Env: DEAD_LETTER_LIMIT.")
+    var deadLetterLimit: Int = Int(ProcessInfo.processInfo.environment["DEAD_LETTER_LIMIT"] ?? "") ?? 100_000
+
     func logger(_ label: String) -> Logger {
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -30,10 +33,10 @@ struct GlobalOptions: ParsableArguments {
 
     func driver() throws -> RedisQueueDriver {
         let redis = try RedisConfiguration(url: redisURL)
-        return RedisQueueDriver(
-            configuration: .init(
-                redis: redis, keys: RedisKeys(prefix: keyPrefix), statusRetention: .seconds(statusRetention)),
-            logger: logger("thepred.redis"))
+        var configuration = RedisQueueDriver.Configuration(
+            redis: redis, keys: RedisKeys(prefix: keyPrefix), statusRetention: .seconds(statusRetention))
+        configuration.deadLetterLimit = max(0, deadLetterLimit)
+        return RedisQueueDriver(configuration: configuration, logger: logger("thepred.redis"))
     }
 
     /// A driver that has answered a PING, so commands fail with one clear message when Redis is away.
@@ -43,6 +46,11 @@ struct GlobalOptions: ParsableArguments {
             try await driver.ping()
         } catch {
             throw CLIError("cannot reach Redis at \(driver.configuration.redis.redactedURL): \(describe(error))")
+        }
+        do {
+            try await driver.checkServerVersion()
+        } catch let error as RedisError where error.code == .unsupportedServer {
+            throw CLIError("\(error.message) (at \(driver.configuration.redis.redactedURL))")
         }
         return driver
     }

@@ -67,6 +67,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let handlers = try AppHandlers.all(deps)
         let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
         guard !served.isEmpty else { throw ValidationError("no queues to serve") }
+        try Self.checkCanServe(served, handlers: handlers)
         var config = WorkerService.Configuration(queues: served, consumerName: consumer)
         config.concurrency = concurrency
         config.shutdownGrace = .seconds(grace)
@@ -83,6 +84,22 @@ struct WorkerCommand: AsyncParsableCommand {
                 services: [.init(service: publisher), .init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+extension WorkerCommand {
+    /// Refuses to serve a queue with a kind this worker has no handler for: its jobs would only
+    /// bounce between workers (or die as unknown_kind) instead of waiting for one that can run them.
+    static func checkCanServe(_ queues: [QueueName], handlers: JobHandlers) throws {
+        let known = try AppKinds.registry().all
+        for queue in queues {
+            let missing = known.filter { $0.queue == queue && handlers.registry.descriptor(named: $0.name.rawValue) == nil }
+            guard missing.isEmpty else {
+                let names = missing.map(\.name.rawValue).joined(separator: ", ")
+                let hint = missing.contains { $0.name == TelegramSend.kind.name } ? " (telegram.send needs TELEGRAM_BOT_TOKEN)" : ""
+                throw CLIError("cannot serve queue '\(queue)': this worker has no handler for \(names)\(hint)")
+            }
+        }
     }
 }
 

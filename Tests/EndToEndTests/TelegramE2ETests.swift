@@ -113,8 +113,10 @@ struct TelegramE2ETests {
             let made = try await Self.broadcast(cli, database: database)
             let id = try #require(made["id"] as? Int)
             let scheduler = try Self.start(cli, ["scheduler"], database: database, port: port)
+            // Its lease is 2 s: the jobs it held are reclaimed by its lease, not by the rescuer's.
             let first = try Self.start(
-                cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16"], database: database, port: port)
+                cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16", "--visibility-timeout", "2"],
+                database: database, port: port)
             let total = try await Self.total(cli, database: database, id)
             #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 20 })
             // Between two sends (they are 34 ms apart), not in the millisecond after one.

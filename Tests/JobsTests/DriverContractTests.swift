@@ -12,13 +12,13 @@ struct Harness {
 
     static let kinds = ["memory", "redis"]
 
-    static func make(_ kind: String) async throws -> Harness {
+    static func make(_ kind: String, deadLetterLimit: Int = 100_000) async throws -> Harness {
         let clock = ManualJobClock(millis: SystemJobClock().nowMillis())
         let h: Harness
         if kind == "redis" {
-            h = Harness(driver: try TestRedis.driver(clock: clock), clock: clock, isRedis: true)
+            h = Harness(driver: try TestRedis.driver(clock: clock, deadLetterLimit: deadLetterLimit), clock: clock, isRedis: true)
         } else {
-            h = Harness(driver: MemoryQueueDriver(clock: clock), clock: clock, isRedis: false)
+            h = Harness(driver: MemoryQueueDriver(clock: clock, deadLetterLimit: deadLetterLimit), clock: clock, isRedis: false)
         }
         try await h.driver.prepare(queue: h.queue)
         return h
@@ -45,6 +45,12 @@ struct Harness {
     func fetch(_ consumer: String = "c1", max: Int = 10) async throws -> [FetchedJob] {
         try await driver.fetch(queue: queue, consumer: consumer, maxCount: max, blockFor: .milliseconds(20))
     }
+
+    func reclaim(_ consumer: String, idleFor: Duration, max: Int = 10, maxDeliveries: Int = 5) async throws -> [FetchedJob] {
+        try await driver.reclaim(queue: queue, consumer: consumer, idleFor: idleFor, maxCount: max, maxDeliveries: maxDeliveries).jobs
+    }
+
+    func deadLetters() async throws -> [DeadLetter] { try await driver.deadLetters(queue: queue, filter: .init()) }
 
     func promote() async throws -> Int { try await driver.promoteDue(queue: queue, limit: 100).promoted }
 
@@ -161,12 +167,10 @@ struct DriverContractTests {
         let held = try await h.fetch("crashed")
         #expect(held.count == 2)
         // The crashed consumer never completes. Before the timeout nothing is reclaimable.
-        let early = try await h.driver.reclaim(
-            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(300), maxCount: 10, maxDeliveries: 5)
+        let early = try await h.reclaim("rescuer", idleFor: .milliseconds(300), max: 10, maxDeliveries: 5)
         #expect(early.isEmpty)
         try await h.elapse(.milliseconds(350), real: true)
-        let rescued = try await h.driver.reclaim(
-            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(300), maxCount: 10, maxDeliveries: 5)
+        let rescued = try await h.reclaim("rescuer", idleFor: .milliseconds(300), max: 10, maxDeliveries: 5)
         #expect(Set(rescued.map(\.envelope.id)) == Set(held.map(\.envelope.id)))
         #expect(rescued.allSatisfy { $0.deliveries == 2 })
         try await h.driver.complete(rescued.map(JobCompletion.succeeded), queue: h.queue)
@@ -186,8 +190,7 @@ struct DriverContractTests {
         try await h.elapse(.milliseconds(800), real: true)
         try await h.driver.renew(queue: h.queue, consumer: "busy", entryIDs: held.map(\.entryID))
         try await h.elapse(.milliseconds(300), real: true)
-        let taken = try await h.driver.reclaim(
-            queue: h.queue, consumer: "other", idleFor: .seconds(1), maxCount: 10, maxDeliveries: 5)
+        let taken = try await h.reclaim("other", idleFor: .seconds(1), max: 10, maxDeliveries: 5)
         #expect(taken.isEmpty)
     }
 
@@ -201,8 +204,7 @@ struct DriverContractTests {
         try await h.enqueue((0..<60).map { _ in h.envelope() })
         _ = try await h.fetch("alive", max: 60)
         try await h.driver.renew(queue: h.queue, consumer: "crashed", entryIDs: [])
-        let taken = try await h.driver.reclaim(
-            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(300), maxCount: 2, maxDeliveries: 5)
+        let taken = try await h.reclaim("rescuer", idleFor: .milliseconds(300), max: 2, maxDeliveries: 5)
         #expect(taken.count == 2)
         #expect(Set(taken.map(\.entryID)).isSubset(of: Set(crashed.map(\.entryID))))
     }
@@ -213,8 +215,7 @@ struct DriverContractTests {
         try await h.enqueue([h.envelope()])
         let slow = try #require(try await h.fetch("slow").first)
         try await h.elapse(.milliseconds(150), real: true)
-        let rescued = try #require(try await h.driver.reclaim(
-            queue: h.queue, consumer: "rescuer", idleFor: .milliseconds(100), maxCount: 1, maxDeliveries: 5).first)
+        let rescued = try #require(try await h.reclaim("rescuer", idleFor: .milliseconds(100), max: 1, maxDeliveries: 5).first)
         try await h.driver.complete(
             [JobCompletion(job: rescued, outcome: .retry(at: h.clock.nowMillis() + 60_000, error: h.error("x")))], queue: h.queue)
         try await h.driver.complete([.succeeded(slow)], queue: h.queue)
@@ -230,8 +231,7 @@ struct DriverContractTests {
         _ = try await h.fetch("a")
         for round in 2...3 {
             try await h.elapse(.milliseconds(120), real: true)
-            let taken = try await h.driver.reclaim(
-                queue: h.queue, consumer: "c\(round)", idleFor: .milliseconds(100), maxCount: 10, maxDeliveries: 2)
+            let taken = try await h.reclaim("c\(round)", idleFor: .milliseconds(100), max: 10, maxDeliveries: 2)
             if round == 2 {
                 #expect(taken.first?.deliveries == 2)
             } else {

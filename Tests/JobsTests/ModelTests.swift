@@ -33,9 +33,14 @@ struct ModelTests {
     @Test func envelopeRoundTrip() throws {
         let e = JobEnvelope(
             id: .generate(millis: 1_700_000_000_000), kind: "k", payload: Array("{\"a\":\"é\"}".utf8), attempt: 3,
-            enqueuedAt: 1_700_000_000_000, notBefore: 1_700_000_001_000, idempotencyKey: "key", traceContext: "00-abc-def-01",
+            enqueuedAt: 1_700_000_000_000, notBefore: 1_700_000_001_000, idempotencyKey: "key", traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             snoozes: 2, redrives: 1, errors: [AttemptError(attempt: 1, at: 5, error: "x\"y")])
         #expect(try JobEnvelope(fields: e.fields()) == e)
+    }
+
+    @Test func malformedTraceContextIsDropped() throws {
+        let e = try JobEnvelope(fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("trace_context", Array("00-abc-def-01".utf8))], entryMillis: 1)
+        #expect(e.traceContext == nil)
     }
 
     @Test func envelopeRejectsBadFields() {

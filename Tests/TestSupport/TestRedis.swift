@@ -33,11 +33,12 @@ public enum TestRedis {
 
     /// A driver whose keys live under a fresh prefix, so tests never see each other's data.
     public static func driver(
-        clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(3600)
+        clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(3600), deadLetterLimit: Int = 100_000
     ) throws -> RedisQueueDriver {
-        let config = RedisQueueDriver.Configuration(
+        var config = RedisQueueDriver.Configuration(
             redis: try RedisConfiguration(url: url()), keys: RedisKeys(prefix: "test-\(UInt64.random(in: 0 ... .max))"),
             statusRetention: statusRetention)
+        config.deadLetterLimit = deadLetterLimit
         return RedisQueueDriver(configuration: config, clock: clock)
     }
 }

@@ -37,8 +37,9 @@ public struct PostgresRows: Sendable {
     /// Rows the statement changed, for INSERT, UPDATE and DELETE.
     public let affected: Int
 
+    /// Nil for a missing column or row: a statement that matched nothing must not trap a worker.
     public subscript(row: Int, column: String) -> String? {
-        guard let index = columns.firstIndex(of: column) else { return nil }
+        guard rows.indices.contains(row), let index = columns.firstIndex(of: column) else { return nil }
         return rows[row][index]
     }
 }

@@ -10,6 +10,7 @@ final class WorkerMetrics: Sendable {
         let retried: Counter
         let snoozed: Counter
         let dead: Counter
+        let rejected: Counter
         let duration: Timer
         let queueWait: Timer
     }
@@ -26,6 +27,7 @@ final class WorkerMetrics: Sendable {
             retried: Counter(label: "thepred_jobs_retried_total", dimensions: dims),
             snoozed: Counter(label: "thepred_jobs_snoozed_total", dimensions: dims),
             dead: Counter(label: "thepred_jobs_dead_total", dimensions: dims),
+            rejected: Counter(label: "thepred_jobs_rejected_total", dimensions: dims),
             duration: Timer(label: "thepred_job_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds),
             queueWait: Timer(label: "thepred_job_queue_wait_seconds", dimensions: dims, preferredDisplayUnit: .seconds))
         cache.withLock { $0[key] = made }

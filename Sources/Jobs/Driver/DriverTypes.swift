@@ -18,12 +18,29 @@ public struct FetchedJob: Sendable, Equatable {
     public let envelope: JobEnvelope
     /// How many times this entry has been delivered, this time included.
     public let deliveries: Int
+    /// The consumer this delivery went to. A completion counts only while the entry is still
+    /// this consumer's: once another consumer has taken it over, a late outcome changes nothing.
+    public let consumer: String
 
-    public init(queue: QueueName, entryID: String, envelope: JobEnvelope, deliveries: Int) {
+    public init(queue: QueueName, entryID: String, envelope: JobEnvelope, deliveries: Int, consumer: String) {
         self.queue = queue
         self.entryID = entryID
         self.envelope = envelope
         self.deliveries = deliveries
+        self.consumer = consumer
+    }
+}
+
+/// What one `reclaim` call took over.
+public struct ReclaimResult: Sendable, Equatable {
+    /// Jobs now owned by the reclaiming consumer, to run.
+    public var jobs: [FetchedJob]
+    /// Jobs just buried as poison (delivered too often), so their kinds' hooks can record the end.
+    public var poisoned: [FetchedJob]
+
+    public init(jobs: [FetchedJob] = [], poisoned: [FetchedJob] = []) {
+        self.jobs = jobs
+        self.poisoned = poisoned
     }
 }
 
@@ -54,6 +71,8 @@ public struct JobCompletion: Sendable, Equatable {
         case snooze(at: Int64)
         /// Into the dead-letter queue.
         case dead(reason: DeadReason, error: AttemptError)
+        /// Ended by an expected refusal: final, with its reason in the job's record, and not a dead letter.
+        case rejected(reason: String)
     }
 
     public let job: FetchedJob
@@ -70,7 +89,7 @@ public struct JobCompletion: Sendable, Equatable {
     public var nextEnvelope: JobEnvelope {
         var e = job.envelope
         switch outcome {
-        case .succeeded: break
+        case .succeeded, .rejected: break
         case .retry(let at, let error):
             e.attempt += 1
             e.errors.append(error)
@@ -100,8 +119,10 @@ public struct PromoteResult: Sendable, Equatable {
 /// The life of a job.
 public enum JobStatus: String, Sendable, Codable, CaseIterable {
     case queued, scheduled, running, succeeded, retrying, dead, cancelled
+    /// Ended by an expected refusal, such as "insufficient balance"; the record's error is the reason.
+    case rejected
 
-    public var isFinal: Bool { self == .succeeded || self == .dead || self == .cancelled }
+    public var isFinal: Bool { self == .succeeded || self == .dead || self == .cancelled || self == .rejected }
 }
 
 /// What is known of one job.
@@ -211,6 +232,7 @@ extension DeadLetter {
             case "dead_reason": reason = DeadReason(rawValue: String(decoding: value, as: UTF8.self))
             case "dead_message": message = String(decoding: value, as: UTF8.self)
             case "failed_at": failedAt = Int64(String(decoding: value, as: UTF8.self)) ?? failedAt
+            case "raw_dropped", "fields_dropped": continue
             default:
                 if name.hasPrefix("raw.") {
                     raw.append((String(name.dropFirst(4)), String(decoding: value, as: UTF8.self)))
@@ -224,6 +246,16 @@ extension DeadLetter {
             id: id, queue: queue, jobID: envelope?.id.rawValue ?? raw.first { $0.0 == JobEnvelope.Field.id }?.1,
             kind: envelope?.kind ?? raw.first { $0.0 == JobEnvelope.Field.kind }?.1, reason: reason, message: message,
             failedAt: failedAt, envelope: envelope, rawFields: raw)
+    }
+}
+
+extension DeadLetter {
+    /// Raw fields kept with an undecodable entry's dead letter. A hostile entry can have thousands
+    /// of fields; the first ones are kept as `raw.<name>` and the rest counted in `raw_dropped`.
+    public static func rawFields(_ fields: [(String, [UInt8])], keep: Int = 64) -> [(String, [UInt8])] {
+        var out = fields.prefix(keep).map { ("raw." + $0.0, $0.1) }
+        if fields.count > keep { out.append(("raw_dropped", Array(String(fields.count - keep).utf8))) }
+        return out
     }
 }
 
@@ -279,8 +311,16 @@ public struct ConsumerInfo: Sendable, Equatable, Codable {
     public var concurrency: Int
     public var inFlight: Int
     public var processed: Int
+    /// How long this consumer's jobs stay leased without a renewal (its visibility timeout, ms).
+    /// Others reclaim its jobs only after that, whatever their own timeout.
+    public var leaseMillis: Int64?
+    /// The job kinds it can run; a job of another kind is left for a consumer that can.
+    public var kinds: [String]?
 
-    public init(name: String, host: String, pid: Int32, startedAt: Int64, concurrency: Int, inFlight: Int, processed: Int) {
+    public init(
+        name: String, host: String, pid: Int32, startedAt: Int64, concurrency: Int, inFlight: Int, processed: Int,
+        leaseMillis: Int64? = nil, kinds: [String]? = nil
+    ) {
         self.name = name
         self.host = host
         self.pid = pid
@@ -288,6 +328,8 @@ public struct ConsumerInfo: Sendable, Equatable, Codable {
         self.concurrency = concurrency
         self.inFlight = inFlight
         self.processed = processed
+        self.leaseMillis = leaseMillis
+        self.kinds = kinds
     }
 }
 

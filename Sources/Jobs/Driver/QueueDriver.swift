@@ -16,17 +16,20 @@ public protocol JobQueueDriver: Sendable {
     /// Entries that cannot be decoded are moved to the dead-letter queue here, never returned.
     func fetch(queue: QueueName, consumer: String, maxCount: Int, blockFor: Duration) async throws -> [FetchedJob]
 
-    /// Takes over jobs whose consumer has held them for longer than `idleFor` without renewing.
-    /// A job delivered more than `maxDeliveries` times goes to the dead-letter queue as poison.
+    /// Takes over jobs whose owner has held them longer than its lease without renewing. The
+    /// lease is the one the owner gave in its heartbeat (`ConsumerInfo.leaseMillis`); `idleFor`
+    /// stands in only for owners that never gave one. A job delivered more than `maxDeliveries`
+    /// times goes to the dead-letter queue as poison.
     func reclaim(
         queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
-    ) async throws -> [FetchedJob]
+    ) async throws -> ReclaimResult
 
     /// Renews the lease on jobs a consumer is still running, so they are not reclaimed.
     func renew(queue: QueueName, consumer: String, entryIDs: [String]) async throws
 
-    /// Settles fetched jobs: acks successes, schedules retries and snoozes, buries the dead.
-    /// Each job's move is atomic.
+    /// Settles fetched jobs: acks successes, records rejections, schedules retries and snoozes,
+    /// buries the dead. Each job's move is atomic, and happens only while the entry is still its
+    /// fetching consumer's (`FetchedJob.consumer`): after a takeover, a late outcome changes nothing.
     func complete(_ completions: [JobCompletion], queue: QueueName) async throws
 }
 

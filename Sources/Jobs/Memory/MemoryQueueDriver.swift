@@ -11,13 +11,17 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
     public let statusRetention: Duration
     public let deadStatusRetention: Duration
     public let idempotencyRetention: Duration
+    /// Most entries kept per dead-letter queue; zero keeps every one.
+    public let deadLetterLimit: Int
     private let state = Mutex(State())
 
     public init(
         clock: any JobClock = SystemJobClock(), statusRetention: Duration = .seconds(86_400),
-        deadStatusRetention: Duration = .seconds(14 * 86_400), idempotencyRetention: Duration = .seconds(86_400)
+        deadStatusRetention: Duration = .seconds(14 * 86_400), idempotencyRetention: Duration = .seconds(86_400),
+        deadLetterLimit: Int = 100_000
     ) {
         self.clock = clock
+        self.deadLetterLimit = deadLetterLimit
         self.statusRetention = statusRetention
         self.deadStatusRetention = deadStatusRetention
         self.idempotencyRetention = idempotencyRetention
@@ -44,6 +48,10 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
         /// Delivery counts survive only while pending, as in a Redis pending-entries list.
         var delayed: [String: (due: Int64, fields: Fields)] = [:]
         var dead: [(id: String, fields: Fields)] = []
+        /// Dead letters dropped at the cap.
+        var deadDropped = 0
+        /// Each consumer's lease (ms); kept while it holds entries, as in Redis.
+        var leases: [String: Int64] = [:]
         var jobs: [String: Status] = [:]
         var idempotency: [String: (id: String, expiresAt: Int64)] = [:]
         var consumers: [String: (info: ConsumerInfo, beat: Int64)] = [:]
@@ -62,6 +70,16 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 return nil
             }
             return s.fields
+        }
+
+        mutating func addDead(_ fields: Fields, now: Int64, limit: Int) -> String {
+            let did = nextEntryID(now: now)
+            dead.append((did, fields))
+            if limit > 0, dead.count > limit {
+                deadDropped += dead.count - limit
+                dead.removeFirst(dead.count - limit)
+            }
+            return did
         }
 
         mutating func setStatus(_ id: String, _ values: [String: String], expiresAt: Int64? = nil, keepExpiry: Bool = false) {
@@ -147,12 +165,12 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 do {
                     let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(sid))
                     q.pending[sid] = Pending(consumer: consumer, since: now, deliveries: 1)
-                    out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: 1))
+                    out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: 1, consumer: consumer))
                 } catch {
                     q.stream[sid] = nil
-                    q.dead.append((q.nextEntryID(now: now), Self.deadFields(
+                    _ = q.addDead(Self.deadFields(
                         reason: .undecodable, message: "undecodable: \(error)", now: now,
-                        fields: fields.map { ("raw." + $0.0, $0.1) })))
+                        fields: DeadLetter.rawFields(fields)), now: now, limit: deadLetterLimit)
                 }
             }
             return out
@@ -161,13 +179,17 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
 
     public func reclaim(
         queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
-    ) async throws -> [FetchedJob] {
+    ) async throws -> ReclaimResult {
         let now = clock.nowMillis()
         let deadTTL = deadStatusRetention.milliseconds
+        let limit = deadLetterLimit
         return withQueue(queue) { q in
-            var out: [FetchedJob] = []
-            for sid in q.pending.keys.sorted(by: Self.entryOrder) where out.count < maxCount {
-                guard var p = q.pending[sid], now - p.since >= idleFor.milliseconds else { continue }
+            var result = ReclaimResult()
+            for sid in q.pending.keys.sorted(by: Self.entryOrder) where result.jobs.count < maxCount {
+                guard var p = q.pending[sid] else { continue }
+                // The owner's lease decides, not the reclaimer's visibility timeout.
+                let lease = q.leases[p.consumer] ?? idleFor.milliseconds
+                guard now - p.since >= lease else { continue }
                 guard let fields = q.stream[sid] else {
                     q.pending[sid] = nil
                     continue
@@ -179,27 +201,31 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                     q.pending[sid] = nil
                     q.stream[sid] = nil
                     let message = "delivered \(p.deliveries) times without finishing"
-                    let did = q.nextEntryID(now: now)
-                    q.dead.append((did, Self.deadFields(reason: .poison, message: message, now: now, fields: fields)))
+                    let kept = Array(fields.prefix(256))
+                    let did = q.addDead(Self.deadFields(reason: .poison, message: message, now: now, fields: kept), now: now, limit: limit)
                     if let jid = fields.first(where: { $0.0 == JobEnvelope.Field.id }).map({ String(decoding: $0.1, as: UTF8.self) }) {
                         q.setStatus(jid, ["status": "dead", "dead_id": did, "error": message, "updated_at": "\(now)"],
                                     expiresAt: now + deadTTL)
+                    }
+                    if let envelope = try? JobEnvelope(fields: kept, entryMillis: Self.millis(sid)) {
+                        result.poisoned.append(FetchedJob(
+                            queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
                     }
                     continue
                 }
                 do {
                     let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(sid))
                     q.pending[sid] = p
-                    out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries))
+                    result.jobs.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
                 } catch {
                     q.pending[sid] = nil
                     q.stream[sid] = nil
-                    q.dead.append((q.nextEntryID(now: now), Self.deadFields(
+                    _ = q.addDead(Self.deadFields(
                         reason: .undecodable, message: "undecodable: \(error)", now: now,
-                        fields: fields.map { ("raw." + $0.0, $0.1) })))
+                        fields: DeadLetter.rawFields(fields)), now: now, limit: limit)
                 }
             }
-            return out
+            return result
         }
     }
 
@@ -214,11 +240,13 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
         let now = clock.nowMillis()
         let keep = statusRetention.milliseconds
         let deadKeep = deadStatusRetention.milliseconds
+        let limit = deadLetterLimit
         withQueue(queue) { q in
             for completion in completions {
                 let sid = completion.job.entryID
-                // As XACK: only an entry still pending is settled, so two owners cannot both settle it.
-                guard q.pending.removeValue(forKey: sid) != nil else { continue }
+                // Only the entry's current owner settles it: after a takeover a late outcome changes nothing.
+                guard q.pending[sid]?.consumer == completion.job.consumer else { continue }
+                q.pending[sid] = nil
                 q.stream[sid] = nil
                 let jid = completion.job.envelope.id.rawValue
                 let next = completion.nextEnvelope
@@ -226,6 +254,13 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                 case .succeeded:
                     if keep > 0 {
                         q.setStatus(jid, ["status": "succeeded", "updated_at": "\(now)"], expiresAt: now + keep)
+                    } else {
+                        q.jobs[jid] = nil
+                    }
+                    q.finished.append(now)
+                case .rejected(let reason):
+                    if keep > 0 {
+                        q.setStatus(jid, ["status": "rejected", "error": reason, "updated_at": "\(now)"], expiresAt: now + keep)
                     } else {
                         q.jobs[jid] = nil
                     }
@@ -239,8 +274,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
                     q.setStatus(jid, ["status": "scheduled", "due": "\(at)", "updated_at": "\(now)", "error": "",
                                       "attempt": "\(next.attempt)"])
                 case .dead(let reason, let error):
-                    let did = q.nextEntryID(now: now)
-                    q.dead.append((did, Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields())))
+                    let did = q.addDead(Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields()), now: now, limit: limit)
                     q.setStatus(jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
                                 expiresAt: now + deadKeep)
                 }
@@ -416,12 +450,16 @@ public final class MemoryQueueDriver: FullJobQueueDriver {
         let now = clock.nowMillis()
         withQueue(queue) { q in
             q.consumers[consumer.name] = (consumer, now)
+            if let lease = consumer.leaseMillis { q.leases[consumer.name] = lease }
             q.consumers = q.consumers.filter { now - $0.value.beat < 4 * ttl.milliseconds }
         }
     }
 
     public func unregister(consumer: String, queue: QueueName) async throws {
-        withQueue(queue) { q in q.consumers[consumer] = nil }
+        withQueue(queue) { q in
+            q.consumers[consumer] = nil
+            if !q.pending.values.contains(where: { $0.consumer == consumer }) { q.leases[consumer] = nil }
+        }
     }
 
     public func consumers(queue: QueueName) async throws -> [ConsumerStatus] {

@@ -112,14 +112,19 @@ public struct JobEnvelope: Sendable, Equatable {
         }
     }
 
-    /// Decodes stream fields. `entryMillis` (the stream id's time) stands in for a missing
-    /// `enqueued_at`, so foreign producers may leave it out.
+    /// Decodes stream fields, checking each against `schemas/jobs/envelope.schema.json`.
+    /// `entryMillis` (the stream id's time) stands in for a missing `enqueued_at`, so foreign
+    /// producers may leave it out. Every number is bounded here, so no arithmetic on a decoded
+    /// value can overflow later.
     public init(fields: [(String, [UInt8])], entryMillis: Int64? = nil) throws(JobsError) {
+        guard fields.count <= Limits.maxFields else {
+            throw Self.bad("\(fields.count) fields; an entry has at most \(Limits.maxFields)")
+        }
         var id: JobID?
         var kind: String?
         var payload: [UInt8]?
         var attempt = 1
-        var enqueuedAt: Int64? = entryMillis
+        var enqueuedAt: Int64? = entryMillis.flatMap { (0...Limits.maxMillis).contains($0) ? $0 : nil }
         var notBefore: Int64?
         var idem: String?
         var trace: String?
@@ -130,40 +135,91 @@ public struct JobEnvelope: Sendable, Equatable {
         for (name, value) in fields {
             switch name {
             case Field.id:
-                let text = String(decoding: value, as: UTF8.self)
-                guard !text.isEmpty, text.utf8.count <= 128 else { throw Self.bad("id must be 1-128 characters") }
-                id = JobID(rawValue: text)
-            case Field.kind: kind = String(decoding: value, as: UTF8.self)
+                guard (1...128).contains(value.count), value.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                    throw Self.bad("field 'id' must be 1-128 printable ASCII characters")
+                }
+                id = JobID(rawValue: String(decoding: value, as: UTF8.self))
+            case Field.kind:
+                guard Self.isKindName(value) else {
+                    throw Self.bad("field 'kind' must match ^[a-z0-9._-]{1,64}$ (\(value.count) bytes given)")
+                }
+                kind = String(decoding: value, as: UTF8.self)
             case Field.payload: payload = value
-            case Field.attempt: attempt = try Self.int(value, name)
-            case Field.enqueuedAt: enqueuedAt = Int64(try Self.int(value, name))
-            case Field.notBefore: notBefore = Int64(try Self.int(value, name))
-            case Field.idempotencyKey: idem = String(decoding: value, as: UTF8.self)
-            case Field.traceContext: trace = String(decoding: value, as: UTF8.self)
-            case Field.owner: owner = String(decoding: value, as: UTF8.self)
-            case Field.snoozes: snoozes = try Self.int(value, name)
-            case Field.redrives: redrives = try Self.int(value, name)
+            case Field.attempt: attempt = Int(try Self.int(value, name, in: 1...Limits.maxAttempt))
+            case Field.enqueuedAt: enqueuedAt = try Self.int(value, name, in: 0...Limits.maxMillis)
+            case Field.notBefore: notBefore = try Self.int(value, name, in: 0...Limits.maxMillis)
+            case Field.idempotencyKey: idem = try Self.text(value, name, maxBytes: 512)
+            case Field.traceContext:
+                // Tracing is best effort: a malformed traceparent is dropped, the job still runs.
+                trace = Self.isTraceParent(value) ? String(decoding: value, as: UTF8.self) : nil
+            case Field.owner: owner = try Self.text(value, name, maxBytes: 128)
+            case Field.snoozes: snoozes = Int(try Self.int(value, name, in: 0...Limits.maxCount))
+            case Field.redrives: redrives = Int(try Self.int(value, name, in: 0...Limits.maxCount))
             case Field.errors: errors = try Self.decodeErrors(value)
             default: continue
             }
         }
         guard let id else { throw Self.bad("missing field 'id'") }
-        guard let kind, !kind.isEmpty else { throw Self.bad("missing field 'kind'") }
+        guard let kind else { throw Self.bad("missing field 'kind'") }
         guard let payload else { throw Self.bad("missing field 'payload'") }
         guard let enqueuedAt else { throw Self.bad("missing field 'enqueued_at'") }
-        guard attempt >= 1 else { throw Self.bad("attempt must be at least 1") }
         self.init(
             id: id, kind: kind, payload: payload, attempt: attempt, enqueuedAt: enqueuedAt, notBefore: notBefore,
             idempotencyKey: idem, traceContext: trace, owner: owner, snoozes: snoozes, redrives: redrives, errors: errors)
     }
 
+    /// The bounds decoding enforces; the schema states the same ones.
+    public enum Limits {
+        /// Stream fields in one entry.
+        public static let maxFields = 256
+        /// 9999-12-31T23:59:59.999Z, the latest time a field may name.
+        public static let maxMillis: Int64 = 253_402_300_799_999
+        public static let maxAttempt: Int64 = 1_000_000
+        /// Snoozes and redrives.
+        public static let maxCount: Int64 = 1_000_000_000
+    }
+
+    /// Whether `bytes` is a kind name as the schema allows: `^[a-z0-9._-]{1,64}$`.
+    public static func isKindName<S: Collection<UInt8>>(_ bytes: S) -> Bool {
+        (1...64).contains(bytes.count)
+            && bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
+    }
+
+    /// `^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`
+    static func isTraceParent(_ value: [UInt8]) -> Bool {
+        guard value.count == 55 else { return false }
+        for (i, b) in value.enumerated() {
+            if i == 2 || i == 35 || i == 52 {
+                guard b == 0x2D else { return false }
+            } else {
+                guard (0x30...0x39).contains(b) || (0x61...0x66).contains(b) else { return false }
+            }
+        }
+        return true
+    }
+
     private static func bad(_ message: String) -> JobsError { JobsError(.encoding, message) }
 
-    private static func int(_ value: [UInt8], _ name: String) throws(JobsError) -> Int {
-        guard let n = Int(String(decoding: value, as: UTF8.self)) else {
-            throw bad("field '\(name)' is not an integer")
+    /// Base-10 digits only (no sign, no spaces), within `range`.
+    private static func int(_ value: [UInt8], _ name: String, in range: ClosedRange<Int64>) throws(JobsError) -> Int64 {
+        guard !value.isEmpty, value.count <= 19, value.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            throw bad("field '\(name)' is not a non-negative base-10 integer")
         }
+        var n: Int64 = 0
+        for digit in value {
+            let (times, o1) = n.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int64(digit - 0x30))
+            guard !o1, !o2 else { throw bad("field '\(name)' must be within \(range.lowerBound)...\(range.upperBound)") }
+            n = sum
+        }
+        guard range.contains(n) else { throw bad("field '\(name)' must be within \(range.lowerBound)...\(range.upperBound)") }
         return n
+    }
+
+    private static func text(_ value: [UInt8], _ name: String, maxBytes: Int) throws(JobsError) -> String {
+        guard value.count <= maxBytes else { throw bad("field '\(name)' is longer than \(maxBytes) bytes") }
+        guard let text = String(validating: value, as: UTF8.self) else { throw bad("field '\(name)' is not UTF-8") }
+        return text
     }
 
     static func encodeErrors(_ errors: [AttemptError]) -> [UInt8] {
@@ -171,11 +227,16 @@ public struct JobEnvelope: Sendable, Equatable {
     }
 
     static func decodeErrors(_ value: [UInt8]) throws(JobsError) -> [AttemptError] {
+        let errors: [AttemptError]
         do {
-            return try JSONCoding.decoder.decode([AttemptError].self, from: Data(value))
+            errors = try JSONCoding.decoder.decode([AttemptError].self, from: Data(value))
         } catch {
             throw bad("field 'errors' is not a JSON array of {attempt, at, error}")
         }
+        guard errors.allSatisfy({ (1...Limits.maxAttempt).contains(Int64($0.attempt)) && (0...Limits.maxMillis).contains($0.at) }) else {
+            throw bad("field 'errors' holds an attempt or a time out of range")
+        }
+        return errors
     }
 }
 

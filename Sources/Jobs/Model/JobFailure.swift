@@ -5,6 +5,7 @@
 public struct JobFailure: Error, Sendable, CustomStringConvertible {
     enum Action: Sendable, Equatable {
         case permanent
+        case rejected
         case snooze(Duration)
         case retryAfter(Duration)
     }
@@ -15,6 +16,11 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 
     /// Never retry: the job goes to the dead-letter queue at once with `reason`.
     public static func permanent(_ reason: String) -> JobFailure { .init(action: .permanent, reason: reason) }
+
+    /// An expected refusal ("insufficient balance", a user who blocked the bot): the job ends
+    /// `rejected` with `reason`, readable by job id. Final, never retried, and not a dead letter:
+    /// the dead-letter queue is for what an operator must act on.
+    public static func rejected(_ reason: String) -> JobFailure { .init(action: .rejected, reason: reason) }
 
     /// Run again after `delay` without using an attempt (rate limits, Telegram's 429).
     public static func snooze(for delay: Duration, reason: String = "snoozed") -> JobFailure {
@@ -27,6 +33,7 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     }
 
     public var isPermanent: Bool { action == .permanent }
+    public var isRejected: Bool { action == .rejected }
 
     /// The snooze delay, when this is a snooze.
     public var snoozeDelay: Duration? {
@@ -43,6 +50,7 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch action {
         case .permanent: return "permanent failure: \(reason)"
+        case .rejected: return "rejected: \(reason)"
         case .snooze(let d): return "snoozed for \(d): \(reason)"
         case .retryAfter(let d): return "retry after \(d): \(reason)"
         }

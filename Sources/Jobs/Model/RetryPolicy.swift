@@ -65,6 +65,9 @@ public struct RetryPolicy: Sendable, Equatable, CustomStringConvertible {
 /// x to the n, stopping early once far past any sane delay.
 private func power(_ x: Double, _ n: Int) -> Double {
     var result = 1.0
-    for _ in 0..<n where result < 1e15 { result *= x }
+    for _ in 0..<n {
+        if result >= 1e15 { break }
+        result *= x
+    }
     return result
 }

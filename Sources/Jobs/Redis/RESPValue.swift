@@ -35,6 +35,12 @@ public enum RESPValue: Sendable, Equatable {
 
     public var isNull: Bool { self == .null }
 
+    /// Redis answered that it does not know the script (it restarted, or SCRIPT FLUSH ran).
+    var isNoScript: Bool {
+        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+
     /// Throws Redis's error reply as a `RedisError`, otherwise returns self.
     @discardableResult
     public func throwingError() throws(RedisError) -> RESPValue {

@@ -3,13 +3,15 @@
 /// A struct with an opaque code, so new cases do not break callers.
 public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Value: Sendable, Hashable { case server, connection, protocolError, closed, badURL }
+        enum Value: Sendable, Hashable { case server, connection, protocolError, closed, badURL, unsupportedServer }
         let value: Value
         public static let server = Code(value: .server)
         public static let connection = Code(value: .connection)
         public static let protocolError = Code(value: .protocolError)
         public static let closed = Code(value: .closed)
         public static let badURL = Code(value: .badURL)
+        /// The server is too old for the platform's scripts.
+        public static let unsupportedServer = Code(value: .unsupportedServer)
         public var description: String { "\(value)" }
     }
 
@@ -34,7 +36,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
         case .server:
             let word = message.prefix { $0 != " " }
             return ["LOADING", "BUSY", "MASTERDOWN", "READONLY", "OOM", "TRYAGAIN", "CLUSTERDOWN"].contains(String(word))
-        case .protocolError, .badURL: return false
+        case .protocolError, .badURL, .unsupportedServer: return false
         }
     }
 
@@ -45,6 +47,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
         case .protocolError: return "unexpected Redis reply: \(message)"
         case .closed: return "Redis connection closed"
         case .badURL: return "bad Redis URL: \(message)"
+        case .unsupportedServer: return message
         }
     }
 }

@@ -29,6 +29,11 @@ public struct RedisKeys: Sendable, Equatable {
     public func consumers(_ queue: QueueName) -> String { queueKey(queue, "consumers") }
     /// Hash of consumer name to its heartbeat info (JSON).
     public func consumerInfo(_ queue: QueueName) -> String { queueKey(queue, "consumers:info") }
+    /// Hash of consumer name to its lease (ms): how long its jobs may go without a renewal
+    /// before another consumer reclaims them.
+    public func leases(_ queue: QueueName) -> String { queueKey(queue, "consumers:lease") }
+    /// Counter of dead letters dropped because the dead-letter stream was at its cap.
+    public func deadDropped(_ queue: QueueName) -> String { queueKey(queue, "dead:dropped") }
     /// Counter of jobs finished in the 10-second bucket that starts at `bucket` (ms).
     public func rateBucket(_ queue: QueueName, bucket: Int64) -> String { queueKey(queue, "rate:\(bucket)") }
     public static let rateBucketMillis: Int64 = 10_000

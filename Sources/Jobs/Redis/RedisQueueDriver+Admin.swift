@@ -206,10 +206,12 @@ extension RedisQueueDriver {
     public func heartbeat(_ consumer: ConsumerInfo, queue: QueueName, ttl: Duration) async throws {
         let now = clock.nowMillis()
         let info = String(decoding: try JSONEncoder().encode(consumer), as: UTF8.self)
-        let replies = try await connection.pipeline([
+        var commands = [
             RedisCommand("ZADD", keys.consumers(queue), now, consumer.name),
             RedisCommand("HSET", keys.consumerInfo(queue), consumer.name, info),
-        ])
+        ]
+        if let lease = consumer.leaseMillis { commands.append(RedisCommand("HSET", keys.leases(queue), consumer.name, lease)) }
+        let replies = try await connection.pipeline(commands)
         for reply in replies { try reply.throwingError() }
         try await forgetSilentConsumers(queue: queue, olderThan: now - 4 * ttl.milliseconds)
     }
@@ -225,7 +227,8 @@ extension RedisQueueDriver {
     public func unregister(consumer: String, queue: QueueName) async throws {
         do {
             try await connection.evaluate(
-                Scripts.unregister, keys: [keys.stream(queue), keys.consumers(queue), keys.consumerInfo(queue)],
+                Scripts.unregister,
+                keys: [keys.stream(queue), keys.consumers(queue), keys.consumerInfo(queue), keys.leases(queue)],
                 args: [keys.group, consumer])
         } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
             // The stream is gone; there is nothing to leave.

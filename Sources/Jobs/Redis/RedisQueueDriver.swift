@@ -21,6 +21,9 @@ public final class RedisQueueDriver: FullJobQueueDriver {
         /// How long a non-blocking command may wait for its reply before the connection is
         /// dropped; the HTTP front keeps it short so a hung Redis gives a quick 503.
         public var commandTimeout: Duration = .seconds(10)
+        /// Most entries kept per dead-letter stream; older ones are dropped, counted and logged.
+        /// Zero keeps every one.
+        public var deadLetterLimit: Int = 100_000
 
         public init(
             redis: RedisConfiguration, keys: RedisKeys = RedisKeys(), statusRetention: Duration = .seconds(86_400),
@@ -80,9 +83,40 @@ public final class RedisQueueDriver: FullJobQueueDriver {
         try await connection.send("PING")
     }
 
+    private let serverChecked = Mutex(false)
+
+    /// The oldest Redis the scripts run on: they use `SET ... NX GET` and XAUTOCLAIM-era stream
+    /// semantics (deleted entries leave the pending list when claimed).
+    public static let minimumServerVersion = (7, 0)
+
+    /// Fails with a clear error unless the server is Redis 7.0 or newer. Checked once per driver.
+    public func checkServerVersion() async throws {
+        if serverChecked.withLock({ $0 }) { return }
+        let info = try await connection.send("INFO", "server").string ?? ""
+        try Self.checkVersion(info: info)
+        serverChecked.withLock { $0 = true }
+    }
+
+    /// Reads `redis_version` out of `INFO server` and refuses one older than the minimum.
+    static func checkVersion(info: String) throws {
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
+        guard let line else {
+            throw RedisError(code: .protocolError, message: "the server did not say its redis_version; Redis 7.0 or newer is required")
+        }
+        let version = line.dropFirst("redis_version:".count).trimmingCharacters(in: .whitespaces)
+        let parts = version.split(separator: ".").map { Int($0) ?? 0 }
+        let (major, minor) = (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
+        guard (major, minor) >= minimumServerVersion else {
+            throw RedisError(
+                code: .unsupportedServer,
+                message: "Redis \(version) is too old: ThePred Jobs needs Redis 7.0 or newer (SET NX GET, XAUTOCLAIM)")
+        }
+    }
+
     // MARK: JobQueueDriver
 
     public func prepare(queue: QueueName) async throws {
+        try await checkServerVersion()
         let replies = try await connection.pipeline([
             RedisCommand("XGROUP", "CREATE", keys.stream(queue), keys.group, "0", "MKSTREAM"),
             RedisCommand("SADD", keys.queues, queue.rawValue),
@@ -163,42 +197,55 @@ public final class RedisQueueDriver: FullJobQueueDriver {
             let fields = Self.fieldPairs(parts[1])
             do {
                 let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(ofEntry: entryID))
-                jobs.append(FetchedJob(queue: queue, entryID: entryID, envelope: envelope, deliveries: 1))
+                jobs.append(FetchedJob(queue: queue, entryID: entryID, envelope: envelope, deliveries: 1, consumer: consumer))
             } catch {
                 logger.error("undecodable entry buried", metadata: ["queue": "\(queue)", "entry": "\(entryID)", "error": "\(error)"])
                 undecodable.append(buryCall(
-                    queue: queue, entryID: entryID, jobID: nil, reason: .undecodable, message: "undecodable: \(error)",
-                    fields: fields.map { ("raw." + $0.0, $0.1) }))
+                    queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
+                    message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
             }
         }
-        for reply in try await connection.evaluate(undecodable) { try reply.throwingError() }
+        try checkBuried(try await connection.evaluate(undecodable), queue: queue)
         return jobs
     }
 
     public func reclaim(
         queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
-    ) async throws -> [FetchedJob] {
+    ) async throws -> ReclaimResult {
         let reply = try await connection.evaluate(
-            Scripts.reclaim, keys: [keys.stream(queue), keys.dead(queue)],
+            Scripts.reclaim, keys: [keys.stream(queue), keys.dead(queue), keys.leases(queue), keys.deadDropped(queue)],
             args: [
                 keys.group, consumer, max(0, idleFor.milliseconds), maxCount, maxDeliveries, clock.nowMillis(),
-                keys.jobPrefix(queue), configuration.deadStatusRetention.milliseconds,
+                keys.jobPrefix(queue), configuration.deadStatusRetention.milliseconds, configuration.deadLetterLimit,
             ])
-        var jobs: [FetchedJob] = []
-        for item in reply.array ?? [] {
-            guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
-            let deliveries = Int(parts[1].int ?? 1)
-            let fields = Self.fieldPairs(parts[2])
+        guard let parts = reply.array, parts.count == 2 else {
+            throw RedisError(code: .protocolError, message: "reclaim returned \(reply)")
+        }
+        var result = ReclaimResult()
+        var undecodable: [ScriptCall] = []
+        for item in parts[0].array ?? [] {
+            guard let entry = item.array, entry.count == 3, let entryID = entry[0].string else { continue }
+            let fields = Self.fieldPairs(entry[2])
             do {
                 let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(ofEntry: entryID))
-                jobs.append(FetchedJob(queue: queue, entryID: entryID, envelope: envelope, deliveries: deliveries))
+                result.jobs.append(FetchedJob(
+                    queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
             } catch {
-                try await connection.evaluate([buryCall(
-                    queue: queue, entryID: entryID, jobID: nil, reason: .undecodable, message: "undecodable: \(error)",
-                    fields: fields.map { ("raw." + $0.0, $0.1) })])[0].throwingError()
+                undecodable.append(buryCall(
+                    queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
+                    message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
             }
         }
-        return jobs
+        for item in parts[1].array ?? [] {
+            guard let entry = item.array, entry.count == 3, let entryID = entry[0].string else { continue }
+            logger.error("poison job buried", metadata: ["queue": "\(queue)", "entry": "\(entryID)", "deliveries": "\(entry[1].int ?? 0)"])
+            if let envelope = try? JobEnvelope(fields: Self.fieldPairs(entry[2]), entryMillis: Self.millis(ofEntry: entryID)) {
+                result.poisoned.append(FetchedJob(
+                    queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
+            }
+        }
+        try checkBuried(try await connection.evaluate(undecodable), queue: queue)
+        return result
     }
 
     public func renew(queue: QueueName, consumer: String, entryIDs: [String]) async throws {
@@ -214,46 +261,63 @@ public final class RedisQueueDriver: FullJobQueueDriver {
     public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {
         if completions.isEmpty { return }
         let now = clock.nowMillis()
+        let bucket = now - now % RedisKeys.rateBucketMillis
+        let rateTTL = RedisKeys.rateBucketMillis * 7
         var calls: [ScriptCall] = []
-        var acks: [any RESPArgument] = []
-        func flushAcks() {
-            guard !acks.isEmpty else { return }
-            let bucket = now - now % RedisKeys.rateBucketMillis
+        // Acks are batched per consumer: the script checks each entry is still that consumer's.
+        var acks: [String: [any RESPArgument]] = [:]
+        func flushAcks(_ consumer: String) {
+            guard let pairs = acks.removeValue(forKey: consumer), !pairs.isEmpty else { return }
             var args: [any RESPArgument] = [
-                keys.group, keys.jobPrefix(queue), configuration.statusRetention.milliseconds, now,
-                RedisKeys.rateBucketMillis * 7,
+                keys.group, keys.jobPrefix(queue), configuration.statusRetention.milliseconds, now, rateTTL, consumer,
             ]
-            args.append(contentsOf: acks)
+            args.append(contentsOf: pairs)
             calls.append(ScriptCall(
                 script: Scripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
-            acks.removeAll(keepingCapacity: true)
         }
         for completion in completions {
             let job = completion.job
             switch completion.outcome {
             case .succeeded:
-                acks.append(job.entryID)
-                acks.append(job.envelope.id.rawValue)
-                if acks.count >= 1000 { flushAcks() }
+                acks[job.consumer, default: []].append(contentsOf: [job.entryID, job.envelope.id.rawValue])
+                if acks[job.consumer]!.count >= 1000 { flushAcks(job.consumer) }
+            case .rejected(let reason):
+                calls.append(ScriptCall(
+                    script: Scripts.reject,
+                    keys: [keys.stream(queue), keys.job(queue, job.envelope.id), keys.rateBucket(queue, bucket: bucket)],
+                    args: [keys.group, job.consumer, job.entryID, now, reason, configuration.statusRetention.milliseconds, rateTTL]))
             case .retry(let at, let error):
                 calls.append(rescheduleCall(completion, due: at, status: .retrying, error: error.error, now: now))
             case .snooze(let at):
                 calls.append(rescheduleCall(completion, due: at, status: .scheduled, error: "", now: now))
             case .dead(let reason, let error):
                 calls.append(buryCall(
-                    queue: queue, entryID: job.entryID, jobID: job.envelope.id, reason: reason, message: error.error,
-                    fields: completion.nextEnvelope.fields()))
+                    queue: queue, consumer: job.consumer, entryID: job.entryID, jobID: job.envelope.id, reason: reason,
+                    message: error.error, fields: completion.nextEnvelope.fields()))
             }
         }
-        flushAcks()
-        for reply in try await connection.evaluate(calls) { try reply.throwingError() }
+        for consumer in Array(acks.keys) { flushAcks(consumer) }
+        try checkBuried(try await connection.evaluate(calls), queue: queue)
+    }
+
+    /// Throws the first error reply, and logs dead letters dropped at the cap.
+    private func checkBuried(_ replies: [RESPValue], queue: QueueName) throws {
+        var dropped: Int64 = 0
+        for reply in replies {
+            if let parts = try reply.throwingError().array, parts.count == 2, let n = parts[1].int { dropped += n }
+        }
+        if dropped > 0 {
+            logger.warning("dead-letter queue at its cap; oldest letters dropped", metadata: [
+                "queue": "\(queue)", "dropped": "\(dropped)", "cap": "\(configuration.deadLetterLimit)",
+            ])
+        }
     }
 
     private func rescheduleCall(_ completion: JobCompletion, due: Int64, status: JobStatus, error: String, now: Int64) -> ScriptCall {
         let job = completion.job
         let next = completion.nextEnvelope
         var args: [any RESPArgument] = [
-            keys.group, job.entryID, job.envelope.id.rawValue, due, status.rawValue, now, error, next.attempt,
+            keys.group, job.entryID, job.envelope.id.rawValue, due, status.rawValue, now, error, next.attempt, job.consumer,
         ]
         for (name, value) in next.fields() {
             args.append(name)
@@ -266,25 +330,28 @@ public final class RedisQueueDriver: FullJobQueueDriver {
     }
 
     private func buryCall(
-        queue: QueueName, entryID: String?, jobID: JobID?, reason: DeadReason, message: String, fields: [(String, [UInt8])]
+        queue: QueueName, consumer: String, entryID: String?, jobID: JobID?, reason: DeadReason, message: String,
+        fields: [(String, [UInt8])]
     ) -> ScriptCall {
         var args: [any RESPArgument] = [
             keys.group, entryID ?? "", clock.nowMillis(), reason.rawValue, message,
-            configuration.deadStatusRetention.milliseconds,
+            configuration.deadStatusRetention.milliseconds, consumer, configuration.deadLetterLimit,
         ]
         for (name, value) in fields {
             args.append(name)
             args.append(value)
         }
         let statusKey = jobID.map { keys.job(queue, $0) } ?? keys.stream(queue)
-        return ScriptCall(script: Scripts.bury, keys: [keys.stream(queue), keys.dead(queue), statusKey], args: args)
+        return ScriptCall(
+            script: Scripts.bury, keys: [keys.stream(queue), keys.dead(queue), statusKey, keys.deadDropped(queue)], args: args)
     }
 
     /// Buries a job that never reached a stream, such as one a producer could not encode.
     public func bury(_ envelope: JobEnvelope, queue: QueueName, reason: DeadReason, message: String) async throws {
-        try await connection.evaluate([buryCall(
-            queue: queue, entryID: nil, jobID: envelope.id, reason: reason, message: message, fields: envelope.fields())
-        ])[0].throwingError()
+        try checkBuried(try await connection.evaluate([buryCall(
+            queue: queue, consumer: "", entryID: nil, jobID: envelope.id, reason: reason, message: message,
+            fields: envelope.fields())
+        ]), queue: queue)
     }
 
     // MARK: DelayedJobDriver

@@ -39,21 +39,24 @@ struct ScriptCall {
 
 extension RedisConnection {
     /// Runs script calls as one pipeline; the replies come back in order, error replies included.
-    /// When Redis has lost a script (a restart), it is loaded again and the pipeline re-sent once.
+    /// When Redis has lost a script (a restart), it is loaded again and only the calls that got
+    /// NOSCRIPT are sent again: the others ran, and running an unkeyed enqueue twice would double it.
     func evaluate(_ calls: [ScriptCall]) async throws -> [RESPValue] {
         if calls.isEmpty { return [] }
-        var reload = false
-        while true {
-            var shas: [ObjectIdentifier: String] = [:]
-            for call in calls where shas[ObjectIdentifier(call.script)] == nil {
-                shas[ObjectIdentifier(call.script)] = try await call.script.loadedSHA(on: self, reload: reload)
-            }
-            let commands = calls.map { $0.script.command(sha: shas[ObjectIdentifier($0.script)]!, keys: $0.keys, args: $0.args) }
-            let replies = try await pipeline(commands)
-            let lost = replies.contains { if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false } }
-            if !lost || reload { return replies }
-            reload = true
+        var replies = try await run(calls, reload: false)
+        let lost = replies.indices.filter { replies[$0].isNoScript }
+        if lost.isEmpty { return replies }
+        let again = try await run(lost.map { calls[$0] }, reload: true)
+        for (index, reply) in zip(lost, again) { replies[index] = reply }
+        return replies
+    }
+
+    private func run(_ calls: [ScriptCall], reload: Bool) async throws -> [RESPValue] {
+        var shas: [ObjectIdentifier: String] = [:]
+        for call in calls where shas[ObjectIdentifier(call.script)] == nil {
+            shas[ObjectIdentifier(call.script)] = try await call.script.loadedSHA(on: self, reload: reload)
         }
+        return try await pipeline(calls.map { $0.script.command(sha: shas[ObjectIdentifier($0.script)]!, keys: $0.keys, args: $0.args) })
     }
 
     /// Runs one script call; an error reply is thrown.
@@ -110,18 +113,40 @@ enum Scripts {
         return out
         """)
 
+    /// Lua shared by the scripts that write dead letters: `add_dead(dead stream, dropped counter,
+    /// cap, fields)` adds the letter, trims the stream to its cap (0: none) and counts what fell
+    /// off; it returns the dead-letter id and how many were dropped.
+    static let deadLetterLua = """
+        local function add_dead(dead, dropped_key, cap, fields)
+          local did = redis.call('XADD', dead, '*', unpack(fields))
+          local dropped = 0
+          cap = tonumber(cap)
+          if cap > 0 then
+            local n = redis.call('XLEN', dead)
+            if n > cap then
+              dropped = n - cap
+              redis.call('XTRIM', dead, 'MAXLEN', cap)
+              redis.call('INCRBY', dropped_key, dropped)
+            end
+          end
+          return did, dropped
+        end
+        """
+
     static let ack = RedisScript(name: "ack", source: """
         -- Ack and delete finished entries (so the stream stays small) and record their success.
         -- KEYS[1] stream, KEYS[2] rate bucket counter
         -- ARGV[1] group, ARGV[2] job key prefix, ARGV[3] status retention (ms; 0 deletes the record),
-        -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms); then pairs of entry id and job id.
-        -- Returns the number of entries acked. An entry no longer pending (another consumer took it
-        -- over and settled it) is left alone, so a late success cannot overwrite its status.
+        -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms), ARGV[6] consumer; then pairs of entry id
+        -- and job id.
+        -- Returns the number of entries acked. An entry that is no longer this consumer's (another
+        -- consumer took it over) is left alone, so a late success cannot settle someone else's run.
         local ids = {}
         local keep = tonumber(ARGV[3])
         local acked = 0
-        for i = 6, #ARGV, 2 do
-          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+        for i = 7, #ARGV, 2 do
+          local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[6])
+          if p[1] and redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
             acked = acked + 1
             ids[acked] = ARGV[i]
             local key = ARGV[2] .. ARGV[i + 1]
@@ -140,43 +165,73 @@ enum Scripts {
         return acked
         """)
 
+    static let reject = RedisScript(name: "reject", source: """
+        -- Ack an entry whose job ended in an expected refusal, and record it as rejected with the reason.
+        -- KEYS[1] stream, KEYS[2] job status hash, KEYS[3] rate bucket counter
+        -- ARGV[1] group, ARGV[2] consumer, ARGV[3] entry id, ARGV[4] now (ms), ARGV[5] reason,
+        -- ARGV[6] status retention (ms; 0 deletes the record), ARGV[7] rate bucket ttl (ms)
+        -- Returns 1, or 0 when the entry is no longer this consumer's.
+        local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
+        if not p[1] then return 0 end
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+        redis.call('XDEL', KEYS[1], ARGV[3])
+        if tonumber(ARGV[6]) > 0 then
+          redis.call('HSET', KEYS[2], 'status', 'rejected', 'error', ARGV[5], 'updated_at', ARGV[4])
+          redis.call('PEXPIRE', KEYS[2], ARGV[6])
+        else
+          redis.call('DEL', KEYS[2])
+        end
+        redis.call('INCR', KEYS[3])
+        redis.call('PEXPIRE', KEYS[3], ARGV[7])
+        return 1
+        """)
+
     static let reschedule = RedisScript(name: "reschedule", source: """
         -- Ack an entry and put its job back in the delayed set: a retry or a snooze.
         -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash, KEYS[4] job status hash
         -- ARGV[1] group, ARGV[2] entry id, ARGV[3] job id, ARGV[4] due (ms), ARGV[5] status
-        -- ('retrying' or 'scheduled'), ARGV[6] now (ms), ARGV[7] last error, ARGV[8] next attempt;
-        -- ARGV[9..] stream field names and values of the next run.
-        -- Returns 1, or 0 when the entry was no longer pending: someone else settled it.
-        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-        redis.call('XDEL', KEYS[1], ARGV[2])
+        -- ('retrying' or 'scheduled'), ARGV[6] now (ms), ARGV[7] last error, ARGV[8] next attempt,
+        -- ARGV[9] consumer; ARGV[10..] stream field names and values of the next run.
+        -- Returns 1, or 0 when the entry is no longer this consumer's: someone else runs or settled it.
+        local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[9])
+        if not p[1] then return 0 end
         local fields = {}
-        for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+        for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
         redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(fields))
         redis.call('HSET', KEYS[4], 'status', ARGV[5], 'due', ARGV[4], 'updated_at', ARGV[6],
           'error', ARGV[7], 'attempt', ARGV[8])
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XDEL', KEYS[1], ARGV[2])
         return 1
         """)
 
-    static let bury = RedisScript(name: "bury", source: """
-        -- Ack an entry (if it came from the stream) and add it to the dead-letter stream.
+    static let bury = RedisScript(name: "bury", source: deadLetterLua + """
+        -- Add an entry to the dead-letter stream, then ack it (if it came from the stream). The letter
+        -- is written first: if anything fails, the entry is still pending and nothing is lost.
         -- KEYS[1] stream, KEYS[2] dead-letter stream, KEYS[3] job status hash, or the stream again
-        -- when the job id is unknown (an undecodable entry)
+        -- when the job id is unknown (an undecodable entry), KEYS[4] dropped dead letters counter
         -- ARGV[1] group, ARGV[2] entry id or '' for none, ARGV[3] now (ms), ARGV[4] reason,
-        -- ARGV[5] message, ARGV[6] status retention (ms); ARGV[7..] field names and values to keep.
-        -- Returns the dead-letter id, or false when the entry was no longer pending.
+        -- ARGV[5] message, ARGV[6] status retention (ms), ARGV[7] consumer, ARGV[8] dead-letter cap
+        -- (0: none); ARGV[9..] field names and values to keep (at most a few hundred).
+        -- Returns {dead-letter id, dead letters dropped at the cap}, or false when the entry is no
+        -- longer this consumer's.
         if ARGV[2] ~= '' then
-          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return false end
-          redis.call('XDEL', KEYS[1], ARGV[2])
+          local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[7])
+          if not p[1] then return false end
         end
         local fields = {'dead_reason', ARGV[4], 'dead_message', ARGV[5], 'failed_at', ARGV[3]}
-        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-        local did = redis.call('XADD', KEYS[2], '*', unpack(fields))
+        for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+        local did, dropped = add_dead(KEYS[2], KEYS[4], ARGV[8], fields)
+        if ARGV[2] ~= '' then
+          redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+          redis.call('XDEL', KEYS[1], ARGV[2])
+        end
         if KEYS[3] ~= KEYS[1] then
           redis.call('HSET', KEYS[3], 'status', 'dead', 'dead_id', did, 'error', ARGV[5], 'updated_at', ARGV[3])
           redis.call('PEXPIRE', KEYS[3], ARGV[6])
         end
-        return did
+        return {did, dropped}
         """)
 
     static let promote = RedisScript(name: "promote", source: """
@@ -198,55 +253,83 @@ enum Scripts {
         return {#ids, nxt[2] or false}
         """)
 
-    static let reclaim = RedisScript(name: "reclaim", source: """
-        -- Take over entries idle past the visibility timeout; bury those delivered too often.
-        -- KEYS[1] stream, KEYS[2] dead-letter stream
-        -- ARGV[1] group, ARGV[2] consumer, ARGV[3] min idle (ms), ARGV[4] count, ARGV[5] max
-        -- deliveries, ARGV[6] now (ms), ARGV[7] job key prefix, ARGV[8] status retention (ms)
-        -- Returns a list of {entry id, deliveries, fields} taken over.
-        -- XAUTOCLAIM looks at no more than 10 x COUNT pending entries per call, so the cursor is
-        -- followed past entries that live consumers hold, up to about 10,000 entries in all: a
-        -- bound on how long one call can hold Redis, whatever COUNT is.
-        local entries = {}
-        local cursor = '0-0'
+    static let reclaim = RedisScript(name: "reclaim", source: deadLetterLua + """
+        -- Take over entries idle past their owner's lease; bury those delivered too often.
+        -- KEYS[1] stream, KEYS[2] dead-letter stream, KEYS[3] leases hash (consumer -> ms),
+        -- KEYS[4] dropped dead letters counter
+        -- ARGV[1] group, ARGV[2] consumer, ARGV[3] lease (ms) for owners with none on record,
+        -- ARGV[4] count, ARGV[5] max deliveries, ARGV[6] now (ms), ARGV[7] job key prefix,
+        -- ARGV[8] dead status retention (ms), ARGV[9] dead-letter cap (0: none)
+        -- Returns {taken, poisoned}: taken is a list of {entry id, deliveries, fields}; poisoned
+        -- a list of {entry id, deliveries, fields} just buried as poison.
+        -- The lease belongs to the job's owner, not to the reclaimer: a worker started with a
+        -- shorter visibility timeout does not take live jobs from the rest. At most 100 XPENDING
+        -- pages of 100 are read, a bound on how long one call can hold Redis.
         local want = tonumber(ARGV[4])
-        if want < 1 then return {} end
-        for _ = 1, math.max(1, math.floor(1000 / want)) do
-          local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', want - #entries)
-          for _, entry in ipairs(claimed[2]) do entries[#entries + 1] = entry end
-          cursor = claimed[1]
-          if cursor == '0-0' or #entries >= want then break end
+        if want < 1 then return {{}, {}} end
+        local default = tonumber(ARGV[3])
+        local leases = {}
+        local min_lease = default
+        local flat = redis.call('HGETALL', KEYS[3])
+        for i = 1, #flat, 2 do
+          local v = tonumber(flat[i + 1])
+          if v then
+            leases[flat[i]] = v
+            if v < min_lease then min_lease = v end
+          end
         end
-        local out = {}
+        local picked = {}
+        local start = '-'
+        for _ = 1, 100 do
+          local page = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', min_lease, start, '+', 100)
+          for _, p in ipairs(page) do
+            if #picked < want and p[3] >= (leases[p[2]] or default) then picked[#picked + 1] = p[1] end
+          end
+          if #page < 100 or #picked >= want then break end
+          start = '(' .. page[#page][1]
+        end
+        local taken, poisoned = {}, {}
         local limit = tonumber(ARGV[5])
-        for _, entry in ipairs(entries) do
-          local id, fields = entry[1], entry[2]
-          if fields then
+        for _, id in ipairs(picked) do
+          local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+          local entry = claimed[1]
+          if not entry or not entry[2] then
+            -- Deleted from the stream while pending: nothing is left to run.
+            redis.call('XACK', KEYS[1], ARGV[1], id)
+          else
+            local fields = entry[2]
             local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
             local n = (p[1] and p[1][4]) or 1
             if n > limit then
-              redis.call('XACK', KEYS[1], ARGV[1], id)
-              redis.call('XDEL', KEYS[1], id)
               local msg = 'delivered ' .. n .. ' times without finishing'
               local dead = {'dead_reason', 'poison', 'dead_message', msg, 'failed_at', ARGV[6]}
               local jid = nil
-              for i = 1, #fields, 2 do
+              -- Keep at most 256 fields, so unpack stays far below Lua's limit whatever the entry holds.
+              local kept = math.min(#fields, 512)
+              for i = 1, kept, 2 do
                 dead[#dead + 1] = fields[i]
                 dead[#dead + 1] = fields[i + 1]
                 if fields[i] == 'id' then jid = fields[i + 1] end
               end
-              local did = redis.call('XADD', KEYS[2], '*', unpack(dead))
+              if kept < #fields then
+                dead[#dead + 1] = 'fields_dropped'
+                dead[#dead + 1] = tostring((#fields - kept) / 2)
+              end
+              local did = add_dead(KEYS[2], KEYS[4], ARGV[9], dead)
+              redis.call('XACK', KEYS[1], ARGV[1], id)
+              redis.call('XDEL', KEYS[1], id)
               if jid then
                 local key = ARGV[7] .. jid
                 redis.call('HSET', key, 'status', 'dead', 'dead_id', did, 'error', msg, 'updated_at', ARGV[6])
                 redis.call('PEXPIRE', key, ARGV[8])
               end
+              poisoned[#poisoned + 1] = {id, n, {unpack(dead, 7, math.min(#dead, 7 + 511))}}
             else
-              out[#out + 1] = {id, n, fields}
+              taken[#taken + 1] = {id, n, fields}
             end
           end
         end
-        return out
+        return {taken, poisoned}
         """)
 
     static let renew = RedisScript(name: "renew", source: """
@@ -270,14 +353,16 @@ enum Scripts {
 
     static let unregister = RedisScript(name: "unregister", source: """
         -- Drop a consumer from the registry, and from the group if it holds nothing. One script, so
-        -- no entry can be delivered to it between the check and the delete.
-        -- KEYS[1] stream, KEYS[2] consumers zset, KEYS[3] consumer info hash
+        -- no entry can be delivered to it between the check and the delete. Its lease stays while it
+        -- holds entries: they are reclaimed by its lease, not by whoever reclaims.
+        -- KEYS[1] stream, KEYS[2] consumers zset, KEYS[3] consumer info hash, KEYS[4] leases hash
         -- ARGV[1] group, ARGV[2] consumer
         -- Returns 1 when it also left the group.
         redis.call('ZREM', KEYS[2], ARGV[2])
         redis.call('HDEL', KEYS[3], ARGV[2])
         local held = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
         if #held > 0 then return 0 end
+        redis.call('HDEL', KEYS[4], ARGV[2])
         local ok = pcall(redis.call, 'XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
         return ok and 1 or 0
         """)

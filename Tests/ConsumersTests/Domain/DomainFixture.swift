@@ -37,12 +37,16 @@ struct DomainFixture {
     }
 
     /// Runs one job of `kind` through its handler, as a worker would; `id` repeats a delivery.
-    func run<P>(_ kind: JobKind<P>, _ payload: P, id: JobID = .generate(millis: 1), deliveries: Int = 1, attempt: Int = 1) async throws {
+    func run<P>(
+        _ kind: JobKind<P>, _ payload: P, id: JobID = .generate(millis: 1), deliveries: Int = 1, attempt: Int = 1,
+        idempotencyKey: String? = nil
+    ) async throws {
         let bytes = Array(try JSONCoding.encoder.encode(payload))
         let entry = try #require(handlers.entry(for: kind.name.rawValue))
         let context = JobContext(
             id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: attempt, deliveries: deliveries,
-            enqueuedAt: SystemJobClock().nowMillis(), traceContext: nil, logger: Logger(label: "test"), client: client)
+            enqueuedAt: SystemJobClock().nowMillis(), idempotencyKey: idempotencyKey, traceContext: nil, logger: Logger(label: "test"),
+            client: client)
         try await entry.run(bytes, context)
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+import Jobs
+import Logging
+
+extension WorkerRuntime {
+    /// Maps what a handler threw to the job's next step.
+    func outcome(for error: any Error, job: FetchedJob, policy: RetryPolicy) -> JobCompletion.Outcome {
+        let now = service.clock.nowMillis()
+        let attempt = job.envelope.attempt
+        if let failure = error as? JobFailure {
+            if failure.isPermanent {
+                return .dead(reason: .permanent, error: attemptError(job, failure.reason))
+            }
+            if failure.isRejected {
+                return .rejected(reason: failure.reason)
+            }
+            if let delay = failure.snoozeDelay {
+                return .snooze(at: now + delay.milliseconds)
+            }
+            if let delay = failure.retryDelay {
+                guard policy.allowsRetry(afterAttempt: attempt) else {
+                    return .dead(reason: .exhausted, error: attemptError(job, failure.reason))
+                }
+                return .retry(at: now + delay.milliseconds, error: attemptError(job, failure.reason))
+            }
+        }
+        let message = error is CancellationError ? "cancelled" : "\(error)"
+        guard policy.allowsRetry(afterAttempt: attempt) else {
+            return .dead(reason: .exhausted, error: attemptError(job, message))
+        }
+        return .retry(at: now + policy.backoff(afterAttempt: attempt).milliseconds, error: attemptError(job, message))
+    }
+
+    func attemptError(_ job: FetchedJob, _ message: String) -> AttemptError {
+        AttemptError(attempt: job.envelope.attempt, at: service.clock.nowMillis(), error: message)
+    }
+
+    /// Records a job's end once: a job abandoned at shutdown is not recorded again.
+    func finish(_ job: FetchedJob, _ outcome: JobCompletion.Outcome) {
+        let (known, waiter, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
+            guard s.inFlight.removeValue(forKey: Self.key(job)) != nil else { return (false, nil, nil) }
+            s.completions.append(JobCompletion(job: job, outcome: outcome))
+            s.processed += 1
+            let w = s.completionWaiter
+            s.completionWaiter = nil
+            var d: CheckedContinuation<Void, Never>?
+            if s.inFlight.isEmpty && s.stopping {
+                d = s.drainWaiter
+                s.drainWaiter = nil
+            }
+            return (true, w, d)
+        }
+        guard known else { return }
+        if case .succeeded = outcome {} else { count(outcome, job) }
+        waiter?.resume()
+        drained?.resume()
+        releaseSlots(1)
+    }
+
+    private func count(_ outcome: JobCompletion.Outcome, _ job: FetchedJob) {
+        // Only registered kinds name a series: a producer can invent any number of kind names.
+        let label = service.handlers.entry(for: job.envelope.kind) == nil ? "unknown" : job.envelope.kind
+        let m = metrics.kind(label, queue: job.queue)
+        switch outcome {
+        case .succeeded: break
+        case .retry(_, let error):
+            m.failed.increment()
+            m.retried.increment()
+            logger.warning("job failed; will retry", metadata: meta(job, error.error))
+        case .snooze:
+            m.snoozed.increment()
+        case .rejected(let reason):
+            m.rejected.increment()
+            logger.info("job rejected", metadata: meta(job, reason))
+        case .dead(let reason, let error):
+            m.failed.increment()
+            m.dead.increment()
+            logger.error("job dead", metadata: meta(job, error.error).merging(["reason": "\(reason)"]) { a, _ in a })
+        }
+    }
+
+    private func meta(_ job: FetchedJob, _ error: String) -> Logger.Metadata {
+        ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "attempt": "\(job.envelope.attempt)", "error": "\(error)"]
+    }
+}
+
+/// A job ran past its kind's timeout; it counts as a transient failure.
+public struct JobTimeout: Error, CustomStringConvertible {
+    public let timeout: Duration
+    public var description: String { "timed out after \(timeout)" }
+}
+
+extension Logger {
+    func with(job: JobID, kind: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "job"] = "\(job)"
+        copy[metadataKey: "kind"] = "\(kind)"
+        return copy
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+}
