@@ -58,7 +58,7 @@ struct BroadcastBench: AsyncParsableCommand {
         var quiet = Logger(label: "fake-telegram")
         quiet.logLevel = .critical
         let fake = FakeTelegramServer(configuration: .init(token: "bench-token", keepMessages: recipients + 1_000), logger: quiet)
-        let pool = PostgresPool(url: url, size: 8, name: "bench-worker")
+        let pool = PostgresPool(url: url, size: 8, name: "bench-worker", statementTimeout: PostgresPool.defaultStatementTimeout)
         defer { pool.close() }
         var logger = global.logger("thepred.worker")
         logger.logLevel = .warning

@@ -134,8 +134,15 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "PostgreSQL connections of a worker, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
     var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"] ?? "") ?? 4
 
+    @Option(help: "Seconds one PostgreSQL statement of a worker may run (its statement_timeout), below the 30 s timeout of the shortest job kinds; settlement and leaderboard transactions raise it for themselves. Env: DATABASE_STATEMENT_TIMEOUT.")
+    var dbStatementTimeout: Int = Int(ProcessInfo.processInfo.environment["DATABASE_STATEMENT_TIMEOUT"] ?? "")
+        ?? Int(PostgresPool.defaultStatementTimeout.components.seconds)
+
     func validate() throws {
         guard (1...64).contains(dbPoolSize) else { throw ValidationError("--db-pool-size must be within 1...64") }
+        guard (1...25).contains(dbStatementTimeout) else {
+            throw ValidationError("--db-statement-timeout must be within 1...25 s: below the 30 s job timeout it guards")
+        }
     }
 
     /// The URL with any password replaced, for messages.
@@ -148,8 +155,10 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// A pool that has answered a query, so commands fail with one clear message when PostgreSQL is away.
-    func connectedPool(size: Int? = nil) async throws -> PostgresPool {
-        let pool = PostgresPool(url: databaseURL, size: size ?? dbPoolSize)
+    /// `jobs` gives its statements the worker's deadline; tools (seed, audit, migrate) run without one.
+    func connectedPool(size: Int? = nil, jobs: Bool = false) async throws -> PostgresPool {
+        let pool = PostgresPool(
+            url: databaseURL, size: size ?? dbPoolSize, statementTimeout: jobs ? .seconds(dbStatementTimeout) : nil)
         do {
             try await pool.query("SELECT 1")
         } catch {

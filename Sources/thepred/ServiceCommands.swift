@@ -45,7 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.worker")
-        let pool = try await database.connectedPool()
+        let pool = try await database.connectedPool(jobs: true)
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = settlementChunk
@@ -133,7 +133,9 @@ struct TelegramOptions: ParsableArguments {
             throw ValidationError("Telegram rates must be at least 1")
         }
         guard (1...256).contains(telegramConnections) else { throw ValidationError("--telegram-connections must be within 1...256") }
-        guard telegramTimeout >= 1 else { throw ValidationError("--telegram-timeout must be at least 1") }
+        // A send must be answered within 27 s of its delivery-log claim and may first wait up to 3 s
+        // for a slot; a longer request timeout would never start.
+        guard (1...20).contains(telegramTimeout) else { throw ValidationError("--telegram-timeout must be within 1...20 s") }
         if telegramBotToken.contains("/") || telegramBotToken.contains(" ") {
             throw ValidationError("--telegram-bot-token looks wrong (it contains / or a space)")
         }

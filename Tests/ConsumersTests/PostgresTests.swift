@@ -90,6 +90,68 @@ struct PostgresTests {
         try await fresh.drop(db)
     }
 
+    @Test("a cancelled task stops its statement on the server, and the connection goes on")
+    func cancelRunning() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let began = ContinuousClock.now
+        let sleeper = Task { try await db.query("SELECT pg_sleep(30)") }
+        try await Task.sleep(for: .milliseconds(300))
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(ContinuousClock.now - began < .seconds(5), "PQcancel, not the 30 s sleep")
+        #expect(try await db.query("SELECT 2 AS two")[0, "two"] == "2")
+        // A transaction: the running statement is cancelled and the rest rolls back.
+        try await db.query("CREATE TABLE t (n int)")
+        let tx = Task {
+            try await db.transaction { tx in
+                try tx.query("INSERT INTO t VALUES (1)")
+                try tx.query("SELECT pg_sleep(30)")
+                try tx.query("INSERT INTO t VALUES (2)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        tx.cancel()
+        await #expect(throws: CancellationError.self) { try await tx.value }
+        #expect(try await db.query("SELECT count(*) AS n FROM t")[0, "n"] == "0")
+        try await fresh.drop(db)
+    }
+
+    @Test("a call cancelled while queued behind another never runs")
+    func cancelQueued() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        try await db.query("CREATE TABLE t (n int)")
+        let busy = Task { try await db.query("SELECT pg_sleep(1)") }
+        try await Task.sleep(for: .milliseconds(100))
+        let queued = Task { try await db.query("INSERT INTO t VALUES (1)") }
+        try await Task.sleep(for: .milliseconds(100))
+        let began = ContinuousClock.now
+        queued.cancel()
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        #expect(ContinuousClock.now - began < .milliseconds(500), "resumed at once, not after the statement ahead")
+        _ = try await busy.value
+        #expect(try await db.query("SELECT count(*) AS n FROM t")[0, "n"] == "0")
+        try await fresh.drop(db)
+    }
+
+    @Test("statement_timeout is set on every connection; a transaction can raise it for itself")
+    func statementTimeout() async throws {
+        let fresh = FreshDatabase()
+        try await fresh.create().close()
+        let pool = PostgresPool(url: TestPostgres.url(database: fresh.name), size: 2, statementTimeout: .milliseconds(200))
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(1)") }
+        #expect(error?.sqlState == "57014")
+        #expect(try await pool.query("SHOW statement_timeout")[0, "statement_timeout"] == "200ms")
+        try await pool.transaction { tx in
+            try tx.setStatementTimeout(.seconds(5))
+            try tx.query("SELECT pg_sleep(0.5)")
+        }
+        #expect(try await pool.query("SHOW statement_timeout")[0, "statement_timeout"] == "200ms", "SET LOCAL ends with its transaction")
+        pool.close()
+        try await fresh.admin.query("DROP DATABASE IF EXISTS \(fresh.name) WITH (FORCE)")
+    }
+
     @Test("an unreachable server is a clear connection error")
     func unreachable() async throws {
         let db = PostgresConnection(url: "postgres://postgres@127.0.0.1:1/none")

@@ -62,6 +62,8 @@ public final class BroadcastPublisher: Service {
             try? await Task.sleep(for: interval)
             await flush()
         }
-        await flush()
+        // Not cancelled with the service: PostgreSQL calls of a cancelled task are cancelled too,
+        // and the last statuses must still reach the board.
+        await Task { await self.flush() }.value
     }
 }

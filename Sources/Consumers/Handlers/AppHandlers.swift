@@ -39,7 +39,9 @@ public enum AppHandlers {
         try handlers.register(BroadcastCreate.kind, handler: BroadcastCreateHandler(db: db, publisher: publisher).handle)
         try handlers.register(BroadcastCancel.kind, handler: BroadcastCancelHandler(db: db, publisher: publisher).handle)
         if let telegram = deps.telegram {
-            try handlers.register(TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram, publisher: publisher).handle)
+            try handlers.register(
+                TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram, publisher: publisher).handle,
+                onDead: TelegramSendHandler.onDead(db: db))
         }
         return handlers
     }

@@ -61,9 +61,14 @@ public enum PostgresValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIn
 public final class PostgresConnection: Sendable {
     private let core: Core
 
-    /// - Parameter url: a libpq connection string or `postgres://` URL (DATABASE_URL).
-    public init(url: String, name: String = "postgres") {
-        core = Core(url: url, name: name)
+    /// - Parameters:
+    ///   - url: a libpq connection string or `postgres://` URL (DATABASE_URL).
+    ///   - statementTimeout: set as the session's `statement_timeout` on every (re)connect, so a
+    ///     statement the server cannot finish in time fails there (SQLSTATE 57014) instead of
+    ///     outliving its job. A transaction that needs longer raises it with `SET LOCAL`. Nil
+    ///     keeps the server's setting (the tools: seeding a million rows takes longer).
+    public init(url: String, name: String = "postgres", statementTimeout: Duration? = nil) {
+        core = Core(url: url, name: name, statementTimeout: statementTimeout)
     }
 
     deinit { core.close() }
@@ -71,18 +76,22 @@ public final class PostgresConnection: Sendable {
     public func close() { core.close() }
 
     /// Runs one statement with parameters ($1, $2, …) and returns its rows.
+    ///
+    /// Cancelling the calling task stops the statement: a queued one never runs, a running one is
+    /// cancelled on the server; either way the call throws `CancellationError`.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
-        try await core.submit { conn in try Core.execute(conn, sql, parameters) }
+        try await core.submit { conn, _ in try Core.execute(conn, sql, parameters) }
     }
 
     /// Runs `body` inside BEGIN … COMMIT on this connection, rolling back if it throws.
-    /// Statements of other callers wait until the transaction ends.
+    /// Statements of other callers wait until the transaction ends. Cancelling the calling task
+    /// cancels the statement running and refuses the next ones, so the transaction rolls back.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
-        try await core.submit { conn in
+        try await core.submit { conn, cancelled in
             _ = try Core.execute(conn, "BEGIN", [])
             do {
-                let result = try body(Transaction(conn: conn))
+                let result = try body(Transaction(conn: conn, cancelled: cancelled))
                 _ = try Core.execute(conn, "COMMIT", [])
                 return result
             } catch {
@@ -95,14 +104,26 @@ public final class PostgresConnection: Sendable {
     /// Statements inside a transaction. They run synchronously on the connection's thread.
     public struct Transaction {
         fileprivate let conn: OpaquePointer
+        /// Whether the caller's task was cancelled; checked before each statement, because a cancel
+        /// that arrives between two statements finds nothing running on the server to stop.
+        fileprivate let cancelled: @Sendable () -> Bool
 
         @discardableResult
         public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
-            try Core.execute(conn, sql, parameters)
+            if cancelled() { throw CancellationError() }
+            return try Core.execute(conn, sql, parameters)
+        }
+
+        /// Gives this transaction's statements `timeout` each instead of the session's
+        /// `statement_timeout` (`SET LOCAL`): for the few jobs whose timeout is long and whose
+        /// statements may be too.
+        public func setStatementTimeout(_ timeout: Duration) throws {
+            try query("SELECT set_config('statement_timeout', $1, true)", [.text(String(Core.milliseconds(timeout)))])
         }
 
         /// Runs a script of several statements with no parameters, such as a migration file.
         public func script(_ sql: String) throws {
+            if cancelled() { throw CancellationError() }
             guard let result = PQexec(conn, sql) else {
                 throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
             }
@@ -124,7 +145,8 @@ public final class PostgresConnection: Sendable {
         ///   after telling the server to abandon the COPY.
         @discardableResult
         public func copy(_ sql: String, _ write: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
-            try Core.copy(conn, sql, write)
+            if cancelled() { throw CancellationError() }
+            return try Core.copy(conn, sql, write)
         }
 
         /// Runs `COPY … FROM STDIN` with one array of values per row, in the COPY's column order.
@@ -143,34 +165,46 @@ public final class PostgresConnection: Sendable {
 extension PostgresConnection {
     fileprivate final class Core: @unchecked Sendable {
         let url: String
-        private var thread: DedicatedThread<(OpaquePointer?) -> Void>!
+        let statementTimeout: Duration?
+        private var thread: DedicatedThread<() -> Void>!
         // Used on the connection thread only.
         private var conn: OpaquePointer?
+        private var cancelHandle: OpaquePointer?
         private var lastError = ""
 
-        init(url: String, name: String) {
+        init(url: String, name: String, statementTimeout: Duration?) {
             self.url = url
+            self.statementTimeout = statementTimeout
             thread = DedicatedThread(
                 name: name,
-                process: { [self] jobs in for job in jobs { job(connection()) } },
-                finish: { [self] in
-                    if let conn { PQfinish(conn) }
-                    conn = nil
-                })
+                process: { jobs in for job in jobs { job() } },
+                finish: { [self] in disconnect() })
         }
 
-        func submit<T: Sendable>(_ work: @escaping (OpaquePointer) throws -> T) async throws -> T {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let job: (OpaquePointer?) -> Void = { conn in
-                    guard let conn else {
-                        continuation.resume(throwing: PostgresError(code: .connection, message: self.lastError, sqlState: nil))
-                        return
+        func submit<T: Sendable>(_ work: @escaping (OpaquePointer, _ cancelled: @escaping @Sendable () -> Bool) throws -> T) async throws -> T {
+            let ticket = PostgresTicket<T>()
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                    ticket.attach(continuation)
+                    let job: () -> Void = { [self] in
+                        // Connect only for a call that is still wanted.
+                        guard ticket.start() else { return }
+                        guard let conn = connection() else {
+                            ticket.finish(.failure(PostgresError(code: .connection, message: lastError, sqlState: nil)))
+                            return
+                        }
+                        guard ticket.connected(cancel: cancelHandle) else {
+                            ticket.finish(.failure(CancellationError()))
+                            return
+                        }
+                        ticket.finish(Result { try work(conn) { ticket.cancelRequested } })
                     }
-                    continuation.resume(with: Result { try work(conn) })
+                    if !thread.submit(job) {
+                        ticket.finish(.failure(PostgresError(code: .closed, message: "closed", sqlState: nil)))
+                    }
                 }
-                if !thread.submit(job) {
-                    continuation.resume(throwing: PostgresError(code: .closed, message: "closed", sqlState: nil))
-                }
+            } onCancel: {
+                ticket.cancel()
             }
         }
 
@@ -179,7 +213,7 @@ extension PostgresConnection {
         /// The live connection, reconnecting if the server went away.
         private func connection() -> OpaquePointer? {
             if let conn, PQstatus(conn) == CONNECTION_OK { return conn }
-            if let conn { PQfinish(conn) }
+            disconnect()
             conn = PQconnectdb(url)
             guard let conn, PQstatus(conn) == CONNECTION_OK else {
                 lastError = conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -190,7 +224,26 @@ extension PostgresConnection {
             }
             // Notices (such as "already exists, skipping") would go to stderr otherwise.
             PQclear(PQexec(conn, "SET client_min_messages TO warning"))
+            if let statementTimeout {
+                PQclear(PQexec(conn, "SET statement_timeout = \(Self.milliseconds(statementTimeout))"))
+            }
+            cancelHandle = PQgetCancel(conn)
             return conn
+        }
+
+        private func disconnect() {
+            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            cancelHandle = nil
+            if let conn { PQfinish(conn) }
+            conn = nil
+        }
+
+        /// At least 1: PostgreSQL reads 0 as "no timeout".
+        static func milliseconds(_ d: Duration) -> Int64 {
+            let (seconds, attoseconds) = d.components
+            let ms = seconds.multipliedReportingOverflow(by: 1000)
+            if ms.overflow || seconds < 0 { return seconds < 0 ? 1 : Int64(Int32.max) }
+            return min(Int64(Int32.max), max(1, ms.partialValue + attoseconds / 1_000_000_000_000_000))
         }
 
         static func execute(_ conn: OpaquePointer, _ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {

@@ -25,12 +25,18 @@ public final class PostgresPool: PostgresClient {
     private let connections: [PostgresConnection]
     private let load: Mutex<[Int]>
 
+    /// What a worker's statements get by default (`DATABASE_STATEMENT_TIMEOUT`): below the 30 s of
+    /// the shortest job kinds that use PostgreSQL, so a stuck statement fails inside its job.
+    /// Settlement and leaderboard transactions raise it for themselves with `SET LOCAL`.
+    public static let defaultStatementTimeout: Duration = .seconds(20)
+
     /// - Parameters:
     ///   - url: a libpq connection string or `postgres://` URL.
     ///   - size: connections (threads) to keep; at least 1.
-    public init(url: String, size: Int = 4, name: String = "postgres") {
+    ///   - statementTimeout: each connection's `statement_timeout`; nil keeps the server's.
+    public init(url: String, size: Int = 4, name: String = "postgres", statementTimeout: Duration? = nil) {
         let count = max(1, size)
-        connections = (0..<count).map { PostgresConnection(url: url, name: "\(name)-\($0)") }
+        connections = (0..<count).map { PostgresConnection(url: url, name: "\(name)-\($0)", statementTimeout: statementTimeout) }
         load = Mutex(Array(repeating: 0, count: count))
     }
 

@@ -8,7 +8,9 @@ import Synchronization
 /// Each connection is one curl easy handle owned by a thread of its own, so blocking curl calls
 /// never run on Swift's cooperative pool and `connections` requests really run in parallel. A send
 /// goes to the connection with the fewest requests queued. A send runs until Telegram answers or
-/// `timeout` passes; cancelling the calling task does not cut it short.
+/// `timeout` passes; cancelling the calling task drops a request still queued (it is never sent)
+/// but does not cut a started one short. A request whose `answerBy` its timeout could overrun is
+/// not started.
 ///
 /// The token is part of every request URL and appears nowhere else: not in errors, not in
 /// `description`, not in logs.
@@ -86,7 +88,7 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
             return i
         }
         defer { load.withLock { $0[index] -= 1 } }
-        return try await connections[index].send(method: message.method, body: message.jsonBody())
+        return try await connections[index].send(method: message.method, body: message.jsonBody(), answerBy: message.answerBy)
     }
 
     /// Closes the connections once the requests already queued are done. Later sends throw.
@@ -118,7 +120,55 @@ private final class Connection: @unchecked Sendable {
     private struct Request {
         let method: String
         let body: [UInt8]
-        let continuation: CheckedContinuation<TelegramAnswer, any Error>
+        let answerBy: ContinuousClock.Instant?
+        let pending: Pending
+    }
+
+    /// A request's caller, resumed once: by the thread, or by cancellation while still queued.
+    private final class Pending: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<TelegramAnswer, any Error>?
+            var started = false
+            var cancelled = false
+        }
+
+        private let state = Mutex(State())
+
+        func attach(_ continuation: CheckedContinuation<TelegramAnswer, any Error>) {
+            let early = state.withLock { s -> Bool in
+                if s.cancelled { return true }
+                s.continuation = continuation
+                return false
+            }
+            if early { continuation.resume(throwing: CancellationError()) }
+        }
+
+        /// False when the caller is gone, so the request must not be sent.
+        func start() -> Bool {
+            state.withLock { s in
+                guard s.continuation != nil, !s.cancelled else { return false }
+                s.started = true
+                return true
+            }
+        }
+
+        func resume(_ result: Result<TelegramAnswer, any Error>) {
+            let continuation = state.withLock { s in
+                defer { s.continuation = nil }
+                return s.continuation
+            }
+            continuation?.resume(with: result)
+        }
+
+        func cancel() {
+            let dropped = state.withLock { s -> CheckedContinuation<TelegramAnswer, any Error>? in
+                s.cancelled = true
+                guard !s.started else { return nil }
+                defer { s.continuation = nil }
+                return s.continuation
+            }
+            dropped?.resume(throwing: CancellationError())
+        }
     }
 
     /// What the write callback appends to; reached through CURLOPT_WRITEDATA.
@@ -141,16 +191,22 @@ private final class Connection: @unchecked Sendable {
         thread = DedicatedThread(
             name: name,
             process: { [self] requests in
-                for request in requests { request.continuation.resume(with: perform(request)) }
+                for request in requests where request.pending.start() { request.pending.resume(perform(request)) }
             },
             finish: { [self] in cleanup() })
     }
 
-    func send(method: String, body: [UInt8]) async throws -> TelegramAnswer {
-        try await withCheckedThrowingContinuation { continuation in
-            if !thread.submit(Request(method: method, body: body, continuation: continuation)) {
-                continuation.resume(throwing: TelegramTransportError(.other, "\(method): the client is shut down"))
+    func send(method: String, body: [UInt8], answerBy: ContinuousClock.Instant?) async throws -> TelegramAnswer {
+        let pending = Pending()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                pending.attach(continuation)
+                if !thread.submit(Request(method: method, body: body, answerBy: answerBy, pending: pending)) {
+                    pending.resume(.failure(TelegramTransportError(.notSent, "\(method): the client is shut down")))
+                }
             }
+        } onCancel: {
+            pending.cancel()
         }
     }
 
@@ -159,9 +215,14 @@ private final class Connection: @unchecked Sendable {
     // MARK: On the connection's thread
 
     private func perform(_ request: Request) -> Result<TelegramAnswer, any Error> {
+        let began = ContinuousClock.now
+        if let answerBy = request.answerBy, began + .milliseconds(settings.timeoutMS) > answerBy {
+            return .failure(TelegramTransportError(
+                .notSent, "\(request.method): not started, its \(settings.timeoutMS) ms timeout could outlast the claim on the message"))
+        }
         var setupCode = CURLE_OK
         guard let handle = easyHandle(&setupCode) else {
-            return .failure(Self.error(setupCode, method: request.method, doing: "setting up curl"))
+            return .failure(Self.error(setupCode, method: request.method, doing: "setting up curl", sent: false))
         }
         response.bytes.removeAll(keepingCapacity: true)
         response.overflowed = false
@@ -175,7 +236,7 @@ private final class Connection: @unchecked Sendable {
                 return thepred_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
             }
         }
-        if code != CURLE_OK { return .failure(Self.error(code, method: request.method, doing: "preparing the request")) }
+        if code != CURLE_OK { return .failure(Self.error(code, method: request.method, doing: "preparing the request", sent: false)) }
 
         code = curl_easy_perform(handle)
         let status = thepred_curl_getinfo_response_code(handle)
@@ -183,11 +244,13 @@ private final class Connection: @unchecked Sendable {
             return .success(TelegramAnswer.decode(httpStatus: status, body: response.bytes))
         }
         if response.overflowed {
-            return .failure(
-                TelegramTransportError(.other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))"))
+            return .failure(TelegramTransportError(
+                .other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))", mayHaveArrived: true))
         }
-        if code == CURLE_OK { return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back")) }
-        return .failure(Self.error(code, method: request.method, doing: "sending"))
+        if code == CURLE_OK {
+            return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back", mayHaveArrived: true))
+        }
+        return .failure(Self.error(code, method: request.method, doing: "sending", elapsed: ContinuousClock.now - began, settings: settings))
     }
 
     /// The easy handle, created with the options every request shares on first use; nil and the
@@ -249,19 +312,49 @@ private final class Connection: @unchecked Sendable {
 
     /// An error from the curl code's name and text and the method only: curl's error buffer can
     /// hold the URL, and the URL holds the token.
-    private static func error(_ code: CURLcode, method: String, doing: String) -> TelegramTransportError {
+    private static func error(_ code: CURLcode, method: String, doing: String, sent: Bool) -> TelegramTransportError {
+        let text = String(cString: curl_easy_strerror(code))
+        return TelegramTransportError(
+            .other, "\(method): \(doing) failed: \(name(of: code)) (\(code.rawValue)): \(text)", mayHaveArrived: sent)
+    }
+
+    /// A failed transfer, and whether its request may have reached Telegram. Without
+    /// CURLINFO_SIZE_UPLOAD in the shim, a timeout is told apart by how long it took: one that
+    /// fired clearly before the whole-request timeout was the connect timeout, before any byte
+    /// was sent; a timeout at the whole-request limit may have come after Telegram got the body.
+    private static func error(
+        _ code: CURLcode, method: String, doing: String, elapsed: Duration, settings: Settings
+    ) -> TelegramTransportError {
         let kind: TelegramTransportError.Code
+        let mayHaveArrived: Bool
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             kind = .timeout
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
-            CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+            mayHaveArrived = elapsed >= .milliseconds(max(settings.connectTimeoutMS, settings.timeoutMS - 250))
+                || settings.connectTimeoutMS >= settings.timeoutMS
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SSL_CONNECT_ERROR,
+            CURLE_PEER_FAILED_VERIFICATION:
             kind = .connection
+            mayHaveArrived = false
+        case CURLE_SEND_ERROR:
+            // The request was not written out whole, so Telegram cannot have acted on it.
+            kind = .connection
+            mayHaveArrived = false
+        case CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+            // Sent whole, then the answer was lost.
+            kind = .connection
+            mayHaveArrived = true
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_FAILED_INIT, CURLE_OUT_OF_MEMORY,
+            CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION:
+            kind = .other
+            mayHaveArrived = false
         default:
             kind = .other
+            mayHaveArrived = true
         }
         let text = String(cString: curl_easy_strerror(code))
-        return TelegramTransportError(kind, "\(method): \(doing) failed: \(name(of: code)) (\(code.rawValue)): \(text)")
+        return TelegramTransportError(
+            kind, "\(method): \(doing) failed: \(name(of: code)) (\(code.rawValue)): \(text)", mayHaveArrived: mayHaveArrived)
     }
 
     private static func name(of code: CURLcode) -> String {

@@ -9,13 +9,21 @@ public struct TelegramOutgoing: Sendable, Equatable {
     public var photoURL: String?
     /// Sent with `allow_paid_broadcast: true`.
     public var paid: Bool
+    /// The request must be over by then: a client does not start it when its own timeout could
+    /// carry it past this instant, and fails it as not sent instead. The delivery log's claim on
+    /// the message lasts until then, so no other run can send it while this one might.
+    public var answerBy: ContinuousClock.Instant?
 
-    public init(chatID: Int64, text: String, parseMode: String = "HTML", photoURL: String? = nil, paid: Bool = false) {
+    public init(
+        chatID: Int64, text: String, parseMode: String = "HTML", photoURL: String? = nil, paid: Bool = false,
+        answerBy: ContinuousClock.Instant? = nil
+    ) {
         self.chatID = chatID
         self.text = text
         self.parseMode = parseMode
         self.photoURL = photoURL
         self.paid = paid
+        self.answerBy = answerBy
     }
 
     /// The Bot API method this message needs.
@@ -94,14 +102,21 @@ public struct TelegramTransportError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code(raw: "timeout")
         public static let connection = Code(raw: "connection")
         public static let other = Code(raw: "other")
+        /// The request was never started: its `answerBy` could not be met, or the client is shut down.
+        public static let notSent = Code(raw: "not sent")
     }
 
     public let code: Code
     public let message: String
+    /// Whether the whole request may have reached Telegram, so the message may have been
+    /// delivered although no answer came (a timeout or a reset after the body was sent). False
+    /// only when the request certainly did not get through: no connection, or not started.
+    public let mayHaveArrived: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, mayHaveArrived: Bool? = nil) {
         self.code = code
         self.message = message
+        self.mayHaveArrived = mayHaveArrived ?? (code != .connection && code != .notSent)
     }
 
     public var description: String { "\(code): \(message)" }

@@ -100,7 +100,9 @@ extension WorkerRuntime {
     /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged.
     func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async {
         guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
-        let death = JobDeath(id: job.envelope.id, reason: reason, message: message, logger: logger.with(job: job.envelope.id, kind: job.envelope.kind))
+        let death = JobDeath(
+            id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
+            logger: logger.with(job: job.envelope.id, kind: job.envelope.kind))
         var delay = Duration.milliseconds(100)
         for attempt in 1...5 {
             do {

@@ -251,10 +251,18 @@ extension DeadLetter {
 
 extension DeadLetter {
     /// Raw fields kept with an undecodable entry's dead letter. A hostile entry can have thousands
-    /// of fields; the first ones are kept as `raw.<name>` and the rest counted in `raw_dropped`.
+    /// of fields: the first of each envelope field (id, kind, payload, ...) is always kept, then
+    /// others in order up to `keep` in all, as `raw.<name>`; `raw_dropped` counts the rest.
     public static func rawFields(_ fields: [(String, [UInt8])], keep: Int = 64) -> [(String, [UInt8])] {
-        var out = fields.prefix(keep).map { ("raw." + $0.0, $0.1) }
-        if fields.count > keep { out.append(("raw_dropped", Array(String(fields.count - keep).utf8))) }
+        guard fields.count > keep else { return fields.map { ("raw." + $0.0, $0.1) } }
+        var seen = Set<String>()
+        var chosen = Set<Int>()
+        for (i, field) in fields.enumerated() where JobEnvelope.Field.all.contains(field.0) && seen.insert(field.0).inserted {
+            chosen.insert(i)
+        }
+        for i in fields.indices where chosen.count < keep { chosen.insert(i) }
+        var out = fields.indices.filter(chosen.contains).map { ("raw." + fields[$0].0, fields[$0].1) }
+        out.append(("raw_dropped", Array(String(fields.count - chosen.count).utf8)))
         return out
     }
 }

@@ -83,6 +83,9 @@ public struct JobEnvelope: Sendable, Equatable {
         public static let snoozes = "snoozes"
         public static let redrives = "redrives"
         public static let errors = "errors"
+        public static let all: Set<String> = [
+            id, kind, payload, attempt, enqueuedAt, notBefore, idempotencyKey, traceContext, owner, snoozes, redrives, errors,
+        ]
     }
 
     /// The stream fields, in order, for XADD. Optional fields at their defaults are left out.

@@ -43,11 +43,39 @@ struct DomainFixture {
     ) async throws {
         let bytes = Array(try JSONCoding.encoder.encode(payload))
         let entry = try #require(handlers.entry(for: kind.name.rawValue))
-        let context = JobContext(
+        try await entry.run(bytes, context(kind, id: id, deliveries: deliveries, attempt: attempt, idempotencyKey: idempotencyKey))
+    }
+
+    /// The context a worker would give a job of `kind`, for calling a handler directly.
+    func context<P>(
+        _ kind: JobKind<P>, id: JobID = .generate(millis: 1), deliveries: Int = 1, attempt: Int = 1, idempotencyKey: String? = nil,
+        client: JobClient? = nil
+    ) -> JobContext {
+        JobContext(
             id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: attempt, deliveries: deliveries,
             enqueuedAt: SystemJobClock().nowMillis(), idempotencyKey: idempotencyKey, traceContext: nil, logger: Logger(label: "test"),
-            client: client)
-        try await entry.run(bytes, context)
+            client: client ?? self.client)
+    }
+
+    /// Runs the `onDead` hook of `kind`, as a worker does before burying a job.
+    func bury<P>(_ kind: JobKind<P>, _ payload: P, id: JobID, reason: DeadReason = .exhausted, message: String = "buried") async throws {
+        let entry = try #require(handlers.entry(for: kind.name.rawValue))
+        let hook = try #require(entry.onDead, "\(kind.name) has no onDead hook")
+        try await hook(Array(try JSONCoding.encoder.encode(payload)), JobDeath(id: id, idempotencyKey: nil, reason: reason, message: message, logger: Logger(label: "test")))
+    }
+
+    /// Runs a job and returns the reason of the expected refusal (`rejected`) it must end in.
+    func rejection<P>(_ kind: JobKind<P>, _ payload: P) async throws -> String {
+        do {
+            try await run(kind, payload)
+        } catch let failure as JobFailure where failure.isRejected {
+            return failure.reason
+        } catch {
+            Issue.record("\(kind.name) ended in \(error), not a rejection")
+            return ""
+        }
+        Issue.record("\(kind.name) was not rejected")
+        return ""
     }
 
     /// Runs a job and returns the reason of the permanent failure it must end in.
@@ -56,6 +84,9 @@ struct DomainFixture {
             try await run(kind, payload)
         } catch let failure as JobFailure where failure.isPermanent {
             return failure.reason
+        } catch {
+            Issue.record("\(kind.name) ended in \(error), not a permanent failure")
+            return ""
         }
         Issue.record("\(kind.name) did not fail permanently")
         return ""

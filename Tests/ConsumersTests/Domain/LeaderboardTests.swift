@@ -112,8 +112,8 @@ struct LeaderboardCloseTests {
         let f = try await DomainFixture.make()
         let before = try await f.fingerprint()
         let current = LeaderboardPeriod.containing(SystemJobClock().nowMillis(), kind: .month)
-        #expect(try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: .month, startsAtMillis: current.startsAt))
-            == "\(current) has not ended yet")
+        #expect(try await f.rejection(LeaderboardClose.kind, LeaderboardClose(period: .month, startsAtMillis: current.startsAt))
+            == "\(current) has not ended yet: it ends \(LeaderboardPeriod.utcDay(current.endsAt)) 00:00 UTC")
         #expect(try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: .week, startsAtMillis: ms("2026-11-24T00:00:00Z")))
             == "starts_at_ms \(ms("2026-11-24T00:00:00Z")) is not the start of a WEEK period")
         #expect(try await f.fingerprint() == before)
@@ -123,6 +123,38 @@ struct LeaderboardCloseTests {
         #expect(try await f.int(
             "SELECT count(*) FROM leaderboard_periods WHERE kind = 'MONTH' AND starts_at = to_timestamp($1::bigint / 1000.0) AND closed_at IS NOT NULL",
             [.int(last.startsAt)]) == 1)
+        try await f.drop()
+    }
+
+    @Test("a close that comes a little before the period ends by PostgreSQL's clock waits for the end, not a dead letter")
+    func earlyClose() async throws {
+        let f = try await DomainFixture.make()
+        // A scheduler whose clock is past the end of this week while PostgreSQL's is not: the
+        // payload names the last period that ended by the scheduler's clock, this week.
+        let week = LeaderboardPeriod.containing(SystemJobClock().nowMillis(), kind: .week)
+        let ahead = JobClient(driver: f.driver, clock: ManualJobClock(millis: week.endsAt + 5))
+        let handler = LeaderboardCloseHandler(db: f.db, defaultTop: 10, waitLimit: .seconds(8 * 86_400))
+        do {
+            try await handler.handle(LeaderboardClose(period: .week), f.context(LeaderboardClose.kind, client: ahead))
+            Issue.record("closed a period that has not ended")
+        } catch let failure as JobFailure {
+            let delay = try #require(failure.snoozeDelay, "\(failure)")
+            let left = Duration.milliseconds(week.endsAt - SystemJobClock().nowMillis())
+            #expect(delay >= left && delay < left + .seconds(2), "the time left by the database's clock, and a little")
+        }
+        #expect(try await f.int("SELECT count(*) FROM leaderboard_periods WHERE closed_at IS NOT NULL") == 0)
+        try await f.drop()
+    }
+
+    @Test("starts_at_ms at Int64's bounds or outside 1970...9999 is a permanent failure, not a trap")
+    func outOfRangeStarts() async throws {
+        let f = try await DomainFixture.make()
+        for start in [Int64.min, Int64.max, -86_400_000, 253_402_300_800_000] {
+            for kind in LeaderboardPeriod.Kind.allCases {
+                #expect(try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: kind, startsAtMillis: start))
+                    == "starts_at_ms \(start) is outside 1970-01-01 to 9999-12-01")
+            }
+        }
         try await f.drop()
     }
 }

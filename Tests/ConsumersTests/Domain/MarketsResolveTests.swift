@@ -93,12 +93,12 @@ struct MarketsResolveTests {
         let after = try await f.fingerprint()
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes), id: id, deliveries: 2)
         #expect(try await f.fingerprint() == after)
-        #expect(try await f.failure(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
+        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
             == "market \(market) is already resolved: Resolved YES")
-        #expect(try await f.failure(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
+        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
             == "market \(market) is already resolved: Resolved YES")
         #expect(try await f.fingerprint() == after)
-        #expect(try await f.failure(MarketsResolve.kind, MarketsResolve(marketID: 424_242, result: .yes)) == "market 424242 does not exist")
+        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: 424_242, result: .yes)) == "market 424242 does not exist")
         // One message per bet, however often the job ran: repeats carry the same idempotency key.
         #expect(try await f.take(TelegramSend.kind).count == 20)
         try await f.expectLedgerConsistent()
@@ -159,7 +159,7 @@ struct MarketsResolveTests {
         #expect(try await f.int("SELECT count(*) FROM bets WHERE status = 'WON'") == 4)
         #expect(try await f.take(TelegramSend.kind).isEmpty)
         // A resolve with another result must not take over a half-settled market.
-        #expect(try await f.failure(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
+        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
             == "market \(market) is being resolved as YES")
 
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes), id: job, deliveries: 2)

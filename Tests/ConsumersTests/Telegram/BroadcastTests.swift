@@ -32,7 +32,7 @@ struct BroadcastTests {
 
     static func send(_ f: DomainFixture, _ jobs: [(id: JobID, payload: TelegramSend)]) async throws {
         for job in jobs {
-            do { try await f.run(TelegramSend.kind, job.payload, id: job.id) } catch let e as JobFailure where e.isPermanent {}
+            do { try await f.run(TelegramSend.kind, job.payload, id: job.id) } catch let e as JobFailure where e.isPermanent || e.isRejected {}
         }
     }
 
@@ -137,7 +137,7 @@ struct BroadcastTests {
             try await f.run(BroadcastCreate.kind, request, id: id, deliveries: 2)
             #expect(try await f.int("SELECT count(*) FROM broadcasts") == 1)
             #expect(try await f.takeJobs(BroadcastFanout.kind).count == 1)
-            let reason = try await f.failure(BroadcastCreate.kind, BroadcastCreate(request: BroadcastRequest(text: "")))
+            let reason = try await f.rejection(BroadcastCreate.kind, BroadcastCreate(request: BroadcastRequest(text: "")))
             #expect(reason.contains("text"))
         }
     }

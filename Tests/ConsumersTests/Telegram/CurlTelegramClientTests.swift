@@ -121,6 +121,7 @@ struct CurlTelegramClientTests {
             try await client.send(TelegramOutgoing(chatID: 1, text: "x"))
         }
         #expect(error.code == .connection)
+        #expect(!error.mayHaveArrived, "nothing reached the server")
         #expect(error.message.contains("sendMessage"))
         #expect(error.message.contains("CURLE_COULDNT_CONNECT"))
         #expect(!"\(error)".contains(Self.token))
@@ -139,6 +140,7 @@ struct CurlTelegramClientTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(error.code == .timeout)
+        #expect(error.mayHaveArrived, "the server had the whole request: the message may have been delivered")
         #expect(error.message.contains("sendPhoto"))
         #expect(!"\(error)".contains(Self.token))
         #expect(elapsed >= .milliseconds(250))
@@ -207,7 +209,7 @@ struct CurlTelegramClientTests {
         let error = try await #require(throws: TelegramTransportError.self) {
             try await client.send(TelegramOutgoing(chatID: 1, text: "x"))
         }
-        #expect(error.code == .other)
+        #expect(error.code == .notSent && !error.mayHaveArrived)
     }
 }
 

@@ -12,14 +12,16 @@ struct TelegramDeliveryTests {
     /// A fixture whose worker sends to a fake server started for the test.
     static func withDelivery(
         fake config: FakeTelegramServer.Configuration = .init(), limits: TelegramLimits = TelegramLimits(), fanoutChunk: Int = 1_000,
-        limiter: any SendRateLimiter = MemoryRateLimiter(),
+        limiter: any SendRateLimiter = MemoryRateLimiter(), clientTimeout: Duration = .seconds(15), claimLease: Duration = .seconds(32),
         _ body: @Sendable (DomainFixture, FakeTelegramServer) async throws -> Void
     ) async throws {
         try await FakeTelegramServer.withRunning(config) { server, port in
-            let bot = CurlTelegramClient(configuration: .init(apiBase: "http://127.0.0.1:\(port)", token: config.token, connections: 4))
+            let bot = CurlTelegramClient(configuration: .init(
+                apiBase: "http://127.0.0.1:\(port)", token: config.token, connections: 4, timeout: clientTimeout))
             defer { bot.shutdown() }
-            let f = try await DomainFixture.make(
-                fanoutChunk: fanoutChunk, telegram: TelegramDelivery(bot: bot, limiter: limiter, limits: limits))
+            var delivery = TelegramDelivery(bot: bot, limiter: limiter, limits: limits)
+            delivery.claimLease = claimLease
+            let f = try await DomainFixture.make(fanoutChunk: fanoutChunk, telegram: delivery)
             do {
                 try await body(f, server)
             } catch {
@@ -41,9 +43,9 @@ struct TelegramDeliveryTests {
     }
 
     /// Runs a job and returns how it ended: nil for success, else the failure.
-    static func outcome(_ f: DomainFixture, _ p: TelegramSend, id: JobID, attempt: Int = 1) async -> (any Error)? {
+    static func outcome(_ f: DomainFixture, _ p: TelegramSend, id: JobID, attempt: Int = 1, key: String? = nil) async -> (any Error)? {
         do {
-            try await f.run(TelegramSend.kind, p, id: id, attempt: attempt)
+            try await f.run(TelegramSend.kind, p, id: id, attempt: attempt, idempotencyKey: key)
             return nil
         } catch { return error }
     }
@@ -71,7 +73,7 @@ struct TelegramDeliveryTests {
         }
     }
 
-    @Test("403: permanent, and the user is marked unreachable")
+    @Test("403: rejected (final, not a dead letter), and the user is marked unreachable")
     func blocked() async throws {
         var config = FakeTelegramServer.Configuration()
         config.blocked = [13]
@@ -79,7 +81,7 @@ struct TelegramDeliveryTests {
             _ = try await f.user(telegramID: 13)
             let id = JobID.generate(millis: 1)
             let error = await Self.outcome(f, Self.message(13), id: id)
-            #expect((error as? JobFailure)?.isPermanent == true)
+            #expect((error as? JobFailure)?.isRejected == true, "a user who blocked the bot is an expected refusal, not a dead letter")
             #expect("\(error!)".contains("blocked"))
             let d = try await Self.delivery(f, id)
             #expect(d.status == "PERMANENT_FAILURE" && d.attempts == 1 && d.error?.hasPrefix("403") == true)

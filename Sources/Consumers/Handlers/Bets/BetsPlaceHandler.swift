@@ -11,7 +11,11 @@ struct BetsPlaceHandler: Sendable {
     }
 
     func handle(_ p: BetsPlace, _ context: JobContext) async throws {
-        guard p.stake >= 1 else { throw JobFailure.permanent("stake must be at least 1 PRED, got \(p.stake)") }
+        // Outside the schema's range it is a producer's bug, not a user's choice: an operator looks.
+        guard (1...9_007_199_254_740_991).contains(p.telegramID) else {
+            throw JobFailure.permanent("telegram_id \(p.telegramID) is outside the schema's 1...9007199254740991")
+        }
+        guard p.stake >= 1 else { throw JobFailure.rejected("stake must be at least 1 PRED, got \(p.stake)") }
         let jobID = context.id.rawValue
         let placed = try await db.transaction { tx -> Placed in
             // The market row is locked first: bets on one market are placed one at a time, and a
@@ -21,7 +25,7 @@ struct BetsPlaceHandler: Sendable {
                 SELECT status, resolution, end_date > now() AS open, total_pool, total_yes_bets, total_no_bets
                   FROM markets WHERE id = $1 FOR UPDATE
                 """, [.int(p.marketID)])
-            guard !market.isEmpty else { throw JobFailure.permanent("market \(p.marketID) does not exist") }
+            guard !market.isEmpty else { throw JobFailure.rejected("market \(p.marketID) does not exist") }
 
             let existing = try tx.query("SELECT id, user_id FROM bets WHERE job_id = $1", [.text(jobID)])
             if !existing.isEmpty {
@@ -30,19 +34,19 @@ struct BetsPlaceHandler: Sendable {
 
             let status = try market.string(0, "status")
             guard status == "Active", market[0, "resolution"] == nil else {
-                throw JobFailure.permanent("market \(p.marketID) is closed: it is \(status == "Active" ? "being resolved" : status)")
+                throw JobFailure.rejected("market \(p.marketID) is closed: it is \(status == "Active" ? "being resolved" : status)")
             }
             guard market.bool(0, "open") else {
-                throw JobFailure.permanent("market \(p.marketID) is closed: its end date has passed")
+                throw JobFailure.rejected("market \(p.marketID) is closed: its end date has passed")
             }
 
             var user = try Users.lock(telegramID: p.telegramID, in: tx)
             // A user seen for the first time would start with 10,000 PRED; they are registered only
             // once the bet is known to be valid, so a refused bet changes nothing.
             let balance = user.isEmpty ? 10_000 : try user.int(0, "balance")
-            if !user.isEmpty, user.bool(0, "banned") { throw JobFailure.permanent("user is banned") }
+            if !user.isEmpty, user.bool(0, "banned") { throw JobFailure.rejected("user is banned") }
             guard p.stake <= balance else {
-                throw JobFailure.permanent("insufficient balance: stake \(p.stake) PRED, balance \(balance) PRED")
+                throw JobFailure.rejected("insufficient balance: stake \(p.stake) PRED, balance \(balance) PRED")
             }
             if user.isEmpty {
                 user = try Users.register(telegramID: p.telegramID, username: p.username, in: tx)

@@ -135,7 +135,7 @@ struct BroadcastCreateHandler: Sendable {
             try await publisher?.publish(made, requestID: context.id.rawValue)
             context.logger.info("broadcast created", metadata: ["broadcast": "\(made.id)", "status": "\(made.status)"])
         } catch let error as FieldError {
-            throw JobFailure.permanent("invalid broadcast: \(error)")
+            throw JobFailure.rejected("invalid broadcast: \(error)")
         }
     }
 }

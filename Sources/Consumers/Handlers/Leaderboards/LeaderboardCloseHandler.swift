@@ -10,24 +10,47 @@ struct LeaderboardCloseHandler: Sendable {
     let db: any PostgresClient
     /// Snapshot rows when the job does not say.
     var defaultTop: Int
+    /// A period that ends within this long by PostgreSQL's clock is waited for (a scheduler whose
+    /// clock runs ahead); one that ends later is refused, as a request made too early.
+    var waitLimit: Duration = .seconds(3600)
+
+    /// The instants a period may start at: 1970-01-01 to 9999-12-01 UTC. Outside them the
+    /// calendar arithmetic could overflow, and no such period has bets.
+    static let startRange: ClosedRange<Int64> = 0...253_399_622_400_000
 
     func handle(_ p: LeaderboardClose, _ context: JobContext) async throws {
         let now = context.client.clock.nowMillis()
         let period: LeaderboardPeriod
         if let start = p.startsAtMillis {
+            guard Self.startRange.contains(start) else {
+                throw JobFailure.permanent("starts_at_ms \(start) is outside 1970-01-01 to 9999-12-01")
+            }
             period = LeaderboardPeriod.containing(start, kind: p.period)
             guard period.startsAt == start else {
                 throw JobFailure.permanent("starts_at_ms \(start) is not the start of a \(p.period.rawValue) period")
             }
         } else {
+            guard Self.startRange.contains(now) else { throw JobFailure.permanent("the worker's clock reads \(now) ms") }
             period = LeaderboardPeriod.lastEnded(before: now, kind: p.period)
         }
         let top = p.top ?? defaultTop
         guard (1...10_000).contains(top) else { throw JobFailure.permanent("top must be within 1...10000") }
+        // PostgreSQL's clock decides, as it stamps the bets: a scheduler a few ms ahead of it must
+        // not lose the close, so a period not yet ended by that clock is waited for.
+        let left = try await db.query(
+            "SELECT greatest(0, $1::bigint - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) AS left_ms", [.int(period.endsAt)]
+        ).int(0, "left_ms")
+        if left > 0 {
+            guard Duration.milliseconds(left) <= waitLimit else {
+                throw JobFailure.rejected("\(period) has not ended yet: it ends \(LeaderboardPeriod.utcDay(period.endsAt)) 00:00 UTC")
+            }
+            throw JobFailure.snooze(for: .milliseconds(left + 50), reason: "\(period) ends in \(left) ms by PostgreSQL's clock")
+        }
         let outbox = Outbox(sourceJob: context.id)
         let result = try await db.transaction { tx -> (closed: Bool, ranked: Int, paid: Int) in
-            let ended = try tx.query("SELECT to_timestamp($1::bigint / 1000.0) <= now() AS ended", [.int(period.endsAt)])
-            guard ended.bool(0, "ended") else { throw JobFailure.permanent("\(period) has not ended yet") }
+            // Ranking a month of a million bets can outlast a worker's default statement timeout;
+            // the job's own is ten minutes, and cancelling the job still stops it.
+            try tx.setStatementTimeout(.seconds(300))
             try tx.query(
                 """
                 INSERT INTO leaderboard_periods (kind, starts_at, ends_at)

@@ -6,14 +6,14 @@ struct MarketsCreateHandler: Sendable {
 
     func handle(_ p: MarketsCreate, _ context: JobContext) async throws {
         let title = p.title.trimmingWhitespace()
-        guard (1...300).contains(title.count) else { throw JobFailure.permanent("title must be 1 to 300 characters") }
-        guard p.description.count <= 5_000 else { throw JobFailure.permanent("description must be at most 5000 characters") }
+        guard (1...300).contains(title.count) else { throw JobFailure.rejected("title must be 1 to 300 characters") }
+        guard p.description.count <= 5_000 else { throw JobFailure.rejected("description must be at most 5000 characters") }
         let jobID = context.id.rawValue
         let id = try await db.transaction { tx -> Int64 in
             let existing = try tx.query("SELECT id FROM markets WHERE job_id = $1", [.text(jobID)])
             if !existing.isEmpty { return try existing.int(0, "id") }
             let future = try tx.query("SELECT to_timestamp($1::bigint / 1000.0) > now() AS future", [.int(p.endsAtMillis)])
-            guard future.bool(0, "future") else { throw JobFailure.permanent("end date must be in the future") }
+            guard future.bool(0, "future") else { throw JobFailure.rejected("end date must be in the future") }
             let row = try tx.query(
                 """
                 INSERT INTO markets (title, description, category, end_date, promoted, job_id)

@@ -140,16 +140,16 @@ struct MarketsResolveHandler: Sendable {
             let row = try tx.query(
                 "SELECT status, result, resolution, resolution_job_id, title FROM markets WHERE id = $1 FOR UPDATE",
                 [.int(p.marketID)])
-            guard !row.isEmpty else { throw JobFailure.permanent("market \(p.marketID) does not exist") }
+            guard !row.isEmpty else { throw JobFailure.rejected("market \(p.marketID) does not exist") }
             let status = try row.string(0, "status")
             let resolution = row[0, "resolution"]
             if status != "Active" {
                 if row[0, "resolution_job_id"] == jobID { return nil }
-                throw JobFailure.permanent(
+                throw JobFailure.rejected(
                     "market \(p.marketID) is already resolved: \(status)\(row[0, "result"].map { " \($0)" } ?? "")")
             }
             if let resolution, resolution != p.result.rawValue {
-                throw JobFailure.permanent("market \(p.marketID) is being resolved as \(resolution)")
+                throw JobFailure.rejected("market \(p.marketID) is being resolved as \(resolution)")
             }
             if resolution == nil {
                 try tx.query(
@@ -162,10 +162,16 @@ struct MarketsResolveHandler: Sendable {
         }
     }
 
+    /// Each statement of a settlement chunk may take this long.
+    static let chunkStatementTimeout: Duration = .seconds(300)
+
     /// Settles the next chunk of pending bets after `cursor` in the lane, or returns nil when none is free.
     func settleChunk(_ market: Market, after cursor: Int64, lane: Int = 0, of lanes: Int = 1) async throws -> Chunk? {
         let limit = chunkSize
         return try await db.transaction { tx -> Chunk? in
+            // A chunk of 10,000 bets waiting on row locks can outlast a worker's default statement
+            // timeout; the resolve's own timeout is an hour, and cancelling it still stops this.
+            try tx.setStatementTimeout(Self.chunkStatementTimeout)
             // Keyset order: each pick starts after the last chunk, not at the bets settled already.
             let picked = try tx.query(
                 """

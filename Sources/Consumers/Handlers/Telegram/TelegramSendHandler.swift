@@ -3,9 +3,14 @@ import Logging
 
 /// Sends one message through the Bot API, paced by the fleet-wide limiter, and logs its end.
 ///
-/// The one window for a duplicate: Telegram accepted the message and the worker died before the
-/// SENT row was written (one local UPDATE, about a millisecond). The redelivered job then finds
-/// the row still SENDING or FAILED and sends again; Telegram has no idempotency key to prevent it.
+/// A run sends only while it holds the message's claim in the delivery log (see `DeliveryLog`),
+/// so a concurrent run, a redelivery, or a job made again for the same effect does not send too.
+/// The request must be answered before the claim's lease ends, or it is not started.
+///
+/// Windows left for a duplicate (README, "Telegram delivery and broadcasts"): Telegram accepted
+/// the message and the process died before the SENT write (one statement, about a millisecond);
+/// or the SENT write kept failing for `sentWriteRetry` and the job was then retried elsewhere.
+/// A request that may have arrived but got no answer is AMBIGUOUS and is never sent again.
 struct TelegramSendHandler: Sendable {
     let db: any PostgresClient
     let delivery: TelegramDelivery
@@ -16,34 +21,97 @@ struct TelegramSendHandler: Sendable {
         try await send(p, context)
     }
 
+    /// The `onDead` hook: a send buried for any reason (exhausted, timed out, poison, a failed
+    /// final write) still ends its message, so its broadcast completes.
+    static func onDead(db: any PostgresClient) -> @Sendable (TelegramSend, JobDeath) async throws -> Void {
+        { p, death in
+            try await DeliveryLog.bury(
+                death.id, p, effectKey: DeliveryLog.effectKey(p, queuedUnder: death.idempotencyKey), reason: "\(death.reason): \(death.message)", db: db)
+        }
+    }
+
     private func send(_ p: TelegramSend, _ context: JobContext) async throws {
         let id = context.id
+        if let messageID = AcceptedUnlogged.peek(id.rawValue) {
+            // An earlier run in this process was answered but could not log it.
+            try await recordSent(id.rawValue, p, messageID: messageID == 0 ? nil : messageID)
+            return
+        }
+        let owner = DeliveryLog.owner(for: id)
+        let claimedAt = ContinuousClock.now
         let claim: DeliveryLog.Claim
         do {
-            claim = try await DeliveryLog.claim(id, p, db: db)
+            claim = try await DeliveryLog.claim(
+                id, p, effectKey: DeliveryLog.effectKey(p, queuedUnder: context.idempotencyKey), owner: owner,
+                lease: delivery.claimLease, db: db)
         } catch let error as PostgresError where error.sqlState == "23503" {
             throw JobFailure.permanent("broadcast \(p.broadcastID ?? 0) does not exist")
         }
-        switch claim.status {
-        case .sent:
-            context.logger.info("already sent; not sending again", metadata: ["job": "\(id)"])
+        switch claim.outcome {
+        case .ended(let status):
+            context.logger.info("message already \(status.rawValue); not sending", metadata: ["job": "\(id)", "row": "\(claim.row)"])
             return
-        case .cancelled:
-            return
-        default: break
+        case .busy(let left):
+            throw JobFailure.snooze(for: left + .milliseconds(250), reason: "another run holds the delivery claim")
+        case .claimed:
+            break
         }
-        if claim.broadcastStatus == "CANCELLED" {
-            try await DeliveryLog.record(id, p, status: .cancelled, attempted: false, error: "broadcast cancelled", db: db)
-            return
-        }
-        if let problem = Self.problem(in: p) {
-            try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: false, error: problem, db: db)
-            throw JobFailure.permanent(problem)
+        let row = claim.row
+        do {
+            guard try await prepare(p, claim, context) else { return }
+        } catch {
+            // Nothing was sent: the next run need not wait for the lease.
+            try? await shielded { try await DeliveryLog.release(row, owner: owner, db: db) }
+            throw error
         }
 
         let paid = p.paid ?? false
+        let message = TelegramOutgoing(
+            chatID: p.telegramID, text: p.text, parseMode: p.parseMode.rawValue, photoURL: p.photoURL, paid: paid,
+            answerBy: claimedAt + delivery.claimLease - delivery.claimMargin)
+        let answer: TelegramAnswer
+        do {
+            answer = try await delivery.bot.send(message)
+        } catch let error as TelegramTransportError where error.mayHaveArrived {
+            // Telegram may have delivered it; a second request could be a duplicate. Never re-sent.
+            try await shielded { [db] in
+                try await DeliveryLog.record(row, p, status: .ambiguous, owner: nil, attempted: true, error: "\(error)", db: db)
+            }
+            throw JobFailure.rejected("no answer from Telegram, and the message may have arrived (\(error)); not sent again")
+        } catch let error as TelegramTransportError where error.code == .notSent {
+            // Not started: the client's connections were too busy to answer within the claim (or
+            // it is shutting down). Local congestion, not Telegram's failure: no attempt is used.
+            try await shielded { try await DeliveryLog.release(row, owner: owner, error: "\(error)", db: db) }
+            context.logger.warning("send not started in time", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw JobFailure.snooze(for: .seconds(1), reason: "\(error)")
+        } catch let error as TelegramTransportError {
+            try await transient("\(error)", row, owner, p, context)
+        } catch {
+            // Cancelled before the request started: nothing went out.
+            try? await shielded { try await DeliveryLog.release(row, owner: owner, db: db) }
+            throw error
+        }
+        if answer.ok {
+            // First thing after the answer: this write closes the duplicate window.
+            try await recordSent(row, p, messageID: answer.messageID)
+            return
+        }
+        try await shielded { try await refused(answer, row, owner, p, context) }
+    }
+
+    /// Everything before the request: the broadcast's state, the text, a send slot. False when
+    /// the broadcast was cancelled (the message is then logged CANCELLED).
+    private func prepare(_ p: TelegramSend, _ claim: DeliveryLog.Claim, _ context: JobContext) async throws -> Bool {
+        if claim.broadcastStatus == "CANCELLED" {
+            try await DeliveryLog.record(claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+            return false
+        }
+        if let problem = Self.problem(in: p) {
+            try await DeliveryLog.record(claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
+            throw JobFailure.permanent(problem)
+        }
         let reservation = try await delivery.limiter.reserve(
-            delivery.limits.lanes(chatID: p.telegramID, paid: paid), horizon: delivery.limits.horizon)
+            delivery.limits.lanes(chatID: p.telegramID, paid: p.paid ?? false), horizon: delivery.limits.horizon)
         guard reservation.granted else {
             throw JobFailure.snooze(for: max(reservation.wait, .milliseconds(10)), reason: "rate limit: no send slot within the horizon")
         }
@@ -51,54 +119,77 @@ struct TelegramSendHandler: Sendable {
         if reservation.wait > .milliseconds(250), let broadcastID = p.broadcastID,
             try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(broadcastID)])[0, "status"] == "CANCELLED"
         {
-            try await DeliveryLog.record(id, p, status: .cancelled, attempted: false, error: "broadcast cancelled", db: db)
-            return
+            try await DeliveryLog.record(claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+            return false
         }
+        return true
+    }
 
-        let message = TelegramOutgoing(chatID: p.telegramID, text: p.text, parseMode: p.parseMode.rawValue, photoURL: p.photoURL, paid: paid)
-        let answer: TelegramAnswer
-        do {
-            answer = try await delivery.bot.send(message)
-        } catch let error as TelegramTransportError {
-            try await transient("\(error)", p, context)
+    /// Writes SENT, retrying while PostgreSQL is away: until it is written, a later run would
+    /// send the message again. Not cancelled with the job.
+    private func recordSent(_ row: String, _ p: TelegramSend, messageID: Int64?) async throws {
+        let (db, retry) = (db, delivery.sentWriteRetry)
+        try await shielded {
+            let giveUp = ContinuousClock.now + retry
+            var delay = Duration.milliseconds(50)
+            while true {
+                do {
+                    try await DeliveryLog.record(row, p, status: .sent, owner: nil, attempted: true, error: nil, messageID: messageID, db: db)
+                    _ = AcceptedUnlogged.take(row)
+                    return
+                } catch {
+                    if ContinuousClock.now + delay > giveUp {
+                        AcceptedUnlogged.remember(row, messageID: messageID)
+                        throw JobFailure.permanent(
+                            "Telegram accepted the message (id \(messageID.map(String.init) ?? "?")) but the delivery log could not be written: \(error)")
+                    }
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                }
+            }
         }
-        if answer.ok {
-            // First thing after the answer: this write closes the duplicate window.
-            try await DeliveryLog.record(id, p, status: .sent, attempted: true, error: nil, messageID: answer.messageID, db: db)
-            return
-        }
+    }
+
+    /// Telegram's refusals.
+    private func refused(_ answer: TelegramAnswer, _ row: String, _ owner: String, _ p: TelegramSend, _ context: JobContext) async throws {
         let code = answer.errorCode ?? answer.httpStatus
         let text = "\(code): \(answer.description ?? "no description")"
         switch code {
         case 429:
             let wait = Duration.seconds(max(1, answer.retryAfter ?? 1))
             try await delivery.limiter.pause(for: wait)
-            try await DeliveryLog.note(id, error: text, db: db)
+            try await DeliveryLog.release(row, owner: owner, error: text, db: db)
             context.logger.warning("Telegram asked the fleet to wait", metadata: ["retry_after": "\(wait)"])
             throw JobFailure.snooze(for: wait, reason: "Telegram 429, retry after \(wait)")
         case 403:
-            try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: true, error: text, db: db)
+            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             // Blocked or deactivated: later broadcasts and notifications skip this user.
             try await db.query("UPDATE users SET unreachable = true WHERE telegram_id = $1 AND NOT unreachable", [.int(p.telegramID)])
-            throw JobFailure.permanent("Telegram \(text)")
+            throw JobFailure.rejected("Telegram \(text)")
         case 400:
-            try await DeliveryLog.record(id, p, status: .permanentFailure, attempted: true, error: text, db: db)
+            // Our markup, or a chat id that is wrong: someone must look at it.
+            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             throw JobFailure.permanent("Telegram \(text)")
         default:
-            try await transient("Telegram \(text)", p, context)
+            try await transient("Telegram \(text)", row, owner, p, context)
         }
     }
 
-    /// 5xx, timeouts, connection errors and unexpected answers: retried with the kind's backoff;
-    /// the last attempt ends the message as PERMANENT_FAILURE and the job in the dead-letter queue.
-    private func transient(_ error: String, _ p: TelegramSend, _ context: JobContext) async throws -> Never {
-        let policy = TelegramSend.kind.retry
-        if policy.allowsRetry(afterAttempt: context.attempt) {
-            try await DeliveryLog.record(context.id, p, status: .failed, attempted: true, error: error, db: db)
+    /// 5xx, refused connections and unexpected answers, where the message did not go out: retried
+    /// with the kind's backoff; the last attempt ends it PERMANENT_FAILURE and the job in the
+    /// dead-letter queue.
+    private func transient(_ error: String, _ row: String, _ owner: String, _ p: TelegramSend, _ context: JobContext) async throws -> Never {
+        let db = db
+        if TelegramSend.kind.retry.allowsRetry(afterAttempt: context.attempt) {
+            try await shielded {
+                try await DeliveryLog.record(row, p, status: .failed, owner: owner, attempted: true, error: error, db: db)
+            }
             throw TelegramSendError(message: error)
         }
         let final = "gave up after \(context.attempt) attempts: \(error)"
-        try await DeliveryLog.record(context.id, p, status: .permanentFailure, attempted: true, error: final, db: db)
+        try await shielded {
+            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: final, db: db)
+        }
         throw JobFailure.permanent(final)
     }
 
@@ -110,6 +201,13 @@ struct TelegramSendHandler: Sendable {
         if length > limit { return "message is \(length) characters; Telegram takes at most \(limit)" }
         return nil
     }
+}
+
+/// Runs `body` to its end even when the calling task is cancelled: once a request went out, its
+/// outcome must be written, and a job's timeout cancels its task (and with it PostgreSQL calls).
+@discardableResult
+func shielded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await body() }.value
 }
 
 /// A transient send failure; the job is retried.
