@@ -130,9 +130,11 @@ struct MessageBody: Encodable {
     var paid: Bool
     var atMs: Int64
     var userAgent: String?
+    var receivedMs: Int64
 
     init(_ message: FakeTelegramServer.Message) {
         userAgent = message.userAgent
+        receivedMs = message.receivedMillis
         messageId = message.messageID
         chatId = message.chatID
         method = message.method

@@ -15,6 +15,7 @@ extension FakeTelegramServer {
     // MARK: Bot API
 
     private func botAPI(_ request: Request, path: String) async -> Response {
+        let received = Int64(Date().timeIntervalSince1970 * 1000)
         if let delay = state.withLock({ $0.takeSlow() }) {
             // Cancelled only when the server stops; then the answer no longer matters.
             try? await Task.sleep(for: delay)
@@ -27,6 +28,7 @@ extension FakeTelegramServer {
             case .getMe: return json(status: .ok, GetMeBody(result: .fake))
             case .send(var parsed):
                 parsed.userAgent = request.headers[.userAgent]
+                parsed.receivedMillis = received
                 send = parsed
             }
             visible = try Self.checkContent(send)

@@ -111,12 +111,16 @@ public final class FakeTelegramServer: Service, Sendable {
         public var unixMillis: Int64
         /// The sender's `User-Agent` header, if it sent one.
         public var userAgent: String?
+        /// When its request arrived (ms since 1970). Earlier than `unixMillis` by an injected slow
+        /// answer: the sender may have died between the two.
+        public var receivedMillis: Int64
 
         public init(
             messageID: Int64, chatID: Int64, method: String, text: String, photo: String?, parseMode: String?,
-            paid: Bool, at: ContinuousClock.Instant, unixMillis: Int64, userAgent: String? = nil
+            paid: Bool, at: ContinuousClock.Instant, unixMillis: Int64, userAgent: String? = nil, receivedMillis: Int64? = nil
         ) {
             self.userAgent = userAgent
+            self.receivedMillis = receivedMillis ?? unixMillis
             self.messageID = messageID
             self.chatID = chatID
             self.method = method

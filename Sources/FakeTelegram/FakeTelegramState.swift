@@ -14,6 +14,8 @@ struct SendRequest: Sendable, Equatable {
     var paid: Bool
     /// The client's `User-Agent`; kept so a test can tell which process sent a message.
     var userAgent: String? = nil
+    /// When the request arrived (ms since 1970), before any injected slow answer.
+    var receivedMillis: Int64? = nil
 }
 
 /// A Bot API refusal: `{"ok":false,"error_code":status,"description":...}`.
@@ -144,7 +146,7 @@ struct FakeTelegramState: Sendable {
         let message = FakeTelegramServer.Message(
             messageID: nextMessageID, chatID: request.chatID, method: request.method.rawValue, text: request.text,
             photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis,
-            userAgent: request.userAgent)
+            userAgent: request.userAgent, receivedMillis: request.receivedMillis ?? unixMillis)
         nextMessageID += 1
         messages.append(message)
         let keep = max(1, configuration.keepMessages)

@@ -55,7 +55,11 @@ struct WorkerCommand: AsyncParsableCommand {
         if let bot {
             let limiter = RedisRateLimiter(
                 connection: RedisConnection(driver.configuration.redis, name: "redis-limiter"), keys: RedisKeys(prefix: global.keyPrefix))
-            deps.telegram = TelegramDelivery(bot: bot, limiter: limiter, limits: telegram.limits())
+            var delivery = TelegramDelivery(bot: bot, limiter: limiter, limits: telegram.limits())
+            // A claim lasts as long as a send can take (the wait for a slot, the request, the margin),
+            // so a message whose worker died waits no longer than that before another sends it.
+            delivery.claimLease = delivery.limits.horizon + .seconds(telegram.telegramTimeout) + delivery.claimMargin + .seconds(1)
+            deps.telegram = delivery
             logger.info("telegram delivery on", metadata: ["api": "\(bot)", "limits": "\(telegram.limitsDescription)"])
         } else {
             logger.warning("TELEGRAM_BOT_TOKEN is not set: this worker does not serve the telegram queue")
