@@ -1,0 +1,150 @@
+"""The fault schedule: one thread that injects every kind of fault at planned times.
+
+Times are seconds from the start of the workload, drawn once from the seeded RNG, so a run can
+be repeated with --seed. Every fault goes to the fault log with its wall-clock time in ms.
+"""
+import threading
+import time
+
+from . import resp
+
+
+class Faults:
+    def __init__(self, cfg, stack, sup, rng, redis_lock, log):
+        self.cfg, self.stack, self.sup, self.rng = cfg, stack, sup, rng
+        self.redis_lock = redis_lock
+        self.log = log
+        self.stop = threading.Event()
+        self.draining = set()  # worker slots being drained: not SIGKILLed meanwhile
+        self.paid_broadcast_started = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.errors = []
+        self.redis_downtime = []  # seconds each restart took to answer again
+
+    def plan(self):
+        """[(t, name)], sorted. Short: each kind at least once (Redis twice when it fits)."""
+        c, rng = self.cfg, self.rng
+        w = c.fault_window
+        events = []
+        t = rng.uniform(2.0, 3.5)
+        while t < w:
+            events.append((t, "worker_kill"))
+            t += rng.uniform(c.kill_every * 0.7, c.kill_every * 1.3)
+        for i in range(c.redis_kills):
+            events.append((w * (i + 1) / (c.redis_kills + 1) + rng.uniform(-1, 1), "redis_kill"))
+        for i in range(c.pg_restarts):
+            events.append((w * (2 * i + 1) / (2 * c.pg_restarts) + rng.uniform(0, 2), "pg_restart"))
+        for i in range(c.worker_terms):
+            events.append((w * (i + 0.6) / c.worker_terms, "worker_term"))
+        for i in range(c.leader_kills):
+            events.append((w * (i + 0.75) / c.leader_kills, "leader_kill"))
+        return sorted(events)
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.thread.start()
+        # The paid broadcast's own fault waits for the broadcast, not for the clock.
+        threading.Thread(target=self._pg_terminate_during_paid, daemon=True).start()
+
+    def _run(self):
+        for t, name in self.plan():
+            while not self.stop.is_set() and time.monotonic() - self.t0 < t:
+                time.sleep(0.05)
+            if self.stop.is_set():
+                return
+            try:
+                getattr(self, name)()
+            except Exception as e:  # a fault that could not be injected is reported, not fatal
+                self.errors.append("%s: %s" % (name, e))
+                print("chaos: fault %s failed: %s" % (name, e), flush=True)
+
+    # Faults ---------------------------------------------------------------------------------
+
+    def _live_worker_slots(self):
+        return [s for s, c in sorted(self.stack.workers.items()) if c.alive() and s not in self.draining]
+
+    def worker_kill(self):
+        slots = self._live_worker_slots()
+        if not slots:
+            return
+        slot = self.rng.choice(slots)
+        child = self.stack.workers[slot]
+        self.sup.kill9(child, "worker_sigkill")
+        time.sleep(self.rng.uniform(0.3, 1.0))
+        with self.redis_lock:
+            self.stack.workers[slot] = self.sup.restart(child)
+
+    def worker_term(self):
+        slots = self._live_worker_slots()
+        if not slots:
+            return
+        slot = self.rng.choice(slots)
+        self.draining.add(slot)
+        child = self.stack.workers[slot]
+
+        def drain():
+            allowed = self.cfg.grace + 5  # the grace, plus start-up of the shutdown and the final acks
+            self.sup.term(child, allowed, "worker_sigterm")
+            if not self.sup.wait_exit(child, allowed + 5):
+                self.sup.kill9(child, "worker_sigkill_after_term")
+            self.log.add("worker_restart", "%s after drain (exit %s)" % (slot, child.proc.returncode))
+            with self.redis_lock:
+                self.stack.workers[slot] = self.sup.restart(child)
+            self.draining.discard(slot)
+        threading.Thread(target=drain, daemon=True).start()
+
+    def redis_kill(self):
+        with self.redis_lock:
+            # thepred exits 1 when Redis is out of reach at start (README); a kill right after a
+            # (re)start would test that, not recovery. Restarts take this lock, so none begins meanwhile.
+            while time.monotonic() - self.sup.last_start < 2.5:
+                time.sleep(0.1)
+            self.sup.kill9(self.stack.redis_child, "redis_kill9")
+            time.sleep(self.rng.uniform(0.2, 0.8))
+            took = self.stack.start_redis()
+            self.redis_downtime.append(took)
+            self.log.add("redis_restart", "from AOF, answering after %.2f s" % took)
+
+    def pg_restart(self):
+        # As for Redis: a worker exits 1 when PostgreSQL is out of reach at start (README), so no
+        # process starts while PostgreSQL restarts (restarts take this lock).
+        with self.redis_lock:
+            while time.monotonic() - self.sup.last_start < 2.5:
+                time.sleep(0.1)
+            t = time.monotonic()
+            self.log.add("pg_restart", "pg_ctl restart -m fast")
+            rc = self.stack.pg_ctl("restart", mode="fast")
+        self.log.add("pg_restarted", "rc %d after %.2f s" % (rc, time.monotonic() - t))
+        if rc != 0:
+            raise RuntimeError("pg_ctl restart exited %d" % rc)
+
+    def leader_kill(self):
+        r = resp.Redis(port=self.cfg.redis_port, timeout=5)
+        holder = r.call_retry("GET", "thepred:scheduler:leader")
+        r.close()
+        if holder is None:
+            raise RuntimeError("no scheduler leader in thepred:scheduler:leader")
+        # RedisSchedulerCoordinator stores the holder, "host:pid:random" (SchedulerService.holder).
+        pid = int(holder.decode().split(":")[-2])
+        for slot, child in self.stack.schedulers.items():
+            if child.pid == pid and child.alive():
+                self.sup.kill9(child, "scheduler_leader_kill")
+                time.sleep(0.5)
+                with self.redis_lock:
+                    self.stack.schedulers[slot] = self.sup.restart(child)
+                return
+        raise RuntimeError("leader %s is none of our schedulers" % holder.decode())
+
+    def _pg_terminate_during_paid(self):
+        if not self.paid_broadcast_started.wait(timeout=3600):
+            return
+        for _ in range(self.cfg.pg_terminations):
+            if self.stop.is_set():
+                return
+            time.sleep(self.rng.uniform(0.3, 0.9))
+            try:
+                rows = self.stack.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                       "WHERE datname = 'thepred' AND pid <> pg_backend_pid()")
+                self.log.add("pg_terminate_backends", "%s backends terminated during the paid broadcast" % rows[0][0])
+            except Exception as e:
+                self.errors.append("pg_terminate_backends: %s" % e)
