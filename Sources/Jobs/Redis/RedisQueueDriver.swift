@@ -265,13 +265,22 @@ public final class RedisQueueDriver: FullJobQueueDriver {
         let rateTTL = RedisKeys.rateBucketMillis * 7
         var calls: [ScriptCall] = []
         // Acks are batched per consumer: the script checks each entry is still that consumer's.
-        var acks: [String: [any RESPArgument]] = [:]
+        var acks: [String: [FetchedJob]] = [:]
         func flushAcks(_ consumer: String) {
-            guard let pairs = acks.removeValue(forKey: consumer), !pairs.isEmpty else { return }
+            guard let jobs = acks.removeValue(forKey: consumer), !jobs.isEmpty else { return }
+            let order = jobs.map { Self.entryOrder($0.entryID) }
             var args: [any RESPArgument] = [
                 keys.group, keys.jobPrefix(queue), configuration.statusRetention.milliseconds, now, rateTTL, consumer,
+                jobs[order.indices.min { order[$0] < order[$1] }!].entryID,
+                jobs[order.indices.max { order[$0] < order[$1] }!].entryID,
+                // Room for the batch and for whatever else the consumer holds in its range.
+                jobs.count * 2 + 1024,
             ]
-            args.append(contentsOf: pairs)
+            args.reserveCapacity(args.count + jobs.count * 2)
+            for job in jobs {
+                args.append(job.entryID)
+                args.append(job.envelope.id.rawValue)
+            }
             calls.append(ScriptCall(
                 script: Scripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
         }
@@ -279,8 +288,8 @@ public final class RedisQueueDriver: FullJobQueueDriver {
             let job = completion.job
             switch completion.outcome {
             case .succeeded:
-                acks[job.consumer, default: []].append(contentsOf: [job.entryID, job.envelope.id.rawValue])
-                if acks[job.consumer]!.count >= 1000 { flushAcks(job.consumer) }
+                acks[job.consumer, default: []].append(job)
+                if acks[job.consumer]!.count >= 500 { flushAcks(job.consumer) }
             case .rejected(let reason):
                 calls.append(ScriptCall(
                     script: Scripts.reject,
@@ -381,6 +390,12 @@ public final class RedisQueueDriver: FullJobQueueDriver {
             i += 2
         }
         return pairs
+    }
+
+    /// A stream id such as `1700000000000-3` as (ms, sequence), for ordering ids as Redis does.
+    static func entryOrder(_ id: String) -> (Int64, Int64) {
+        guard let dash = id.firstIndex(of: "-") else { return (Int64(id) ?? 0, 0) }
+        return (Int64(id[..<dash]) ?? 0, Int64(id[id.index(after: dash)...]) ?? 0)
     }
 
     /// The milliseconds part of a stream id such as `1700000000000-3`.

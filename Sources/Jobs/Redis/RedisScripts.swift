@@ -137,16 +137,24 @@ enum Scripts {
         -- Ack and delete finished entries (so the stream stays small) and record their success.
         -- KEYS[1] stream, KEYS[2] rate bucket counter
         -- ARGV[1] group, ARGV[2] job key prefix, ARGV[3] status retention (ms; 0 deletes the record),
-        -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms), ARGV[6] consumer; then pairs of entry id
-        -- and job id.
+        -- ARGV[4] now (ms), ARGV[5] rate bucket ttl (ms), ARGV[6] consumer, ARGV[7] and ARGV[8] the
+        -- smallest and largest entry id of the batch, ARGV[9] most pending entries to read; then
+        -- pairs of entry id and job id.
         -- Returns the number of entries acked. An entry that is no longer this consumer's (another
         -- consumer took it over) is left alone, so a late success cannot settle someone else's run.
+        -- Ownership is read with one XPENDING over the batch's id range, filtered to the consumer;
+        -- an entry not found there (the read was cut at ARGV[9]) is checked on its own.
+        local owned = {}
+        for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[7], ARGV[8], ARGV[9], ARGV[6])) do
+          owned[p[1]] = true
+        end
         local ids = {}
         local keep = tonumber(ARGV[3])
         local acked = 0
-        for i = 7, #ARGV, 2 do
-          local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[6])
-          if p[1] and redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+        for i = 10, #ARGV, 2 do
+          local mine = owned[ARGV[i]]
+          if not mine then mine = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[6])[1] ~= nil end
+          if mine and redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
             acked = acked + 1
             ids[acked] = ARGV[i]
             local key = ARGV[2] .. ARGV[i + 1]
