@@ -34,6 +34,18 @@ struct PostgresTests {
         try await fresh.drop(db)
     }
 
+    /// Found by ops/chaos: reading row 0 of an empty result trapped the worker (broadcast.fanout of a
+    /// broadcast id that does not exist), so the job came back as poison ten deaths later.
+    @Test("reading a row a statement did not return is nil, not a trap")
+    func missingRowIsNil() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let rows = try await db.query("SELECT 1 AS x WHERE false")
+        #expect(rows.rows.isEmpty)
+        #expect(rows[0, "x"] == nil && rows[-1, "x"] == nil && rows[0, "nope"] == nil)
+        try await fresh.drop(db)
+    }
+
     @Test("a database with an unknown or changed migration is refused")
     func refusesUnknown() async throws {
         let fresh = FreshDatabase()

@@ -33,6 +33,19 @@ import Testing
         }
     }
 
+    /// Found by ops/chaos: a telegram.send to chat Int64.min trapped the fake ("Group \(-id)").
+    @Test func chatIDsAtInt64BoundsDoNotTrap() async throws {
+        try await FakeTelegramServer.withRunning { (server, port) async throws in
+            let client = BotClient(port: port)
+            for chat in [Int64.min, .max] {
+                let answer = try await client.send(chat: chat, "bounds")
+                #expect(answer.status == 200 && answer.ok == true)
+            }
+            #expect(server.messages().map(\.chatID) == [.min, .max])
+            #expect(server.messages().allSatisfy { $0.receivedMillis <= $0.unixMillis })
+        }
+    }
+
     @Test func answersGetMe() async throws {
         try await FakeTelegramServer.withRunning { (_, port) async throws in
             let answer = try await BotClient(port: port).post("getMe", body: Data())

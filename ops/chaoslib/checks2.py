@@ -78,7 +78,7 @@ def leaderboard(f):
         bad_pay[:5], stray, wrong_msgs[:5])
 
 
-def telegram_once(f, sup, window_ms=250):
+def telegram_once(f, sup, window_ms=1000):
     groups = {}
     for m in f.messages:
         groups.setdefault((m["chat_id"], m.get("text")), []).append(m)
@@ -113,8 +113,9 @@ def telegram_once(f, sup, window_ms=250):
                     [c.get("user_agent", "?") for c in copies],
                     "%+d ms (%s pid %d)" % (closest[0] - prev["at_ms"], closest[2], closest[1]) if closest else "none"))
     # The window is the time from Telegram's acceptance to the SENT row: one statement, but on two
-    # loaded cores the answer waits for a thread of the cooperative pool first. The largest gap
-    # seen is printed, so the figure in RELIABILITY.md is measured, not assumed.
+    # loaded cores the answer waits for a thread of the cooperative pool and for a PostgreSQL
+    # connection (settlement chunks may hold all four). The largest gap seen is printed, so the
+    # figure in RELIABILITY.md is measured, not assumed; the bound is a second.
     fig = "%d messages accepted, %d distinct (chat, text); %d duplicates, all in the documented window " \
           "(its sender SIGKILLed after the first copy reached the fake and <= %d ms after it was accepted; %d matched by " \
           "User-Agent pid; largest gap %s ms)" % (

@@ -25,6 +25,10 @@ struct MarketsCreateTests {
             == "title must be 1 to 300 characters")
         #expect(try await f.rejection(MarketsCreate.kind, MarketsCreate(title: "Late", category: .tech, endsAtMillis: 1_000))
             == "end date must be in the future")
+        // Found by ops/chaos: a time PostgreSQL cannot hold was retried as transient, forever. A data
+        // exception (SQLSTATE 22) fails the same way every time: permanent.
+        #expect(try await f.failure(MarketsCreate.kind, MarketsCreate(title: "Far", category: .tech, endsAtMillis: .max))
+            .contains("a payload value PostgreSQL cannot take"))
         #expect(try await f.fingerprint() == before)
         try await f.drop()
     }
