@@ -74,9 +74,9 @@ struct TelegramSendHandler: Sendable {
             answer = try await delivery.bot.send(message)
         } catch let error as TelegramTransportError where error.mayHaveArrived {
             // Telegram may have delivered it; a second request could be a duplicate. Never re-sent.
-            try await shielded { [db] in
-                try await DeliveryLog.record(row, p, status: .ambiguous, owner: nil, attempted: true, error: "\(error)", db: db)
-            }
+            // Written with the SENT write's retries: found by ops/chaos, a PostgreSQL restart that
+            // failed this one write made the job transient, and its retry sent the message again.
+            try await recordOutcome(row, p, status: .ambiguous, error: "\(error)", messageID: nil)
             throw JobFailure.rejected("no answer from Telegram, and the message may have arrived (\(error)); not sent again")
         } catch let error as TelegramTransportError where error.code == .notSent {
             // Not started: the client's connections were too busy to answer within the claim (or
@@ -128,20 +128,28 @@ struct TelegramSendHandler: Sendable {
     /// Writes SENT, retrying while PostgreSQL is away: until it is written, a later run would
     /// send the message again. Not cancelled with the job.
     private func recordSent(_ row: String, _ p: TelegramSend, messageID: Int64?) async throws {
+        try await recordOutcome(row, p, status: .sent, error: nil, messageID: messageID)
+    }
+
+    /// Writes an outcome after which the message must not be sent again (SENT, AMBIGUOUS), retrying
+    /// for `sentWriteRetry` while PostgreSQL is away. If it never lands, this process remembers the
+    /// message, so a later run here records it instead of sending, and the job is a dead letter.
+    private func recordOutcome(_ row: String, _ p: TelegramSend, status: DeliveryLog.Status, error: String?, messageID: Int64?) async throws {
         let (db, retry) = (db, delivery.sentWriteRetry)
         try await shielded {
             let giveUp = ContinuousClock.now + retry
             var delay = Duration.milliseconds(50)
             while true {
                 do {
-                    try await DeliveryLog.record(row, p, status: .sent, owner: nil, attempted: true, error: nil, messageID: messageID, db: db)
+                    try await DeliveryLog.record(row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db)
                     _ = AcceptedUnlogged.take(row)
                     return
-                } catch {
+                } catch let failure {
                     if ContinuousClock.now + delay > giveUp {
                         AcceptedUnlogged.remember(row, messageID: messageID)
                         throw JobFailure.permanent(
-                            "Telegram accepted the message (id \(messageID.map(String.init) ?? "?")) but the delivery log could not be written: \(error)")
+                            "Telegram \(status == .sent ? "accepted" : "may have delivered") the message (id \(messageID.map(String.init) ?? "?")) "
+                                + "but the delivery log could not be written: \(failure)")
                     }
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, .seconds(2))
