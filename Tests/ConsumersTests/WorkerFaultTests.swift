@@ -10,7 +10,7 @@ import Testing
 /// A memory driver whose Redis "goes away" on command: the calls the test names fail while the
 /// outage lasts, and every call is logged in order.
 final class FlakyDriver: JobQueueDriver, QueueInspectionDriver {
-    enum Call: Equatable { case fetch, reclaim, renew([String]), complete, heartbeat }
+    enum Call: Equatable { case fetch, reclaim, renew([String]), complete, heartbeat, consumers }
 
     let inner: MemoryQueueDriver
     let failing = Mutex<Set<String>>([])
@@ -50,7 +50,10 @@ final class FlakyDriver: JobQueueDriver, QueueInspectionDriver {
         try await inner.heartbeat(consumer, queue: queue, ttl: ttl)
     }
     func unregister(consumer: String, queue: QueueName) async throws { try await inner.unregister(consumer: consumer, queue: queue) }
-    func consumers(queue: QueueName) async throws -> [ConsumerStatus] { try await inner.consumers(queue: queue) }
+    func consumers(queue: QueueName) async throws -> [ConsumerStatus] {
+        try note(.consumers, "consumers")
+        return try await inner.consumers(queue: queue)
+    }
 }
 
 /// Sleeps on a thread of its own and ignores cancellation, as a blocking C call does.
@@ -190,5 +193,57 @@ struct WorkerFaultTests {
             // One heartbeat (300 ms in these tests) passes before the first reclaim.
             #expect(after[firstReclaim].at - after[firstRenew].at >= .milliseconds(250))
         }
+    }
+
+    @Test("a dead-job hook runs to its end for a job the watchdog cancelled")
+    func hookAfterTimeout() async throws {
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue()
+        let kind = JobKind<Work>("test.hang", queue: queue, retry: .never, timeout: .milliseconds(100))
+        let hooked = Mutex(false)
+        var handlers = JobHandlers()
+        try handlers.register(kind, handler: { _, _ in
+            try await blockingCall(.milliseconds(400))
+            try Task.checkCancellation()
+        }, onDead: { _, _ in
+            // Cancellable, as a PostgreSQL call is: it fails at once in a cancelled task.
+            try await Task.sleep(for: .milliseconds(20))
+            hooked.withLock { $0 = true }
+        })
+        let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue))) {
+            try await driver.job(id, queue: queue)?.status == .dead
+        }
+        #expect(hooked.withLock { $0 })
+    }
+
+    @Test("an unknown kind is not buried because reading the consumers failed once")
+    func unknownKindWhenPeersUnreadable() async throws {
+        let driver = FlakyDriver(MemoryQueueDriver())
+        let queue = uniqueQueue()
+        var handlers = JobHandlers()
+        try handlers.register(JobKind<Work>("test.known", queue: queue)) { _, _ in }
+        driver.fail(["consumers"])
+        let id = try await JobClient(driver: driver).enqueue(JobKind<Work>("test.other", queue: queue), Work(n: 1)).id
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue))) {
+            try await driver.inner.job(id, queue: queue)?.status == .scheduled
+        }
+        #expect(try await driver.inner.deadLetters(queue: queue, filter: .init()).isEmpty)
+    }
+
+    @Test("a snooze of any length stays a job that decodes")
+    func hugeSnooze() async throws {
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue()
+        let kind = JobKind<Work>("test.sleepy", queue: queue)
+        var handlers = JobHandlers()
+        try handlers.register(kind) { _, _ in throw JobFailure.snooze(for: .seconds(Int64.max)) }
+        let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue))) {
+            try await driver.job(id, queue: queue)?.status == .scheduled
+        }
+        let record = try #require(try await driver.job(id, queue: queue))
+        #expect(record.dueAt == JobEnvelope.Limits.maxMillis)
+        #expect(record.envelope != nil)
     }
 }

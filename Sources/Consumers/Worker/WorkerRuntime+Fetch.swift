@@ -104,9 +104,12 @@ extension WorkerRuntime {
             id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
             logger: logger.with(job: job.envelope.id, kind: job.envelope.kind))
         var delay = Duration.milliseconds(100)
+        let payload = job.envelope.payload
         for attempt in 1...5 {
             do {
-                try await hook(job.envelope.payload, death)
+                // Detached: a job the watchdog timed out runs its hook from its cancelled task, and
+                // cancellation would stop the hook's PostgreSQL calls before they start.
+                try await Task.detached { try await hook(payload, death) }.value
                 return
             } catch {
                 logger.error("dead-job hook failed", metadata: [
@@ -138,7 +141,8 @@ extension WorkerRuntime {
         if let cached = state.withLock({ $0.peerKinds[queue] }), now - cached.read < .seconds(1) {
             return cached.kinds.contains(kind)
         }
-        guard let consumers = try? await service.driver.consumers(queue: queue) else { return false }
+        // A failed read says nothing: assume a peer may run it, so the job waits instead of dying.
+        guard let consumers = try? await service.driver.consumers(queue: queue) else { return true }
         var kinds = Set<String>()
         for c in consumers where c.info.name != config.consumerName { kinds.formUnion(c.info.kinds ?? []) }
         state.withLock { $0.peerKinds[queue] = (now, kinds) }

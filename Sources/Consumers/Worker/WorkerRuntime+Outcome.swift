@@ -6,6 +6,11 @@ extension WorkerRuntime {
     /// Maps what a handler threw to the job's next step.
     func outcome(for error: any Error, job: FetchedJob, policy: RetryPolicy) -> JobCompletion.Outcome {
         let now = service.clock.nowMillis()
+        // Saturating, and within what the envelope decoder takes: a handler may name any delay.
+        func after(_ delay: Duration) -> Int64 {
+            let (sum, overflow) = now.addingReportingOverflow(delay.milliseconds)
+            return overflow ? JobEnvelope.Limits.maxMillis : min(max(sum, 0), JobEnvelope.Limits.maxMillis)
+        }
         let attempt = job.envelope.attempt
         if let failure = error as? JobFailure {
             if failure.isPermanent {
@@ -15,20 +20,20 @@ extension WorkerRuntime {
                 return .rejected(reason: failure.reason)
             }
             if let delay = failure.snoozeDelay {
-                return .snooze(at: now + delay.milliseconds)
+                return .snooze(at: after(delay))
             }
             if let delay = failure.retryDelay {
                 guard policy.allowsRetry(afterAttempt: attempt) else {
                     return .dead(reason: .exhausted, error: attemptError(job, failure.reason))
                 }
-                return .retry(at: now + delay.milliseconds, error: attemptError(job, failure.reason))
+                return .retry(at: after(delay), error: attemptError(job, failure.reason))
             }
         }
         let message = error is CancellationError ? "cancelled" : "\(error)"
         guard policy.allowsRetry(afterAttempt: attempt) else {
             return .dead(reason: .exhausted, error: attemptError(job, message))
         }
-        return .retry(at: now + policy.backoff(afterAttempt: attempt).milliseconds, error: attemptError(job, message))
+        return .retry(at: after(policy.backoff(afterAttempt: attempt)), error: attemptError(job, message))
     }
 
     func attemptError(_ job: FetchedJob, _ message: String) -> AttemptError {

@@ -227,9 +227,12 @@ extension Duration {
         return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 
-    /// Whole milliseconds, rounded down.
+    /// Whole milliseconds, rounded down; saturating, so a handler's absurd delay cannot trap.
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, over) = ms.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return over ? .max : sum
     }
 }

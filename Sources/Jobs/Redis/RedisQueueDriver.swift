@@ -177,7 +177,13 @@ public final class RedisQueueDriver: FullJobQueueDriver {
                     message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
             }
         }
-        try checkBuried(try await connection.evaluate(undecodable), queue: queue)
+        // The jobs decoded beside an undecodable entry must still start: a failed bury only leaves
+        // that entry pending, to be reclaimed and buried again.
+        do {
+            try checkBuried(try await connection.evaluate(undecodable), queue: queue)
+        } catch {
+            logger.error("burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
         return jobs
     }
 
@@ -216,7 +222,13 @@ public final class RedisQueueDriver: FullJobQueueDriver {
                     queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
             }
         }
-        try checkBuried(try await connection.evaluate(undecodable), queue: queue)
+        // The jobs decoded beside an undecodable entry must still start: a failed bury only leaves
+        // that entry pending, to be reclaimed and buried again.
+        do {
+            try checkBuried(try await connection.evaluate(undecodable), queue: queue)
+        } catch {
+            logger.error("burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
         return result
     }
 

@@ -26,7 +26,8 @@ public struct EnqueueOptions: Sendable, Equatable {
     }
 
     public static func after(_ delay: Duration, idempotencyKey: String? = nil, clock: any JobClock = SystemJobClock()) -> EnqueueOptions {
-        EnqueueOptions(notBefore: clock.nowMillis() + delay.milliseconds, idempotencyKey: idempotencyKey)
+        let (due, overflow) = clock.nowMillis().addingReportingOverflow(delay.milliseconds)
+        return EnqueueOptions(notBefore: overflow ? .max : due, idempotencyKey: idempotencyKey)
     }
 
     public static func idempotent(_ key: String) -> EnqueueOptions { EnqueueOptions(idempotencyKey: key) }
@@ -74,7 +75,9 @@ public struct JobClient: Sendable {
             }
             envelopes.append(JobEnvelope(
                 id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: bytes, enqueuedAt: now,
-                notBefore: options.notBefore, idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
+                // Within what decoding accepts: a time before 1970 runs at once, as it always did.
+                notBefore: options.notBefore.map { min(max($0, 0), JobEnvelope.Limits.maxMillis) },
+                idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
                 owner: options.owner))
         }
         return try await driver.enqueue(envelopes, queue: kind.queue)
