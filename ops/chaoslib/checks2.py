@@ -99,9 +99,13 @@ def telegram_once(f, sup, window_ms=1000):
             # The window: its sender was SIGKILLed after the first copy's request reached the fake and
             # at most window_ms after the fake accepted it, before the SENT row could be written. The
             # two times differ by an injected slow answer, during which the sender may die.
+            # With the sender's pid known, a kill of that process before the acceptance is proof
+            # enough (a dead process sends nothing, so its request was already on the way; the fake
+            # may read it tens of ms later on two loaded cores). Without it, the request must have
+            # reached the fake before the kill.
             received = prev.get("received_ms", prev["at_ms"])
             near = [(k, p, n) for k, p, n in kills
-                    if received - 5 <= k <= prev["at_ms"] + window_ms and (pid is None or p == pid)]
+                    if k <= prev["at_ms"] + window_ms and (p == pid if pid is not None else received - 5 <= k)]
             if near:
                 in_window += 1
                 with_ua += pid is not None
