@@ -45,6 +45,7 @@ struct FrontCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.front")
+        let signals = ShutdownSignals(logger: logger)
         var redis = try RedisConfiguration(url: global.redisURL)
         // A Redis that is down or hung must turn into a quick 503, not a hanging request.
         redis.connectTimeout = .seconds(1)
@@ -71,7 +72,8 @@ struct FrontCommand: AsyncParsableCommand {
         if front.adminToken == nil { logger.warning("ADMIN_TOKEN is not set: admin routes answer 401") }
         let app = HTTPFront.application(configuration: front, dependencies: deps, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [.init(service: app)], logger: logger))
+        signals.hand(to: group)
         logger.info("front listening", metadata: ["address": "\(host):\(port)", "redis": "\(redis.redactedURL)"])
         try await group.run()
     }

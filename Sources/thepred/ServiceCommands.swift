@@ -45,6 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.worker")
+        let signals = ShutdownSignals(logger: logger)
         let pool = try await database.connectedPool(jobs: true)
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
@@ -85,8 +86,8 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration: .init(
                 // Stopped in reverse: the worker drains first, then the publisher's last flush
                 // carries the statuses of the broadcasts it touched.
-                services: [.init(service: publisher), .init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                services: [.init(service: publisher), .init(service: worker)], logger: logger))
+        signals.hand(to: group)
         try await group.run()
     }
 }
@@ -177,6 +178,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.scheduler")
+        let signals = ShutdownSignals(logger: logger)
         let driver = try await global.connectedDriver()
         var config = SchedulerService.Configuration()
         config.leaderTTL = .seconds(leaderTTL)
@@ -186,7 +188,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             schedules: AppSchedules.all(), configuration: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: scheduler)], logger: logger))
+        signals.hand(to: group)
         try await group.run()
     }
 }

@@ -225,3 +225,53 @@ struct CLITests {
         #expect(succeeded == total)
     }
 }
+
+@Suite("thepred services, signalled while they start")
+struct StartupSignalTests {
+    @Test("a worker SIGTERMed while it still connects exits 0 instead of dying of the signal")
+    func sigtermWhileConnecting() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let cli = try CLI()
+        let (worker, _, err) = cli.process(["worker"])
+        var env = worker.environment ?? [:]
+        // A server that takes the connection and never answers keeps the worker in its start.
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:\(silent.port)/thepred"
+        env["LOG_LEVEL"] = "info"
+        worker.environment = env
+        try worker.run()
+        let stderr = Thread.detachedRead(err)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(worker.isRunning)
+        kill(worker.processIdentifier, SIGTERM)
+        try await waitForExit(worker, timeout: .seconds(5))
+        #expect(worker.terminationReason == .exit)
+        #expect(worker.terminationStatus == 0)
+        #expect(String(decoding: stderr(), as: UTF8.self).contains("SIGTERM while starting"))
+    }
+}
+
+/// A TCP listener on loopback that never accepts: connections complete in the backlog and hang.
+struct SilentListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { ptr in
+                bind(fd, ptr, size) == 0 && listen(fd, 16) == 0 && getsockname(fd, ptr, &size) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}

@@ -7,6 +7,7 @@ import threading
 import time
 
 from . import resp
+from .procs import now_ms
 
 
 class Faults:
@@ -84,6 +85,10 @@ class Faults:
 
         def drain():
             allowed = self.cfg.grace + 5  # the grace, plus start-up of the shutdown and the final acks
+            # Until its main() has run, no process owns its signals and SIGTERM ends it as the default
+            # action does; from main() on, thepred exits 0 while it starts and drains once it runs.
+            while now_ms() - child.started_ms < 300:
+                time.sleep(0.05)
             self.sup.term(child, allowed, "worker_sigterm")
             if not self.sup.wait_exit(child, allowed + 5):
                 self.sup.kill9(child, "worker_sigkill_after_term")
