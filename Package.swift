@@ -7,8 +7,10 @@ let package = Package(
     products: [
         .executable(name: "thepred", targets: ["thepred"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "JobsRedis", targets: ["JobsRedis"]),
+        .library(name: "ThePredKinds", targets: ["ThePredKinds"]),
         .library(name: "Producers", targets: ["Producers"]),
-        .library(name: "Consumers", targets: ["Consumers"]),
+        .library(name: "JobsWorker", targets: ["JobsWorker"]),
         .library(name: "FakeTelegram", targets: ["FakeTelegram"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
     ],
@@ -30,13 +32,24 @@ let package = Package(
         ),
         .systemLibrary(name: "CLibpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The job platform core: model, kinds registry, retry policies, driver protocols, the
+        // memory driver, clocks. No C library and nothing of ThePred.
         .target(
             name: "Jobs",
-            dependencies: [
-                "CHiredis",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Sources/Jobs/Core"
         ),
+        // The Redis-streams driver with its hiredis connection, Lua scripts and key names.
+        .target(
+            name: "JobsRedis",
+            dependencies: ["Jobs", "CHiredis", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Jobs/JobsRedis"
+        ),
+        // ThePred's job kinds: payload types, their `JobKind` definitions and periodic schedules,
+        // and the broadcast board's typed status that workers, the CLI and the front share.
+        .target(name: "ThePredKinds", dependencies: ["Jobs", "Producers"], path: "Sources/Jobs/ThePredKinds"),
+        // ThePred's structures in Redis beyond the queues: the broadcast board.
+        .target(name: "ThePredRedis", dependencies: ["ThePredKinds", "JobsRedis"], path: "Sources/Jobs/ThePredRedis"),
         .target(
             name: "Producers",
             dependencies: [
@@ -45,33 +58,66 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The worker runtime: fetch and reclaim, execution and outcomes, completions, watchdog,
+        // heartbeat. It sees drivers only through the protocols of Jobs.
         .target(
-            name: "Consumers",
+            name: "JobsWorker",
             dependencies: [
-                "Jobs",
-                "Producers",
-                "CLibpq",
-                "CCurl",
+                "Jobs", "Producers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            path: "Sources/Consumers/Worker"
+        ),
+        // The one wrapper of libpq: connection, pool, COPY, cancellation, migrator, row and value helpers.
+        .target(
+            name: "Postgres",
+            dependencies: ["Jobs", "CLibpq", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Consumers/Postgres"
+        ),
+        // The one wrapper of libcurl, the Bot API, Telegram's limits and the fleet send limiter.
+        .target(
+            name: "Telegram",
+            dependencies: ["Jobs", "JobsRedis", "CCurl", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Consumers/Telegram"
+        ),
+        // The game: one handler per job kind and the domain they share.
+        .target(
+            name: "Game",
+            dependencies: [
+                "Jobs", "ThePredKinds", "Producers", "JobsWorker", "Postgres", "Telegram",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Consumers/Game"
+        ),
+        // Seed, audit and domain admin, for operators and benchmarks.
+        .target(
+            name: "OperatorTools",
+            dependencies: [
+                "Jobs", "ThePredKinds", "Producers", "Postgres", "Game",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Consumers/OperatorTools"
         ),
         // A stand-in for the Telegram Bot API, for tests, ops/dev and benchmarks. Nothing that
         // ships to production depends on it but the `thepred fake-telegram` subcommand.
         .target(
             name: "FakeTelegram",
             dependencies: [
+                "Jobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP front: validates, authenticates and enqueues. No database, so it never imports Consumers.
+        // The HTTP front: validates, authenticates and enqueues. It links no Consumers target, so
+        // a database call in it does not build.
         .target(
             name: "HTTPFront",
             dependencies: [
-                "Jobs", "Producers",
+                "Jobs", "ThePredKinds", "Producers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -85,7 +131,8 @@ let package = Package(
         .executableTarget(
             name: "thepred",
             dependencies: [
-                "Jobs", "Producers", "Consumers", "FakeTelegram", "HTTPFront",
+                "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "JobsWorker", "Postgres", "Telegram",
+                "Game", "OperatorTools", "FakeTelegram", "HTTPFront",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,28 +142,29 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Jobs"],
+            dependencies: ["Jobs", "JobsRedis"],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
-        .testTarget(name: "ProducersTests", dependencies: ["Producers", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "JobsRedis", "ThePredKinds", "TestSupport"]),
+        .testTarget(name: "ProducersTests", dependencies: ["Producers", "JobsRedis", "ThePredKinds", "TestSupport"]),
         // Talks to a real port with URLSession, so it needs no HummingbirdTesting (and no NIOSSL).
-        .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram"]),
+        .testTarget(name: "FakeTelegramTests", dependencies: ["FakeTelegram", "Jobs"]),
         // The front through HummingbirdTesting's in-process client; Crypto signs init data as Telegram does.
         .testTarget(
             name: "HTTPFrontTests",
             dependencies: [
-                "HTTPFront", "Jobs", "Producers", "TestSupport",
+                "HTTPFront", "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Start the real `thepred` binary; `swift build --build-tests` (ops/test) builds it first.
-        .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "TestSupport", "FakeTelegram"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Jobs", "JobsRedis", "TestSupport", "FakeTelegram"]),
         .testTarget(
             name: "ConsumersTests",
             dependencies: [
-                "Consumers", "Producers", "TestSupport", "FakeTelegram",
+                "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "JobsWorker", "Postgres", "Telegram", "Game",
+                "OperatorTools", "TestSupport", "FakeTelegram",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

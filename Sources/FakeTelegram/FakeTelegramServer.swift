@@ -389,11 +389,3 @@ public final class FakeTelegramServer: Service, Sendable {
         state.withLock { $0.reset() }
     }
 }
-
-/// Who waits for the port.
-private struct ListeningState {
-    var port: Int?
-    var failure: FakeTelegramServer.NotListening?
-    var nextWaiter: UInt64 = 0
-    var waiters: [UInt64: CheckedContinuation<Int, any Error>] = [:]
-}

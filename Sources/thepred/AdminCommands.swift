@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Jobs
+import JobsRedis
 import Producers
+import ThePredKinds
 
 struct QueuesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,9 +23,7 @@ struct QueuesCommand: AsyncParsableCommand {
             for s in stats { live[s.queue] = try await driver.consumers(queue: try QueueName(validating: s.queue)) }
         }
         if json {
-            struct Row: Encodable { let stats: QueueStats; let consumers: [ConsumerStatus] }
-            try printJSON(stats.map { Row(stats: $0, consumers: live[$0.queue] ?? []) })
-            return
+            return try printJSON(QueueFiguresList(queues: stats.map { QueueFiguresView($0, liveConsumers: live[$0.queue] ?? []) }))
         }
         if stats.isEmpty {
             print("no queues yet: a worker or an enqueue creates them")
@@ -303,12 +303,13 @@ struct JobsCommand: AsyncParsableCommand {
                 enqueuedAt: record.envelope.map { formatTime($0.enqueuedAt) }, lastError: record.lastError,
                 consumer: record.consumer, deadLetterID: record.deadLetterID,
                 payload: record.envelope.map { String(decoding: $0.payload, as: UTF8.self) })
-            if json { return try printJSON(view) }
+            if json { return try printJSON(JobRecordView(record, admin: true)) }
             let rows: [(String, String?)] = [
-                ("job", view.id), ("queue", view.queue), ("status", view.status), ("kind", view.kind),
-                ("attempt", view.attempt.map(String.init)), ("enqueued at", view.enqueuedAt), ("due at", view.dueAt),
-                ("updated at", view.updatedAt), ("consumer", view.consumer), ("last error", view.lastError),
-                ("dead letter", view.deadLetterID), ("payload", view.payload),
+                ("job", record.id.rawValue), ("queue", record.queue.rawValue), ("status", record.status.rawValue), ("kind", record.kind),
+                ("attempt", record.attempt.map(String.init)), ("enqueued at", record.envelope.map { formatTime($0.enqueuedAt) }),
+                ("due at", record.dueAt.map(formatTime)), ("updated at", record.updatedAt.map(formatTime)),
+                ("consumer", record.consumer), ("last error", record.lastError), ("dead letter", record.deadLetterID),
+                ("payload", record.envelope.map { String(decoding: $0.payload, as: UTF8.self) }),
             ]
             for (label, value) in rows where value != nil {
                 print(label.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + value!)

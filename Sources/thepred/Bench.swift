@@ -1,7 +1,8 @@
 import ArgumentParser
-import Consumers
 import Foundation
 import Jobs
+import JobsRedis
+import JobsWorker
 import Logging
 import Producers
 import ServiceLifecycle
@@ -87,7 +88,7 @@ struct QueueBench: AsyncParsableCommand {
         let cpu1 = try await BenchRedis.redisCPU(driver)
         let mem1 = try await BenchRedis.redisMemory(driver)
         print(String(format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
-                     Double(jobs) / enqueueTime.seconds, jobs, enqueueTime.seconds, cpu1 - cpu0))
+                     Double(jobs) / enqueueTime.inSeconds, jobs, enqueueTime.inSeconds, cpu1 - cpu0))
 
         // Phase 2: drain with one worker.
         let processed = Atomic<Int>(0)
@@ -126,14 +127,14 @@ struct QueueBench: AsyncParsableCommand {
             let cpu2 = try await BenchRedis.redisCPU(driver)
             let mem2 = try await BenchRedis.redisMemory(driver)
             print(String(format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
-                         Double(jobs) / handled.seconds, jobs, handled.seconds, acked.seconds, cpu2 - cpu1))
+                         Double(jobs) / handled.inSeconds, jobs, handled.inSeconds, acked.inSeconds, cpu2 - cpu1))
 
             print(String(format: "redis memory: +%.1f MB with %d jobs queued (%.0f B/job), +%.1f MB after all ran (%.0f B/job of status records)",
                          Double(mem1 - mem0) / 1e6, jobs, Double(mem1 - mem0) / Double(jobs),
                          Double(mem2 - mem0) / 1e6, Double(mem2 - mem0) / Double(jobs)))
 
             // Phase 3: paced latency.
-            let rate = latencyRate > 0 ? latencyRate : max(100, Int(Double(jobs) / acked.seconds / 2))
+            let rate = latencyRate > 0 ? latencyRate : max(100, Int(Double(jobs) / acked.inSeconds / 2))
             let tickMillis = 5
             let perTick = max(1, rate * tickMillis / 1000)
             measuring.store(true, ordering: .relaxed)
@@ -149,7 +150,7 @@ struct QueueBench: AsyncParsableCommand {
                 if wait > .zero { try await Task.sleep(for: wait) }
             }
             while processed.load(ordering: .relaxed) - before < sent { try await Task.sleep(for: .milliseconds(2)) }
-            let achieved = Double(sent) / (ContinuousClock.now - t2).seconds
+            let achieved = Double(sent) / (ContinuousClock.now - t2).inSeconds
             let sorted = latencies.withLock { $0 }.sorted()
             func pct(_ p: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
             print(String(format: "latency:     p50 %.2f ms  p99 %.2f ms  max %.2f ms  (enqueue to start; %d jobs offered at %.0f jobs/s)",
@@ -190,12 +191,5 @@ enum BenchRedis {
             let keys = (parts[1].array ?? []).compactMap(\.string)
             if !keys.isEmpty { try await driver.connection.send(RedisCommand(["UNLINK"] + keys)) }
         } while cursor != "0"
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) / 1e18
     }
 }

@@ -1,11 +1,17 @@
 import ArgumentParser
-import Consumers
 import FakeTelegram
 import Foundation
+import Game
 import Jobs
+import JobsRedis
+import JobsWorker
 import Logging
+import OperatorTools
+import Postgres
 import Producers
 import ServiceLifecycle
+import Telegram
+import ThePredKinds
 
 /// A broadcast to many users, through the queue, the limiter and the real libcurl client, against
 /// the fake Bot API in this process: fan-out time, send rate, 429s, duplicates and losses.
@@ -126,7 +132,7 @@ struct BroadcastBench: AsyncParsableCommand {
         let loggedSent = Int64(sentRows[0, "n"] ?? "") ?? -1
         guard let first = beforeCancel.first, let last = beforeCancel.last else { throw CLIError("nothing was sent") }
         let span = last.at - first.at
-        let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18
+        let seconds = span.inSeconds
         let rate = seconds > 0 ? Double(beforeCancel.count - 1) / seconds : 0
         let busiest = FakeTelegramServer.busiestSecond(of: messages)
         print(String(format: "sending:     %d messages in %.2f s: %.1f msg/s sustained (busiest second: %d)", beforeCancel.count, seconds, rate, busiest))
@@ -142,6 +148,6 @@ struct BroadcastBench: AsyncParsableCommand {
     }
 
     func format(_ d: Duration) -> String {
-        String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        String(format: "%.2f s", d.inSeconds)
     }
 }

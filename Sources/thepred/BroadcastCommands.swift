@@ -1,9 +1,13 @@
 import ArgumentParser
-import Consumers
 import Foundation
+import Game
 import Jobs
+import JobsRedis
 import Logging
+import Postgres
 import Producers
+import ThePredKinds
+import ThePredRedis
 
 extension TelegramSend.ParseMode: ExpressibleByArgument {
     public init?(argument: String) {
@@ -73,26 +77,26 @@ struct BroadcastsCommand: AsyncParsableCommand {
             await publish(made, driver: driver, db: pool, logger: global.logger("thepred.broadcasts"))
             if json { return try printJSON(made) }
             let when = made.scheduledAt.map { "scheduled for \(formatTime($0))" } ?? "starting now"
-            print("broadcast \(made.id) \(made.status), \(when) (job \(made.jobID ?? "-"))")
+            print("broadcast \(made.id) \(made.status.rawValue), \(when) (job \(made.jobID ?? "-"))")
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Broadcasts, newest first, with their counts.")
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Only this status: PENDING, PROCESSING, COMPLETED or CANCELLED.") var status: String?
+        @Option(help: "Only this status: PENDING, PROCESSING, COMPLETED or CANCELLED.") var status: BroadcastStatus.State?
         @Option(help: "At most this many.") var limit = 20
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let pool = try await database.connectedPool(size: 1)
             defer { pool.close() }
-            let rows = try await Broadcasts.list(status: status?.uppercased(), limit: limit, db: pool)
+            let rows = try await Broadcasts.list(status: status, limit: limit, db: pool)
             if json { return try printJSON(rows) }
             printTable(
                 ["ID", "STATUS", "TO", "SCHEDULED", "TOTAL", "SENT", "FAILED", "PENDING", "TEXT"],
                 rows.map {
-                    ["\($0.id)", $0.status, $0.telegramID.map(String.init) ?? "all", formatTime($0.scheduledAt), "\($0.total)",
+                    ["\($0.id)", $0.status.rawValue, $0.telegramID.map(String.init) ?? "all", formatTime($0.scheduledAt), "\($0.total)",
                      "\($0.sent)", "\($0.failed)", "\($0.pending)", String($0.text.prefix(40)).replacingOccurrences(of: "\n", with: " ")]
                 })
         }
@@ -119,26 +123,25 @@ struct BroadcastsCommand: AsyncParsableCommand {
                 var rate: Double?
                 if let last, now - last.at > .milliseconds(500) {
                     let span = now - last.at
-                    rate = Double(ended - last.ended) / (Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18)
+                    rate = Double(ended - last.ended) / span.inSeconds
                 }
                 // On a terminal the block is redrawn in place; in a log each refresh is appended.
                 if watch && last != nil && isatty(1) == 1 { print("\u{1B}[8A\u{1B}[J", terminator: "") }
                 Self.render(b, rate: rate)
-                if !watch || b.status == "COMPLETED" || b.status == "CANCELLED" { return }
+                if !watch || b.status.isFinal { return }
                 if last == nil || now - last!.at >= .seconds(5) { last = (now, ended) }
                 try await Task.sleep(for: .seconds(1))
             }
         }
 
         static func render(_ b: BroadcastStatus, rate: Double?) {
-            print("broadcast \(b.id)  \(b.status)\(b.fanoutDone || b.status == "PENDING" ? "" : "  (still queuing recipients)")")
+            print("broadcast \(b.id)  \(b.status.rawValue)\(b.fanoutDone || b.status == .pending ? "" : "  (still queuing recipients)")")
             print("  to        \(b.telegramID.map { "telegram id \($0)" } ?? "all users")\(b.paid ? ", paid lane" : ""), \(b.parseMode)\(b.photoURL.map { ", photo \($0)" } ?? "")")
             print("  text      \(String(b.text.prefix(60)).replacingOccurrences(of: "\n", with: " "))\(b.text.count > 60 ? "…" : "")")
             print("  times     created \(formatTime(b.createdAt)), scheduled \(formatTime(b.scheduledAt)), started \(formatTime(b.startedAt))")
             print("            completed \(formatTime(b.completedAt)), cancelled \(formatTime(b.cancelledAt))")
             print("  counts    total \(b.total)  sent \(b.sent)  failed \(b.failed)  dropped \(b.cancelled)  pending \(b.pending)")
-            let ended = b.sent + b.failed + b.cancelled
-            let share = b.total == 0 ? (b.status == "COMPLETED" ? 1 : 0) : Double(ended) / Double(b.total)
+            let share = b.total == 0 ? (b.status == .completed ? 1 : 0) : Double(b.ended) / Double(b.total)
             let width = 40
             let filled = min(width, Int(share * Double(width)))
             var eta = ""
@@ -160,7 +163,7 @@ struct BroadcastsCommand: AsyncParsableCommand {
             let pool = try await database.connectedPool(size: 1)
             defer { pool.close() }
             guard let b = try await Broadcasts.cancel(id, db: pool) else { throw CLIError("no broadcast \(id)") }
-            guard b.status == "CANCELLED" else { throw CLIError("broadcast \(id) is \(b.status); only PENDING or PROCESSING ones can be cancelled") }
+            guard b.status == .cancelled else { throw CLIError("broadcast \(id) is \(b.status.rawValue); only PENDING or PROCESSING ones can be cancelled") }
             // The handler would see the status anyway; removing a scheduled job keeps the queue tidy.
             if let driver = try? await global.connectedDriver() {
                 if let job = b.jobID.map(JobID.init(rawValue:)) { _ = try? await driver.cancel(job, queue: BroadcastFanout.kind.queue) }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Consumers
 import Foundation
+import Postgres
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,15 @@
 import ArgumentParser
-import Consumers
 import Foundation
+import Game
 import Jobs
+import JobsRedis
+import JobsWorker
 import Logging
+import OperatorTools
+import Postgres
 import Producers
 import ServiceLifecycle
+import ThePredKinds
 
 struct SettleBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -106,10 +111,10 @@ struct SettleBench: AsyncParsableCommand {
         let events = try await driver.stats(queue: MissionsProgress.kind.queue).ready
         let settled = try await pool.query(
             "SELECT count(*) FILTER (WHERE status <> 'PENDING') AS n FROM bets WHERE market_id = $1", [.int(market)])[0, "n"] ?? "?"
-        let rate = Double(bets) / settleTime.seconds
+        let rate = Double(bets) / settleTime.inSeconds
         print(String(format: "settle:      %9.0f bets/s  (%@ bets settled; last notification enqueued %.2f s after the resolve job was; "
                      + "%d telegram.send and %d missions.progress jobs queued)",
-                     rate, settled, settleTime.seconds, messages, events))
+                     rate, settled, settleTime.inSeconds, messages, events))
         try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
 
         // Phase 3: the old way.
@@ -124,9 +129,9 @@ struct SettleBench: AsyncParsableCommand {
             let t1 = ContinuousClock.now
             try await Self.settleOneByOne(market: oldMarket, result: result, conn: conn, client: JobClient(driver: oldDriver))
             let oldTime = ContinuousClock.now - t1
-            let oldRate = Double(oldBets) / oldTime.seconds
+            let oldRate = Double(oldBets) / oldTime.inSeconds
             print(String(format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
-                         + "%.1f h for %d bets)", oldRate, oldBets, oldTime.seconds, Double(bets) / oldRate / 3600, bets))
+                         + "%.1f h for %d bets)", oldRate, oldBets, oldTime.inSeconds, Double(bets) / oldRate / 3600, bets))
             print(String(format: "ratio:       %.1fx faster than the old way", rate / oldRate))
             try await BenchRedis.deleteKeys(prefix: oldPrefix, driver: oldDriver)
         }

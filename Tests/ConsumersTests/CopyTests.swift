@@ -1,4 +1,4 @@
-import Consumers
+import Postgres
 import TestSupport
 import Testing
 

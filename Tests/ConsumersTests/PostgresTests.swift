@@ -1,5 +1,5 @@
-import Consumers
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 

@@ -1,4 +1,6 @@
-import Consumers
+import Game
+import OperatorTools
+import Postgres
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
-import Consumers
 import Foundation
 import Jobs
+import JobsRedis
+import JobsWorker
 import Logging
 import Producers
 import Synchronization

@@ -1,5 +1,5 @@
-import Consumers
 import Jobs
+import JobsWorker
 import Metrics
 import MetricsTestKit
 import Producers

@@ -1,6 +1,6 @@
-import Consumers
 import Foundation
 import Jobs
+import JobsWorker
 import Logging
 import Producers
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import JobsRedis
 import TestSupport
 import Testing
 
@@ -165,8 +166,8 @@ struct CLITests {
         #expect(missing.status != 0)
         #expect(missing.err.contains("no job with id"))
 
-        let queues = try #require(try await cli.json("queues", "--json") as? [[String: Any]])
-        #expect((queues.first?["stats"] as? [String: Any])?["queue"] as? String == "default")
+        let queues = try #require((try await cli.json("queues", "--json") as? [String: Any])?["queues"] as? [[String: Any]])
+        #expect(queues.first?["queue"] as? String == "default")
 
         let (p, _, err) = cli.process(["queues"])
         p.arguments = ["queues", "--redis-url", "redis://127.0.0.1:1/0"]
@@ -249,29 +250,4 @@ struct StartupSignalTests {
         #expect(worker.terminationStatus == 0)
         #expect(String(decoding: stderr(), as: UTF8.self).contains("SIGTERM while starting"))
     }
-}
-
-/// A TCP listener on loopback that never accepts: connections complete in the backlog and hang.
-struct SilentListener {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { ptr in
-                bind(fd, ptr, size) == 0 && listen(fd, 16) == 0 && getsockname(fd, ptr, &size) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    func close() { _ = Glibc.close(fd) }
 }

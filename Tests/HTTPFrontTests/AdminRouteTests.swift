@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Jobs
 import Testing
+import ThePredKinds
 
 @Suite("HTTP front: admin routes")
 struct AdminRouteTests {
@@ -51,13 +52,9 @@ struct AdminRouteTests {
     @Test("broadcasts: list, show by id or by the creating job, cancel; 404 and 409 where they belong")
     func readAndCancel() async throws {
         let board = MemoryBroadcastBoard()
-        func status(_ id: Int64, _ s: String, request: String? = nil) async throws {
-            let json = #"{"id":\#(id),"status":"\#(s)","text":"t","sent":0}"#
-            try await board.publish(BroadcastSnapshot(id: id, requestID: request, version: BroadcastSnapshot.version(status: s, total: 0, ended: 0), json: Array(json.utf8)))
-        }
-        try await status(1, "COMPLETED")
-        try await status(2, "PROCESSING", request: "job-2")
-        try await status(3, "PENDING")
+        try await board.publish(broadcast(1, .completed), requestID: nil)
+        try await board.publish(broadcast(2, .processing), requestID: "job-2")
+        try await board.publish(broadcast(3, .pending), requestID: nil)
         let f = FrontFixture(board: board)
         try await f.test { client in
             let list = try await client.execute(uri: "/v1/admin/broadcasts?limit=2", method: .get, headers: FrontFixture.admin)

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Jobs
 import NIOCore
+import ThePredKinds
 
 /// A front on the in-memory queue and board, with a clock the test sets.
 struct FrontFixture {
@@ -72,4 +73,12 @@ extension JobQueueDriver where Self: QueueInspectionDriver {
         for queue in try await knownQueues() { n += try await stats(queue: queue).ready + stats(queue: queue).delayed }
         return n
     }
+}
+
+/// A broadcast status as a worker would publish it to the board.
+func broadcast(_ id: Int64, _ status: BroadcastStatus.State, total: Int64 = 0, sent: Int64 = 0) -> BroadcastStatus {
+    BroadcastStatus(
+        id: id, status: status, text: "t", parseMode: "HTML", photoURL: nil, target: "ALL", telegramID: nil, paid: false,
+        scheduledAt: nil, createdAt: 0, startedAt: nil, completedAt: nil, cancelledAt: nil, fanoutDone: status != .pending,
+        total: total, sent: sent, failed: 0, cancelled: 0, pending: total - sent, jobID: nil)
 }

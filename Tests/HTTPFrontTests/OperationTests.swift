@@ -3,6 +3,7 @@ import HTTPFront
 import Hummingbird
 import HummingbirdTesting
 import Jobs
+import JobsRedis
 import Testing
 
 @Suite("HTTP front: operations and the OpenAPI document")

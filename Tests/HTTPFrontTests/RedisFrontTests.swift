@@ -3,8 +3,11 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Jobs
+import JobsRedis
 import TestSupport
 import Testing
+import ThePredKinds
+import ThePredRedis
 
 /// The front on the real Redis driver and board.
 @Suite("HTTP front on Redis")
@@ -39,12 +42,10 @@ struct RedisFrontTests {
     @Test("broadcasts published to the Redis board are listed and shown; an older version never replaces a newer")
     func board() async throws {
         let f = try await fixture()
-        let new = BroadcastSnapshot(id: 5, requestID: "req-5", version: BroadcastSnapshot.version(status: "COMPLETED", total: 3, ended: 3),
-                                    json: Array(#"{"id":5,"status":"COMPLETED"}"#.utf8))
-        let old = BroadcastSnapshot(id: 5, requestID: nil, version: BroadcastSnapshot.version(status: "PROCESSING", total: 3, ended: 1),
-                                    json: Array(#"{"id":5,"status":"PROCESSING"}"#.utf8))
-        #expect(try await f.board.publish(new))
-        #expect(try await f.board.publish(old) == false)
+        let new = broadcast(5, .completed, total: 3, sent: 3)
+        let old = broadcast(5, .processing, total: 3, sent: 1)
+        #expect(try await f.board.publish(new, requestID: "req-5"))
+        #expect(try await f.board.publish(old, requestID: nil) == false)
         try await f.test { client in
             let show = try await client.execute(uri: "/v1/admin/broadcasts/req-5", method: .get, headers: FrontFixture.admin)
             #expect(show.json["status"] as? String == "COMPLETED")

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Jobs
 import Testing
+import ThePredKinds
 
 @Suite("HTTP front: user routes")
 struct UserRouteTests {

@@ -1,5 +1,6 @@
 import Jobs
 import Testing
+import ThePredKinds
 
 @Suite("Broadcast requests")
 struct BroadcastRequestTests {

@@ -1,11 +1,12 @@
 import Foundation
 import Jobs
+import JobsRedis
 import TestSupport
 import Testing
 
 /// One driver under test, with a clock the test moves.
 struct Harness {
-    let driver: any FullJobQueueDriver
+    let driver: any FullJobQueueDriver & RawEntryDriver
     let clock: ManualJobClock
     let isRedis: Bool
     let queue = uniqueQueue()
@@ -55,16 +56,7 @@ struct Harness {
     func promote() async throws -> Int { try await driver.promoteDue(queue: queue, limit: 100).promoted }
 
     func addRaw(_ fields: [(String, String)]) async throws {
-        if let memory = driver as? MemoryQueueDriver {
-            memory.appendRaw(queue: queue, fields: fields)
-        } else if let redis = driver as? RedisQueueDriver {
-            var command = RedisCommand("XADD", redis.keys.stream(queue), "*")
-            for (k, v) in fields {
-                command.append(k)
-                command.append(v)
-            }
-            try await redis.connection.send(command)
-        }
+        try await driver.appendRaw(queue: queue, fields: fields)
     }
 
     func error(_ text: String) -> AttemptError { AttemptError(attempt: 1, at: clock.nowMillis(), error: text) }

@@ -142,4 +142,6 @@ struct RedisConnectionTests {
 
 
 import TestSupport
+import JobsRedis
+import ThePredKinds
 enum TestSupportURL { static func url() throws -> String { try TestRedis.url() } }

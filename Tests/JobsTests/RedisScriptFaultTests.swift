@@ -1,5 +1,6 @@
 import Foundation
-@testable import Jobs
+import Jobs
+@testable import JobsRedis
 import TestSupport
 import Testing
 

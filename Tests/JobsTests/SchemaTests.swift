@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Testing
+import ThePredKinds
 
 @Suite("Schemas")
 struct SchemaTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import JobsRedis
 import Logging
 import Producers
 import ServiceLifecycle

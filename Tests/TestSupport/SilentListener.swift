@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import JobsRedis
 
 /// A TCP socket on 127.0.0.1 that listens and never accepts: the kernel completes connections
 /// into its backlog, so a client connects and then hears nothing.

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import JobsRedis
 import Synchronization
 
 /// The Redis server integration tests use: THEPRED_TEST_REDIS_URL (set by ops/test), or else a

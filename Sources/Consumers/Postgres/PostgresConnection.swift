@@ -2,60 +2,6 @@ import CLibpq
 import Jobs
 import Foundation
 
-/// An error from PostgreSQL or from the connection to it, with an opaque code.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Value: String, Sendable { case server, connection, closed, decoding }
-        let value: Value
-        public static let server = Code(value: .server)
-        public static let connection = Code(value: .connection)
-        public static let closed = Code(value: .closed)
-        public static let decoding = Code(value: .decoding)
-        public var description: String { value.rawValue }
-    }
-
-    public let code: Code
-    /// The server's message, such as `duplicate key value violates unique constraint "..."`.
-    public let message: String
-    /// The five-character SQLSTATE for server errors, such as `23505`.
-    public let sqlState: String?
-
-    public var description: String {
-        switch code.value {
-        case .server: return "PostgreSQL error \(sqlState ?? "?"): \(message)"
-        case .connection: return "cannot reach PostgreSQL: \(message)"
-        case .closed: return "PostgreSQL connection closed"
-        case .decoding: return "unexpected PostgreSQL result: \(message)"
-        }
-    }
-}
-
-/// Rows of one statement, as text values copied out of libpq.
-public struct PostgresRows: Sendable {
-    public let columns: [String]
-    public let rows: [[String?]]
-    /// Rows the statement changed, for INSERT, UPDATE and DELETE.
-    public let affected: Int
-
-    /// Nil for a missing column or row: a statement that matched nothing must not trap a worker.
-    public subscript(row: Int, column: String) -> String? {
-        guard rows.indices.contains(row), let index = columns.firstIndex(of: column) else { return nil }
-        return rows[row][index]
-    }
-}
-
-/// A value sent as a statement parameter. Values never go into SQL text.
-public enum PostgresValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
-    case text(String)
-    case null
-
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .text(String(value)) }
-    public init(nilLiteral: ()) { self = .null }
-    public static func int(_ v: Int64) -> PostgresValue { .text(String(v)) }
-    public static func bool(_ v: Bool) -> PostgresValue { .text(v ? "true" : "false") }
-}
-
 /// One connection to PostgreSQL on a thread of its own, so blocking libpq calls never run on
 /// Swift's cooperative pool. A broken connection is re-established on the next call.
 public final class PostgresConnection: Sendable {
@@ -239,12 +185,7 @@ extension PostgresConnection {
         }
 
         /// At least 1: PostgreSQL reads 0 as "no timeout".
-        static func milliseconds(_ d: Duration) -> Int64 {
-            let (seconds, attoseconds) = d.components
-            let ms = seconds.multipliedReportingOverflow(by: 1000)
-            if ms.overflow || seconds < 0 { return seconds < 0 ? 1 : Int64(Int32.max) }
-            return min(Int64(Int32.max), max(1, ms.partialValue + attoseconds / 1_000_000_000_000_000))
-        }
+        static func milliseconds(_ d: Duration) -> Int64 { min(Int64(Int32.max), max(1, d.milliseconds)) }
 
         static func execute(_ conn: OpaquePointer, _ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
             let values: [String?] = parameters.map { if case .text(let t) = $0 { return t } else { return nil } }

@@ -1,21 +1,5 @@
 import Synchronization
 
-/// What handlers and tools need from PostgreSQL, whether one connection or a pool serves it.
-public protocol PostgresClient: Sendable {
-    /// Runs one statement with parameters ($1, $2, …) and returns its rows.
-    @discardableResult
-    func query(_ sql: String, _ parameters: [PostgresValue]) async throws -> PostgresRows
-    /// Runs `body` inside BEGIN … COMMIT, rolling back if it throws.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection.Transaction) throws -> T) async throws -> T
-}
-
-extension PostgresClient {
-    @discardableResult
-    public func query(_ sql: String) async throws -> PostgresRows { try await query(sql, []) }
-}
-
-extension PostgresConnection: PostgresClient {}
-
 /// A fixed set of connections, each on its own thread (DATABASE_URL, DATABASE_POOL_SIZE).
 ///
 /// A call goes to the connection with the fewest calls queued, so a long settlement transaction

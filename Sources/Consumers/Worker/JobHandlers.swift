@@ -3,34 +3,6 @@ import Jobs
 import Logging
 import Producers
 
-/// What a handler knows of the job it runs.
-public struct JobContext: Sendable {
-    public let id: JobID
-    public let kind: String
-    public let queue: QueueName
-    /// This attempt, from 1.
-    public let attempt: Int
-    /// How often this stream entry was delivered; above 1 the job may have run before.
-    public let deliveries: Int
-    public let enqueuedAt: Int64
-    /// The key the job was enqueued under, such as `notify:bet:42`: it names the job's effect.
-    public let idempotencyKey: String?
-    public let traceContext: String?
-    public let logger: Logger
-    /// For enqueuing follow-up jobs.
-    public let client: JobClient
-}
-
-/// How a job is about to end in the dead-letter queue, for its kind's `onDead` hook.
-public struct JobDeath: Sendable {
-    public let id: JobID
-    /// The key the job was enqueued under; it names the job's effect.
-    public let idempotencyKey: String?
-    public let reason: DeadReason
-    public let message: String
-    public let logger: Logger
-}
-
 /// The handlers a worker runs, one per job kind. Registering a kind twice is an error.
 public struct JobHandlers: Sendable {
     struct Entry: Sendable {
@@ -72,16 +44,32 @@ public struct JobHandlers: Sendable {
             } catch {
                 throw JobFailure.permanent("payload does not decode as \(name): \(error)")
             }
-            do {
-                try await handler(payload, context)
-            } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
-                // A data exception (a time out of range, a number too large) fails the same way every time.
-                throw JobFailure.permanent("a payload value PostgreSQL cannot take: \(error.message)")
-            }
+            try await handler(payload, context)
         }, onDead: dead)
     }
 
+    /// Adds middleware around every handler registered here, inside the worker's own.
+    public mutating func use(_ middleware: some JobMiddleware) { self.middleware.append(middleware) }
+
+    private(set) var middleware: [any JobMiddleware] = []
+
     func entry(for kind: String) -> Entry? { entries[kind] }
+
+    /// Runs the handler of `context.kind` inside these handlers' middleware, as a worker does
+    /// (without the worker's own middleware). For tests and tools that drive handlers directly.
+    public func run(_ payload: [UInt8], context: JobContext) async throws {
+        guard let entry = entries[context.kind] else { throw JobsError(.unknownKind, "no handler for \(context.kind)") }
+        try await Self.run(middleware[...], context) { try await entry.run(payload, $0) }
+    }
+
+    /// Runs a middleware chain, the first outermost, then the handler.
+    static func run(
+        _ chain: ArraySlice<any JobMiddleware>, _ context: JobContext, handler: @escaping @Sendable (JobContext) async throws -> Void
+    ) async throws {
+        guard let first = chain.first else { return try await handler(context) }
+        let rest = chain.dropFirst()
+        try await first.run(context) { try await run(rest, $0, handler: handler) }
+    }
 
     /// The queues of the registered kinds.
     public var queues: [QueueName] { registry.queues }

@@ -56,57 +56,29 @@ extension WorkerRuntime {
             return (true, w, d)
         }
         guard known else { return }
-        if case .succeeded = outcome {} else { count(outcome, job) }
+        ended(outcome, job)
         waiter?.resume()
         drained?.resume()
         releaseSlots(1)
     }
 
-    private func count(_ outcome: JobCompletion.Outcome, _ job: FetchedJob) {
+    private func ended(_ outcome: JobCompletion.Outcome, _ job: FetchedJob) {
         // Only registered kinds name a series: a producer can invent any number of kind names.
         let label = service.handlers.entry(for: job.envelope.kind) == nil ? "unknown" : job.envelope.kind
-        let m = metrics.kind(label, queue: job.queue)
+        let end = JobEnd(id: job.envelope.id, kind: label, queue: job.queue, attempt: job.envelope.attempt, outcome: outcome)
+        for m in middleware { m.ended(end) }
         switch outcome {
-        case .succeeded: break
+        case .succeeded, .snooze: break
         case .retry(_, let error):
-            m.failed.increment()
-            m.retried.increment()
             logger.warning("job failed; will retry", metadata: meta(job, error.error))
-        case .snooze:
-            m.snoozed.increment()
         case .rejected(let reason):
-            m.rejected.increment()
             logger.info("job rejected", metadata: meta(job, reason))
         case .dead(let reason, let error):
-            m.failed.increment()
-            m.dead.increment()
             logger.error("job dead", metadata: meta(job, error.error).merging(["reason": "\(reason)"]) { a, _ in a })
         }
     }
 
     private func meta(_ job: FetchedJob, _ error: String) -> Logger.Metadata {
         ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "attempt": "\(job.envelope.attempt)", "error": "\(error)"]
-    }
-}
-
-/// A job ran past its kind's timeout; it counts as a transient failure.
-public struct JobTimeout: Error, CustomStringConvertible {
-    public let timeout: Duration
-    public var description: String { "timed out after \(timeout)" }
-}
-
-extension Logger {
-    func with(job: JobID, kind: String) -> Logger {
-        var copy = self
-        copy[metadataKey: "job"] = "\(job)"
-        copy[metadataKey: "kind"] = "\(kind)"
-        return copy
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (s, a) = components
-        return s * 1_000_000_000 + a / 1_000_000_000
     }
 }

@@ -42,7 +42,8 @@ final class WorkerRuntime: Sendable {
     }
 
     let service: WorkerService
-    let metrics = WorkerMetrics()
+    /// The worker's middleware, then the handlers'.
+    let middleware: [any JobMiddleware]
     let state: Mutex<State>
     let startedAt: Int64
     var config: WorkerService.Configuration { service.configuration }
@@ -50,6 +51,7 @@ final class WorkerRuntime: Sendable {
 
     init(service: WorkerService) {
         self.service = service
+        middleware = service.configuration.middleware + service.handlers.middleware
         // Reclaim at once on start: a restarted worker picks up what its crashed peers held.
         state = Mutex(State(freeSlots: service.configuration.concurrency, reclaimDue: Set(service.configuration.queues)))
         startedAt = service.clock.nowMillis()
@@ -86,7 +88,7 @@ final class WorkerRuntime: Sendable {
         }
         for queue in config.queues {
             try? await service.driver.unregister(consumer: config.consumerName, queue: queue)
-            (service.driver as? RedisQueueDriver)?.releaseReader(queue: queue, consumer: config.consumerName)
+            (service.driver as? any ReaderReleasingDriver)?.releaseReader(queue: queue, consumer: config.consumerName)
         }
         logger.info("worker stopped", metadata: ["consumer": "\(config.consumerName)", "processed": "\(state.withLock { $0.processed })"])
     }
@@ -213,4 +215,14 @@ final class WorkerRuntime: Sendable {
     var reclaimHeld: Bool {
         state.withLock { s in s.redisTrouble || (s.reclaimHeldUntil.map { ContinuousClock.now < $0 } ?? false) }
     }
+}
+
+/// Sleeps even when the task is cancelled. The worker's background loops must keep their pace
+/// while a cancelled worker drains; `try? Task.sleep` would return at once and spin.
+func pause(_ duration: Duration) async {
+    if !Task.isCancelled {
+        try? await Task.sleep(for: duration)
+        return
+    }
+    await Task.detached { try? await Task.sleep(for: duration) }.value
 }

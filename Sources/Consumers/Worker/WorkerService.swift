@@ -41,6 +41,8 @@ public struct WorkerService: Service {
         public var writeRetryMaxDelay: Duration = .seconds(2)
         /// The consumer name in the group; unique per process.
         public var consumerName: String
+        /// Runs around every job, outside the handlers' own middleware. Metrics by default.
+        public var middleware: [any JobMiddleware] = [MetricsJobMiddleware()]
 
         public init(queues: [QueueName], consumerName: String? = nil) {
             self.queues = queues

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Jobs
+import ThePredKinds
 
 extension FrontRoutes {
     /// Routes for admins, who authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.
@@ -62,20 +63,14 @@ extension FrontRoutes {
                 throw APIError(.unprocessableContent, .unknownField, "unknown query parameter \(name)", field: name)
             }
             let items = try await deps.board.list(limit: Int(limit!), beforeID: before)
-            var body = Array(#"{"broadcasts":["#.utf8)
-            for (i, item) in items.enumerated() {
-                if i > 0 { body.append(UInt8(ascii: ",")) }
-                body += item
-            }
-            body += Array("]}".utf8)
-            return Self.raw(body)
+            return try Self.json(BroadcastList(broadcasts: items))
         }
 
         router.get("/v1/admin/broadcasts/{id}") { request, context in
             try auth.admin(request.headers[.authorization])
             let raw = context.parameters.get("id") ?? ""
             // The broadcast id, or the id of the job that POST /v1/admin/broadcasts answered with.
-            let found: [UInt8]?
+            let found: BroadcastStatus?
             if let id = Int64(raw), id >= 1 {
                 found = try await deps.board.status(id: id)
             } else {
@@ -86,17 +81,16 @@ extension FrontRoutes {
                     .notFound, .notFound,
                     "no broadcast \(raw.prefix(40)); one just asked for appears when a worker has run its job (GET /v1/admin/jobs/{job_id})")
             }
-            return Self.raw(found)
+            return try Self.json(found)
         }
 
         router.delete("/v1/admin/broadcasts/{id}") { request, context in
             try auth.admin(request.headers[.authorization])
             let id = try Self.positiveID(context)
             guard let found = try await deps.board.status(id: id) else { throw APIError(.notFound, .notFound, "no broadcast \(id)") }
-            var status = ""
-            if case .object(let snapshot)? = try? JSONValue.parse(found), case .string(let s)? = snapshot["status"] { status = s }
-            guard status == "PENDING" || status == "PROCESSING" else {
-                throw APIError(.conflict, .conflict, "broadcast \(id) is \(status); only PENDING or PROCESSING broadcasts can be cancelled")
+            guard found.status.isCancellable else {
+                throw APIError(
+                    .conflict, .conflict, "broadcast \(id) is \(found.status.rawValue); only PENDING or PROCESSING broadcasts can be cancelled")
             }
             return try await accept(
                 BroadcastCancel.kind, BroadcastCancel(broadcastID: id), caller: .admin, route: "broadcast-cancel", request: request,
@@ -131,13 +125,13 @@ extension FrontRoutes {
             try auth.admin(request.headers[.authorization])
             let id = try Self.jobID(context)
             guard let record = try await deps.driver.job(id, queue: nil) else { throw APIError(.notFound, .notFound, "no job \(id)") }
-            return try Self.json(JobView(record, admin: true))
+            return try Self.json(JobRecordView(record, admin: true))
         }
 
         router.get("/v1/admin/queues") { request, _ in
             try auth.admin(request.headers[.authorization])
             let stats = try await queueStats()
-            return try Self.json(QueuesView(queues: stats.map(QueueView.init)))
+            return try Self.json(QueueFiguresList(queues: stats.map { QueueFiguresView($0) }))
         }
     }
 
@@ -153,35 +147,5 @@ extension FrontRoutes {
             throw .invalid(name, "\(name) must be an integer within \(range.lowerBound)...\(range.upperBound)")
         }
         return n
-    }
-}
-
-/// `thepred queues`' figures, by queue.
-struct QueuesView: Encodable { let queues: [QueueView] }
-
-struct QueueView: Encodable {
-    let queue: String
-    let ready: Int
-    let delayed: Int
-    let inFlight: Int
-    let dead: Int
-    let consumers: Int
-    let oldestWaitingMillis: Int64?
-    let jobsPerSecond: Double
-
-    enum CodingKeys: String, CodingKey {
-        case queue, ready, delayed, inFlight = "in_flight", dead, consumers, oldestWaitingMillis = "oldest_waiting_ms"
-        case jobsPerSecond = "jobs_per_second"
-    }
-
-    init(_ s: QueueStats) {
-        queue = s.queue
-        ready = s.ready
-        delayed = s.delayed
-        inFlight = s.inFlight
-        dead = s.dead
-        consumers = s.consumers
-        oldestWaitingMillis = s.oldestWaitingMillis
-        jobsPerSecond = (s.recentRate * 100).rounded() / 100
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Jobs
+import ThePredKinds
 
 extension FrontRoutes {
     /// Routes for Telegram users, who authenticate with Mini App init data. The user id always
@@ -42,7 +43,7 @@ extension FrontRoutes {
             guard let record = try await deps.driver.job(id, queue: nil), record.owner == Caller.user(user).owner else {
                 throw APIError(.notFound, .notFound, "no job \(id) of yours")
             }
-            return try Self.json(JobView(record, admin: false))
+            return try Self.json(JobRecordView(record, admin: false))
         }
     }
 

@@ -1,7 +1,8 @@
-@testable import Consumers
+@testable import Game
 import Jobs
 import TestSupport
 import Testing
+import ThePredKinds
 
 @Suite("bets.place", .enabled(if: TestPostgres.available, "needs THEPRED_TEST_DATABASE_URL (ops/test sets it)"))
 struct BetsPlaceTests {

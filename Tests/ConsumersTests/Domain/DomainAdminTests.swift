@@ -1,5 +1,5 @@
-import Consumers
 import Jobs
+import OperatorTools
 import TestSupport
 import Testing
 

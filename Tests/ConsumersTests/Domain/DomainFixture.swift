@@ -1,10 +1,15 @@
-@testable import Consumers
 import Foundation
+@testable import Game
 import Jobs
+@testable import JobsWorker
 import Logging
+import OperatorTools
+import Postgres
 import Producers
+import Telegram
 import TestSupport
 import Testing
+import ThePredKinds
 
 /// A migrated database of its own, an in-memory queue, and the domain handlers, run directly.
 struct DomainFixture {
@@ -42,8 +47,7 @@ struct DomainFixture {
         idempotencyKey: String? = nil
     ) async throws {
         let bytes = Array(try JSONCoding.encoder.encode(payload))
-        let entry = try #require(handlers.entry(for: kind.name.rawValue))
-        try await entry.run(bytes, context(kind, id: id, deliveries: deliveries, attempt: attempt, idempotencyKey: idempotencyKey))
+        try await handlers.run(bytes, context: context(kind, id: id, deliveries: deliveries, attempt: attempt, idempotencyKey: idempotencyKey))
     }
 
     /// The context a worker would give a job of `kind`, for calling a handler directly.
@@ -53,7 +57,7 @@ struct DomainFixture {
     ) -> JobContext {
         JobContext(
             id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: attempt, deliveries: deliveries,
-            enqueuedAt: SystemJobClock().nowMillis(), idempotencyKey: idempotencyKey, traceContext: nil, logger: Logger(label: "test"),
+            enqueuedAt: SystemJobClock().nowMillis(), notBefore: nil, idempotencyKey: idempotencyKey, traceContext: nil, logger: Logger(label: "test"),
             client: client ?? self.client)
     }
 

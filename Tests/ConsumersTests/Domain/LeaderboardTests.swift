@@ -1,9 +1,10 @@
-@testable import Consumers
+@testable import Game
 import Foundation
 import Jobs
 import Producers
 import TestSupport
 import Testing
+import ThePredKinds
 
 /// Milliseconds of an ISO 8601 instant, read by Foundation, to check the period arithmetic against.
 func ms(_ iso: String) -> Int64 {

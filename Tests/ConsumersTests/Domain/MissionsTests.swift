@@ -1,8 +1,9 @@
-@testable import Consumers
+@testable import Game
 import Foundation
 import Jobs
 import TestSupport
 import Testing
+import ThePredKinds
 
 @Suite("missions.progress", .enabled(if: TestPostgres.available, "needs THEPRED_TEST_DATABASE_URL (ops/test sets it)"))
 struct MissionsTests {

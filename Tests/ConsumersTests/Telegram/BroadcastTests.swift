@@ -1,10 +1,12 @@
-@testable import Consumers
 import FakeTelegram
 import Foundation
+@testable import Game
 import Jobs
 import Producers
+import Telegram
 import TestSupport
 import Testing
+import ThePredKinds
 
 @Suite("Broadcasts", .enabled(if: TestPostgres.available), .timeLimit(.minutes(2)))
 struct BroadcastTests {
@@ -43,15 +45,15 @@ struct BroadcastTests {
         try await TelegramDeliveryTests.withDelivery(fake: config, limits: Self.paidLimits, fanoutChunk: 3) { f, server in
             try await Self.users(f, 10, banned: [2], unreachable: [7])
             let b = try await Self.create(f)
-            #expect(b.status == "PENDING" && b.jobID != nil)
+            #expect(b.status == .pending && b.jobID != nil)
             let sends = try await Self.fanOut(f)
             #expect(Set(sends.map(\.payload.telegramID)) == Set([1001, 1003, 1004, 1005, 1006, 1008, 1009, 1010]))
             #expect(sends.allSatisfy { $0.payload.broadcastID == b.id && $0.payload.kind == .broadcast && $0.payload.paid == true })
             var now = try #require(try await Broadcasts.status(b.id, db: f.db))
-            #expect(now.status == "PROCESSING" && now.total == 8 && now.pending == 8 && now.fanoutDone)
+            #expect(now.status == .processing && now.total == 8 && now.pending == 8 && now.fanoutDone)
             try await Self.send(f, sends)
             now = try #require(try await Broadcasts.status(b.id, db: f.db))
-            #expect(now.status == "COMPLETED" && now.sent == 7 && now.failed == 1 && now.pending == 0 && now.completedAt != nil)
+            #expect(now.status == .completed && now.sent == 7 && now.failed == 1 && now.pending == 0 && now.completedAt != nil)
             #expect(server.messages().count == 7)
             #expect(try await f.int("SELECT sent_count FROM broadcasts WHERE id = $1", [.int(b.id)]) == 7)
             // Running the sends again changes nothing: no resend, no double count.
@@ -87,13 +89,13 @@ struct BroadcastTests {
         try await TelegramDeliveryTests.withDelivery(limits: Self.paidLimits) { f, server in
             try await Self.users(f, 5)
             let b = try await Self.create(f, BroadcastRequest(text: "later", scheduledAtMillis: SystemJobClock().nowMillis() + 60_000))
-            #expect(try await Broadcasts.cancel(b.id, db: f.db)?.status == "CANCELLED")
+            #expect(try await Broadcasts.cancel(b.id, db: f.db)?.status == .cancelled)
             let fanout = try await f.driver.promoteDue(queue: BroadcastFanout.kind.queue, limit: 10)
             #expect(fanout.promoted == 0, "still in the future")
             try await f.run(BroadcastFanout.kind, BroadcastFanout(broadcastID: b.id))
             #expect(try await f.takeJobs(TelegramSend.kind).isEmpty)
             #expect(server.messages().isEmpty)
-            #expect(try await Broadcasts.cancel(b.id, db: f.db)?.status == "CANCELLED", "cancelling twice is harmless")
+            #expect(try await Broadcasts.cancel(b.id, db: f.db)?.status == .cancelled, "cancelling twice is harmless")
         }
     }
 
@@ -108,7 +110,7 @@ struct BroadcastTests {
             try await Self.send(f, Array(sends.dropFirst(2)))
             #expect(server.messages().count == 2)
             let now = try #require(try await Broadcasts.status(b.id, db: f.db))
-            #expect(now.status == "CANCELLED" && now.sent == 2 && now.cancelled == 4 && now.pending == 0)
+            #expect(now.status == .cancelled && now.sent == 2 && now.cancelled == 4 && now.pending == 0)
             #expect(try await f.int("SELECT count(*) FROM telegram_deliveries WHERE status = 'CANCELLED'") == 4)
         }
     }
@@ -119,11 +121,11 @@ struct BroadcastTests {
             try await Self.users(f, 2, banned: [2])
             let one = try await Self.create(f, BroadcastRequest(text: "hi", target: .user, telegramID: 1001))
             try await Self.send(f, try await Self.fanOut(f))
-            #expect(try await Broadcasts.status(one.id, db: f.db)?.status == "COMPLETED")
+            #expect(try await Broadcasts.status(one.id, db: f.db)?.status == .completed)
             let none = try await Self.create(f, BroadcastRequest(text: "hi", target: .user, telegramID: 1002))
             #expect(try await Self.fanOut(f).isEmpty)
             let ended = try #require(try await Broadcasts.status(none.id, db: f.db))
-            #expect(ended.status == "COMPLETED" && ended.total == 0)
+            #expect(ended.status == .completed && ended.total == 0)
             #expect(server.messages().map(\.chatID) == [1001])
         }
     }
@@ -146,7 +148,7 @@ struct BroadcastTests {
 @Suite("Broadcast statuses for the HTTP front", .enabled(if: TestPostgres.available), .timeLimit(.minutes(1)))
 struct BroadcastPublisherTests {
     static func published(_ board: MemoryBroadcastBoard, _ id: Int64) async throws -> BroadcastStatus? {
-        try await board.status(id: id).map { try JSONCoding.decoder.decode(BroadcastStatus.self, from: Data($0)) }
+        try await board.status(id: id)
     }
 
     @Test("create and cancel publish at once; marked broadcasts are published on flush, by the creating job's id too")
@@ -156,19 +158,19 @@ struct BroadcastPublisherTests {
         let publisher = BroadcastPublisher(board: board, db: f.db, logger: .init(label: "test"))
         let b = try await Broadcasts.create(BroadcastRequest(text: "hi"), requestID: "job-1", db: f.db, client: f.client)
         try await publisher.publish(b, requestID: "job-1")
-        #expect(try await Self.published(board, b.id)?.status == "PENDING")
+        #expect(try await Self.published(board, b.id)?.status == .pending)
         #expect(try await board.status(requestID: "job-1") != nil)
         // A change the board has not seen yet appears on the next flush.
         try await f.db.query("UPDATE broadcasts SET status = 'PROCESSING' WHERE id = $1", [.int(b.id)])
         publisher.changed(b.id)
         await publisher.flush()
-        #expect(try await Self.published(board, b.id)?.status == "PROCESSING")
+        #expect(try await Self.published(board, b.id)?.status == .processing)
         // broadcast.cancel, as the front's DELETE queues it.
         try await f.run(BroadcastCancel.kind, BroadcastCancel(broadcastID: b.id))
         try await publisher.publish(b.id)
-        #expect(try await Self.published(board, b.id)?.status == "CANCELLED")
+        #expect(try await Self.published(board, b.id)?.status == .cancelled)
         // An older snapshot does not overwrite the newer one.
         try await publisher.publish(b)
-        #expect(try await Self.published(board, b.id)?.status == "CANCELLED")
+        #expect(try await Self.published(board, b.id)?.status == .cancelled)
     }
 }

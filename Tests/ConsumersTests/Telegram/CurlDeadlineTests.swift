@@ -1,5 +1,5 @@
-import Consumers
 import Foundation
+import Telegram
 import Testing
 
 /// The client never sends a request its caller no longer waits for, or one that could be

@@ -1,6 +1,6 @@
-import Consumers
 import Foundation
 import Synchronization
+import Telegram
 import Testing
 
 @Suite("CurlTelegramClient", .timeLimit(.minutes(1)))

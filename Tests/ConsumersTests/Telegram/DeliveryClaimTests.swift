@@ -1,9 +1,10 @@
-@testable import Consumers
 import FakeTelegram
 import Foundation
+@testable import Game
 import Jobs
 import TestSupport
 import Testing
+import ThePredKinds
 
 /// The delivery log's claim: one run sends a message, once per effect, and every way a send
 /// ends counts toward its broadcast.
@@ -124,7 +125,7 @@ struct DeliveryClaimTests {
             // The fourth never got as far as its row.
             try await f.bury(TelegramSend.kind, sends[3].payload, id: sends[3].id, reason: .poison, message: "delivered 11 times")
             var now = try #require(try await Broadcasts.status(b.id, db: f.db))
-            #expect(now.status == "COMPLETED" && now.sent == 2 && now.failed == 2 && now.pending == 0)
+            #expect(now.status == .completed && now.sent == 2 && now.failed == 2 && now.pending == 0)
             #expect(try await T.delivery(f, stuck.id).status == "PERMANENT_FAILURE")
             #expect(try await T.delivery(f, stuck.id).error?.contains("timed out after 30 s") == true)
             for job in sends { try await f.bury(TelegramSend.kind, job.payload, id: job.id) }

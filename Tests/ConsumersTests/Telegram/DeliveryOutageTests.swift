@@ -1,10 +1,13 @@
-@testable import Consumers
+@testable import Game
 import FakeTelegram
 import Foundation
 import Jobs
+@testable import Postgres
 import Synchronization
+import Telegram
 import TestSupport
 import Testing
+import ThePredKinds
 
 /// A database whose writes of one delivery status fail a few times, as when PostgreSQL restarts
 /// between a send and its log write.

@@ -1,10 +1,12 @@
-@testable import Consumers
+@testable import Game
 import FakeTelegram
 import Foundation
 import Jobs
 import Producers
+import Telegram
 import TestSupport
 import Testing
+import ThePredKinds
 
 /// telegram.send and broadcasts against the fake Bot API server, through the real libcurl client.
 @Suite("Telegram delivery", .enabled(if: TestPostgres.available), .timeLimit(.minutes(2)))

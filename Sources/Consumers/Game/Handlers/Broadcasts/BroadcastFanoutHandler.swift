@@ -1,0 +1,158 @@
+import Jobs
+import JobsWorker
+import Logging
+import Postgres
+import Producers
+import ThePredKinds
+
+/// Walks a broadcast's recipients by user id in chunks, queues a `telegram.send` for each, and
+/// moves the checkpoint after every chunk. Memory holds one chunk, whatever the audience.
+///
+/// A chunk is queued before its checkpoint moves. A fan-out that dies in between queues that
+/// chunk again on its next run; the idempotency key `broadcast:<id>:<telegram id>` makes those
+/// the same jobs, so nobody gets two.
+struct BroadcastFanoutHandler: Sendable {
+    let db: any PostgresClient
+    var chunkSize = 1_000
+    var publisher: BroadcastPublisher?
+
+    func handle(_ p: BroadcastFanout, _ context: JobContext) async throws {
+        defer { publisher?.changed(p.broadcastID) }
+        try await fanOut(p, context)
+    }
+
+    private func fanOut(_ p: BroadcastFanout, _ context: JobContext) async throws {
+        let id = p.broadcastID
+        let started = try await db.query(
+            """
+            UPDATE broadcasts SET status = 'PROCESSING', started_at = coalesce(started_at, now())
+            WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
+            RETURNING text, parse_mode, photo_url, target, telegram_id, paid, fanout_after_user_id,
+                      fanout_completed_at IS NOT NULL AS fanout_done
+            """, [.int(id)])
+        guard !started.isEmpty else {
+            let row = try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(id)])
+            guard let status = row[0, "status"] else { throw JobFailure.permanent("broadcast \(id) does not exist") }
+            context.logger.info("broadcast is \(status); nothing to fan out", metadata: ["broadcast": "\(id)"])
+            return
+        }
+        if !started.bool(0, "fanout_done") {
+            let template = TelegramSend(
+                telegramID: 0, kind: .broadcast, text: try started.string(0, "text"),
+                parseMode: TelegramSend.ParseMode(rawValue: try started.string(0, "parse_mode")) ?? .html,
+                photoURL: started[0, "photo_url"], broadcastID: id, paid: started.bool(0, "paid") ? true : nil)
+            let finished: Bool
+            if try started.string(0, "target") == "user" {
+                finished = try await fanOutToOne(try started.int(0, "telegram_id"), template, context)
+            } else {
+                finished = try await fanOutToAll(after: try started.int(0, "fanout_after_user_id"), template, context)
+            }
+            guard finished else {
+                context.logger.info("broadcast cancelled during fan-out", metadata: ["broadcast": "\(id)"])
+                return
+            }
+        }
+        try await BroadcastProgress.completeIfDone(id, db: db)
+    }
+
+    /// Returns false when the broadcast was cancelled on the way.
+    private func fanOutToAll(after start: Int64, _ template: TelegramSend, _ context: JobContext) async throws -> Bool {
+        let id = template.broadcastID!
+        var after = start
+        var queued: Int64 = 0
+        let began = ContinuousClock.now
+        while true {
+            let users = try await db.query(
+                """
+                SELECT id, telegram_id FROM users WHERE id > $1 AND NOT banned AND NOT unreachable ORDER BY id LIMIT $2
+                """, [.int(after), .int(Int64(chunkSize))])
+            if users.isEmpty { break }
+            var jobs: [(TelegramSend, EnqueueOptions)] = []
+            jobs.reserveCapacity(users.count)
+            for i in 0..<users.count {
+                var message = template
+                message.telegramID = try users.int(i, "telegram_id")
+                jobs.append((message, .idempotent("broadcast:\(id):\(message.telegramID)")))
+            }
+            _ = try await context.client.enqueue(TelegramSend.kind, jobs)
+            let last = try users.int(users.count - 1, "id")
+            let moved = try await db.query(
+                """
+                UPDATE broadcasts SET fanout_after_user_id = $3, total_recipients = total_recipients + $4
+                WHERE id = $1 AND status = 'PROCESSING' AND fanout_after_user_id = $2 RETURNING id
+                """, [.int(id), .int(after), .int(last), .int(Int64(users.count))])
+            // Cancelled, or another run of this job moved the checkpoint: this run stops.
+            if moved.isEmpty { return false }
+            after = last
+            queued += Int64(users.count)
+            if queued % 50_000 < Int64(chunkSize) {
+                context.logger.info(
+                    "fan-out progress", metadata: ["broadcast": "\(id)", "queued": "\(queued)", "elapsed": "\(ContinuousClock.now - began)"])
+            }
+        }
+        return try await finishFanout(id)
+    }
+
+    private func fanOutToOne(_ telegramID: Int64, _ template: TelegramSend, _ context: JobContext) async throws -> Bool {
+        let id = template.broadcastID!
+        // A registered user who is banned or unreachable gets nothing; an unknown id is tried.
+        let skip = try await db.query(
+            "SELECT 1 FROM users WHERE telegram_id = $1 AND (banned OR unreachable)", [.int(telegramID)])
+        var count: Int64 = 0
+        if skip.isEmpty {
+            var message = template
+            message.telegramID = telegramID
+            _ = try await context.client.enqueue(TelegramSend.kind, message, options: .idempotent("broadcast:\(id):\(telegramID)"))
+            count = 1
+        }
+        let moved = try await db.query(
+            "UPDATE broadcasts SET total_recipients = $2 WHERE id = $1 AND status = 'PROCESSING' RETURNING id",
+            [.int(id), .int(count)])
+        if moved.isEmpty { return false }
+        return try await finishFanout(id)
+    }
+
+    private func finishFanout(_ id: Int64) async throws -> Bool {
+        let done = try await db.query(
+            """
+            UPDATE broadcasts SET fanout_completed_at = coalesce(fanout_completed_at, now())
+            WHERE id = $1 AND status = 'PROCESSING' RETURNING total_recipients
+            """, [.int(id)])
+        return !done.isEmpty
+    }
+}
+
+/// Records a broadcast asked for by a producer without a database, once per job id.
+struct BroadcastCreateHandler: Sendable {
+    let db: any PostgresClient
+    var publisher: BroadcastPublisher?
+
+    func handle(_ p: BroadcastCreate, _ context: JobContext) async throws {
+        do {
+            // The request's time was checked when it was made; a late job still makes it.
+            var request = p.request
+            if let at = request.scheduledAtMillis, at <= context.enqueuedAt { request.scheduledAtMillis = nil }
+            let made = try await Broadcasts.create(
+                request, requestID: context.id.rawValue, db: db, client: context.client,
+                now: min(context.enqueuedAt, SystemJobClock().nowMillis()))
+            try await publisher?.publish(made, requestID: context.id.rawValue)
+            context.logger.info("broadcast created", metadata: ["broadcast": "\(made.id)", "status": "\(made.status)"])
+        } catch let error as FieldError {
+            throw JobFailure.rejected("invalid broadcast: \(error)")
+        }
+    }
+}
+
+/// Cancels a broadcast for a producer without a database. A missing broadcast is permanent.
+struct BroadcastCancelHandler: Sendable {
+    let db: any PostgresClient
+    var publisher: BroadcastPublisher?
+
+    func handle(_ p: BroadcastCancel, _ context: JobContext) async throws {
+        guard let status = try await Broadcasts.cancel(p.broadcastID, db: db) else {
+            throw JobFailure.permanent("broadcast \(p.broadcastID) does not exist")
+        }
+        try await publisher?.publish(status)
+        context.logger.info("broadcast cancel asked", metadata: ["broadcast": "\(status.id)", "status": "\(status.status)"])
+    }
+}

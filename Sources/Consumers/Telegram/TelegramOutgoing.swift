@@ -1,0 +1,45 @@
+import Foundation
+
+/// One message for the Bot API: `sendMessage`, or `sendPhoto` with the text as caption.
+public struct TelegramOutgoing: Sendable, Equatable {
+    public var chatID: Int64
+    public var text: String
+    /// "HTML" or "Markdown".
+    public var parseMode: String
+    public var photoURL: String?
+    /// Sent with `allow_paid_broadcast: true`.
+    public var paid: Bool
+    /// The request must be over by then: a client does not start it when its own timeout could
+    /// carry it past this instant, and fails it as not sent instead. The delivery log's claim on
+    /// the message lasts until then, so no other run can send it while this one might.
+    public var answerBy: ContinuousClock.Instant?
+
+    public init(
+        chatID: Int64, text: String, parseMode: String = "HTML", photoURL: String? = nil, paid: Bool = false,
+        answerBy: ContinuousClock.Instant? = nil
+    ) {
+        self.chatID = chatID
+        self.text = text
+        self.parseMode = parseMode
+        self.photoURL = photoURL
+        self.paid = paid
+        self.answerBy = answerBy
+    }
+
+    /// The Bot API method this message needs.
+    public var method: String { photoURL == nil ? "sendMessage" : "sendPhoto" }
+
+    /// The request body.
+    public func jsonBody() -> [UInt8] {
+        var body: [String: Any] = ["chat_id": chatID, "parse_mode": parseMode]
+        if let photoURL {
+            body["photo"] = photoURL
+            body["caption"] = text
+        } else {
+            body["text"] = text
+        }
+        if paid { body["allow_paid_broadcast"] = true }
+        // JSONSerialization takes only these plain values, so it cannot throw here.
+        return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
+    }
+}

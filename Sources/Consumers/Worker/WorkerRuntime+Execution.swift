@@ -1,0 +1,87 @@
+import Foundation
+import Jobs
+import Logging
+import Producers
+
+// Running one job: its handler inside the middleware, its dead hook, and kinds it has no handler for.
+extension WorkerRuntime {
+    func execute(_ job: FetchedJob) async {
+        let envelope = job.envelope
+        guard let entry = service.handlers.entry(for: envelope.kind) else {
+            finish(job, await outcomeForUnknownKind(job))
+            return
+        }
+        let context = JobContext(
+            id: envelope.id, kind: envelope.kind, queue: job.queue, attempt: envelope.attempt, deliveries: job.deliveries,
+            enqueuedAt: envelope.enqueuedAt, notBefore: envelope.notBefore, idempotencyKey: envelope.idempotencyKey,
+            traceContext: envelope.traceContext, logger: logger.with(job: envelope.id, kind: envelope.kind),
+            client: JobClient(driver: service.driver, clock: service.clock))
+        var result: JobCompletion.Outcome
+        do {
+            let payload = envelope.payload
+            try await JobHandlers.run(middleware[...], context) { try await entry.run(payload, $0) }
+            result = .succeeded
+        } catch {
+            // A handler that ran past its timeout was cancelled; whatever it threw then, it timed out.
+            let failure: any Error = timedOut(job) ? JobTimeout(timeout: entry.descriptor.timeout) : error
+            result = outcome(for: failure, job: job, policy: entry.descriptor.retry)
+        }
+        if case .dead(let reason, let error) = result { await runDeadHook(job, reason: reason, message: error.error) }
+        finish(job, result)
+    }
+
+    func timedOut(_ job: FetchedJob) -> Bool { state.withLock { $0.inFlight[Self.key(job)]?.timedOut ?? false } }
+
+    /// Runs the kind's `onDead` hook before its job is buried, so effects outside the queue (a
+    /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged.
+    func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async {
+        guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
+        let death = JobDeath(
+            id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
+            logger: logger.with(job: job.envelope.id, kind: job.envelope.kind))
+        var delay = Duration.milliseconds(100)
+        let payload = job.envelope.payload
+        for attempt in 1...5 {
+            do {
+                // Detached: a job the watchdog timed out runs its hook from its cancelled task, and
+                // cancellation would stop the hook's PostgreSQL calls before they start.
+                try await Task.detached { try await hook(payload, death) }.value
+                return
+            } catch {
+                logger.error("dead-job hook failed", metadata: [
+                    "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
+                await pause(delay)
+                delay = delay * 2
+            }
+        }
+    }
+
+    /// A job of a kind this worker has no handler for goes back for a consumer that has one (an
+    /// old build in a rolling deploy, a worker without a Telegram token). Only when no live
+    /// consumer of the queue says it can run the kind is it a dead letter.
+    func outcomeForUnknownKind(_ job: FetchedJob) async -> JobCompletion.Outcome {
+        let kind = job.envelope.kind
+        if await peersCanRun(kind, queue: job.queue) {
+            logger.info("no handler for this kind here; left for a consumer that has one", metadata: [
+                "job": "\(job.envelope.id)", "kind": "\(kind)", "queue": "\(job.queue)",
+            ])
+            return .snooze(at: service.clock.nowMillis() + 1000)
+        }
+        return .dead(reason: .unknownKind, error: attemptError(job, "no live consumer of queue '\(job.queue)' has a handler for job kind '\(kind)'"))
+    }
+
+    /// Whether another live consumer of `queue` says it runs `kind`; read at most once a second.
+    func peersCanRun(_ kind: String, queue: QueueName) async -> Bool {
+        let now = ContinuousClock.now
+        if let cached = state.withLock({ $0.peerKinds[queue] }), now - cached.read < .seconds(1) {
+            return cached.kinds.contains(kind)
+        }
+        // A failed read says nothing: assume a peer may run it, so the job waits instead of dying.
+        guard let consumers = try? await service.driver.consumers(queue: queue) else { return true }
+        var kinds = Set<String>()
+        for c in consumers where c.info.name != config.consumerName { kinds.formUnion(c.info.kinds ?? []) }
+        state.withLock { $0.peerKinds[queue] = (now, kinds) }
+        return kinds.contains(kind)
+    }
+}

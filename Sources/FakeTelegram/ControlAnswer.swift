@@ -1,0 +1,8 @@
+import Foundation
+
+// MARK: Control endpoints
+
+struct ControlAnswer: Encodable {
+    var ok: Bool
+    var description: String?
+}

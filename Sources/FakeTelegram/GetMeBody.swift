@@ -1,0 +1,6 @@
+import Foundation
+
+struct GetMeBody: Encodable {
+    let ok = true
+    var result: BotUser
+}

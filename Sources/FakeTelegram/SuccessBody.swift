@@ -1,0 +1,6 @@
+import Foundation
+
+struct SuccessBody: Encodable {
+    let ok = true
+    var result: ResultMessage
+}

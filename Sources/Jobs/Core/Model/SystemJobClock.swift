@@ -1,0 +1,12 @@
+import Foundation
+import Synchronization
+
+/// Wall-clock time.
+public struct SystemJobClock: JobClock {
+    public init() {}
+    public func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

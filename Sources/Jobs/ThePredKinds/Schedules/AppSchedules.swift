@@ -1,0 +1,21 @@
+import Jobs
+import Producers
+import ThePredKinds
+
+/// Every periodic schedule of the platform. New schedules are added here.
+public enum AppSchedules {
+    public static func all() -> [PeriodicSchedule] {
+        [
+            // Monday 00:00 UTC closes the week that just ended; the 1st 00:00 UTC the month.
+            // The payload names the period, so a tick that runs late still closes the right one.
+            leaderboard("leaderboard-week", cron: "0 0 * * 1", kind: .week),
+            leaderboard("leaderboard-month", cron: "0 0 1 * *", kind: .month),
+        ]
+    }
+
+    static func leaderboard(_ name: String, cron: String, kind: LeaderboardPeriod.Kind) -> PeriodicSchedule {
+        PeriodicSchedule(name: name, cron: try! CronExpression(cron), kind: LeaderboardClose.kind) { tick in
+            LeaderboardClose(period: kind, startsAtMillis: LeaderboardPeriod.lastEnded(before: tick, kind: kind).startsAt)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Jobs
+
+/// `telegram.send`: one message to one chat, through the Bot API.
+public struct TelegramSend: Codable, Sendable, Equatable {
+    /// Why the message is sent, for the delivery log.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case leaderboardReward = "LEADERBOARD_REWARD", marketResolved = "MARKET_RESOLVED", betWon = "BET_WON"
+        case betLost = "BET_LOST", missionCompleted = "MISSION_COMPLETED", broadcast = "BROADCAST", system = "SYSTEM"
+    }
+
+    public enum ParseMode: String, Codable, Sendable, CaseIterable {
+        case html = "HTML", markdown = "Markdown"
+    }
+
+    public var telegramID: Int64
+    public var kind: Kind
+    /// At most 4096 characters, or 1024 as a photo caption.
+    public var text: String
+    public var parseMode: ParseMode
+    public var photoURL: String?
+    public var broadcastID: Int64?
+    /// Sent in the paid-broadcast lane (`allow_paid_broadcast`).
+    public var paid: Bool?
+
+    public init(
+        telegramID: Int64, kind: Kind, text: String, parseMode: ParseMode = .html, photoURL: String? = nil,
+        broadcastID: Int64? = nil, paid: Bool? = nil
+    ) {
+        self.telegramID = telegramID
+        self.kind = kind
+        self.text = text
+        self.parseMode = parseMode
+        self.photoURL = photoURL
+        self.broadcastID = broadcastID
+        self.paid = paid
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case telegramID = "telegram_id", kind, text, parseMode = "parse_mode", photoURL = "photo_url"
+        case broadcastID = "broadcast_id", paid
+    }
+
+    /// 5xx, timeouts and connection errors are retried at most 5 times (domain.md).
+    public static let kind = JobKind<TelegramSend>(
+        "telegram.send", queue: "telegram", retry: .exponentialJitter(maxAttempts: 5, maxBackoff: .seconds(300)),
+        timeout: .seconds(30))
+}
+
+extension TelegramSend: SelfEncodingPayload {
+    /// The payload's JSON, written directly: settlement encodes a million of these, and
+    /// JSONEncoder was the largest cost of the worker doing it. Decodes to the same value.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 96)
+        var first = true
+        func key(_ k: String) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: k.utf8)
+            out.append(contentsOf: "\":".utf8)
+        }
+        func string(_ s: String) { JSONText.appendString(s, to: &out) }
+        if let broadcastID { key("broadcast_id"); out.append(contentsOf: String(broadcastID).utf8) }
+        key("kind"); string(kind.rawValue)
+        if let paid { key("paid"); out.append(contentsOf: (paid ? "true" : "false").utf8) }
+        key("parse_mode"); string(parseMode.rawValue)
+        if let photoURL { key("photo_url"); string(photoURL) }
+        key("telegram_id"); out.append(contentsOf: String(telegramID).utf8)
+        key("text"); string(text)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import HTTPFront
+import Jobs
+import JobsRedis
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import ThePredRedis
+
+/// `thepred init-data`: signed Mini App init data, for trying the front with curl or wrk.
+struct InitDataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init-data",
+        abstract: "Print Telegram Mini App init data for a user, signed with the bot token.",
+        discussion: "For local use: send it as `Authorization: tma <init data>` to a front holding the same token.")
+    @Option(help: "The Telegram user id.") var user: Int64
+    @Option(help: "The username.") var username: String?
+    @Option(name: .customLong("telegram-bot-token"), help: "Bot token. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotTokenOption: String?
+
+    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
+
+    func validate() throws {
+        guard user >= 1 else { throw ValidationError("--user must be a positive Telegram id") }
+        guard !telegramBotToken.isEmpty else { throw ValidationError("set TELEGRAM_BOT_TOKEN or --telegram-bot-token") }
+    }
+
+    func run() async throws {
+        print(InitDataVerifier(botToken: telegramBotToken).sign(userID: user, username: username, authDate: Int64(Date().timeIntervalSince1970)))
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Game
+import Jobs
+import JobsRedis
+import JobsWorker
+import Logging
+import Producers
+import ServiceLifecycle
+import Telegram
+import ThePredKinds
+import ThePredRedis
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Promote due delayed jobs and enqueue periodic schedules. Any number may run; one leads.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Seconds the leader lock lasts without renewal.")
+    var leaderTTL: Int = 10
+
+    func run() async throws {
+        let logger = global.logger("thepred.scheduler")
+        let signals = ShutdownSignals(logger: logger)
+        let driver = try await global.connectedDriver()
+        var config = SchedulerService.Configuration()
+        config.leaderTTL = .seconds(leaderTTL)
+        config.queues = try AppKinds.registry().queues
+        let scheduler = SchedulerService(
+            driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
+            schedules: AppSchedules.all(), configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: scheduler)], logger: logger))
+        signals.hand(to: group)
+        try await group.run()
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Game
+import Jobs
+import JobsRedis
+import JobsWorker
+import Logging
+import Producers
+import ServiceLifecycle
+import Telegram
+import ThePredKinds
+import ThePredRedis
+
+/// The Bot API client and the fleet's send limits.
+struct TelegramOptions: ParsableArguments {
+    @Option(name: .long, help: "Bot API base URL. Env: TELEGRAM_API_BASE.")
+    var telegramAPIBase: String = ProcessInfo.processInfo.environment["TELEGRAM_API_BASE"] ?? "https://api.telegram.org"
+
+    @Option(name: .customLong("telegram-bot-token"), help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    var telegramBotTokenOption: String?
+
+    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
+
+    @Option(name: .long, help: "Messages per second for the whole fleet (free lane). Env: TELEGRAM_RATE.")
+    var telegramRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_RATE"] ?? "") ?? 30
+
+    @Option(name: .long, help: "Messages per second in the paid-broadcast lane. Env: TELEGRAM_PAID_RATE.")
+    var telegramPaidRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_PAID_RATE"] ?? "") ?? 1000
+
+    @Option(name: .long, help: "Messages per minute to one group chat.")
+    var telegramGroupRate: Int = 20
+
+    @Option(name: .long, help: "Keep-alive HTTP connections to the Bot API, each on its own thread. Env: TELEGRAM_CONNECTIONS.")
+    var telegramConnections: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_CONNECTIONS"] ?? "") ?? 8
+
+    @Option(name: .long, help: "Seconds a Bot API request may take in all (connecting takes at most 5).")
+    var telegramTimeout: Int = 15
+
+    func validate() throws {
+        guard telegramRate >= 1, telegramPaidRate >= 1, telegramGroupRate >= 1 else {
+            throw ValidationError("Telegram rates must be at least 1")
+        }
+        guard (1...256).contains(telegramConnections) else { throw ValidationError("--telegram-connections must be within 1...256") }
+        // A send must be answered within 27 s of its delivery-log claim and may first wait up to 3 s
+        // for a slot; a longer request timeout would never start.
+        guard (1...20).contains(telegramTimeout) else { throw ValidationError("--telegram-timeout must be within 1...20 s") }
+        if telegramBotToken.contains("/") || telegramBotToken.contains(" ") {
+            throw ValidationError("--telegram-bot-token looks wrong (it contains / or a space)")
+        }
+    }
+
+    func client() -> CurlTelegramClient? {
+        guard !telegramBotToken.isEmpty else { return nil }
+        let token = telegramBotToken
+        return CurlTelegramClient(
+            configuration: .init(
+                apiBase: telegramAPIBase, token: token, connections: telegramConnections, connectTimeout: .seconds(5),
+                timeout: .seconds(telegramTimeout)))
+    }
+
+    func limits() -> TelegramLimits {
+        var limits = TelegramLimits()
+        limits.globalPerSecond = telegramRate
+        limits.paidPerSecond = telegramPaidRate
+        limits.groupPerMinute = telegramGroupRate
+        return limits
+    }
+
+    var limitsDescription: String { "\(telegramRate)/s, paid \(telegramPaidRate)/s, 1/s per chat, \(telegramGroupRate)/min per group" }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Game
+import Jobs
+import JobsRedis
+import JobsWorker
+import Logging
+import Producers
+import ServiceLifecycle
+import Telegram
+import ThePredKinds
+import ThePredRedis
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run jobs from the given queues until SIGTERM or SIGINT, then drain.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var telegram: TelegramOptions
+
+    @Option(help: "Comma-separated queues to serve. Default: every queue a registered job kind uses. Env: WORKER_QUEUES.")
+    var queues: String = ProcessInfo.processInfo.environment["WORKER_QUEUES"] ?? ""
+
+    @Option(help: "Jobs run at once in this process. Env: WORKER_CONCURRENCY.")
+    var concurrency: Int = Int(ProcessInfo.processInfo.environment["WORKER_CONCURRENCY"] ?? "") ?? 16
+
+    @Option(help: "Seconds in-flight jobs may run on after a shutdown signal.")
+    var grace: Int = 25
+
+    @Option(help: "Seconds a job may be held without a lease renewal before another worker takes it over.")
+    var visibilityTimeout: Int = 60
+
+    @Option(help: "Deliveries after which a job that keeps crashing workers is buried as poison.")
+    var maxDeliveries: Int = 10
+
+    @Option(help: "Consumer name in the group. Default: host-pid-random.")
+    var consumer: String?
+
+    @Option(help: "Bets per settlement statement and transaction. Larger is faster in bulk but holds users' rows longer. Env: SETTLEMENT_CHUNK.")
+    var settlementChunk: Int = Int(ProcessInfo.processInfo.environment["SETTLEMENT_CHUNK"] ?? "") ?? 5_000
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
+        guard visibilityTimeout >= 1 else { throw ValidationError("--visibility-timeout must be at least 1") }
+        guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+        guard (100...100_000).contains(settlementChunk) else { throw ValidationError("--settlement-chunk must be within 100...100,000") }
+    }
+
+    func run() async throws {
+        let logger = global.logger("thepred.worker")
+        let signals = ShutdownSignals(logger: logger)
+        let pool = try await database.connectedPool(jobs: true)
+        defer { pool.close() }
+        var deps = AppHandlers.Dependencies(database: pool)
+        deps.settlementChunk = settlementChunk
+        let driver = try await global.connectedDriver()
+        let bot = telegram.client()
+        defer { bot?.shutdown() }
+        if let bot {
+            let limiter = RedisRateLimiter(
+                connection: RedisConnection(driver.configuration.redis, name: "redis-limiter"), keys: RedisKeys(prefix: global.keyPrefix))
+            var delivery = TelegramDelivery(bot: bot, limiter: limiter, limits: telegram.limits())
+            // A claim lasts as long as a send can take (the wait for a slot, the request, the margin),
+            // so a message whose worker died waits no longer than that before another sends it.
+            delivery.claimLease = delivery.limits.horizon + .seconds(telegram.telegramTimeout) + delivery.claimMargin + .seconds(1)
+            deps.telegram = delivery
+            logger.info("telegram delivery on", metadata: ["api": "\(bot)", "limits": "\(telegram.limitsDescription)"])
+        } else {
+            logger.warning("TELEGRAM_BOT_TOKEN is not set: this worker does not serve the telegram queue")
+        }
+        let publisher = BroadcastPublisher(
+            board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), db: pool,
+            logger: global.logger("thepred.broadcasts"))
+        deps.broadcastPublisher = publisher
+        let handlers = try AppHandlers.all(deps)
+        let served = queues.isEmpty ? handlers.queues : try parseQueues(queues)
+        guard !served.isEmpty else { throw ValidationError("no queues to serve") }
+        try Self.checkCanServe(served, handlers: handlers)
+        var config = WorkerService.Configuration(queues: served, consumerName: consumer)
+        config.concurrency = concurrency
+        config.shutdownGrace = .seconds(grace)
+        config.visibilityTimeout = .seconds(visibilityTimeout)
+        config.maxDeliveries = maxDeliveries
+        // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
+        // exists); preparing them makes their backlog show in `thepred queues`.
+        try await driver.prepareAppQueues()
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                // Stopped in reverse: the worker drains first, then the publisher's last flush
+                // carries the statuses of the broadcasts it touched.
+                services: [.init(service: publisher), .init(service: worker)], logger: logger))
+        signals.hand(to: group)
+        try await group.run()
+    }
+}
+
+extension WorkerCommand {
+    /// Refuses to serve a queue with a kind this worker has no handler for: its jobs would only
+    /// bounce between workers (or die as unknown_kind) instead of waiting for one that can run them.
+    static func checkCanServe(_ queues: [QueueName], handlers: JobHandlers) throws {
+        let known = try AppKinds.registry().all
+        for queue in queues {
+            let missing = known.filter { $0.queue == queue && handlers.registry.descriptor(named: $0.name.rawValue) == nil }
+            guard missing.isEmpty else {
+                let names = missing.map(\.name.rawValue).joined(separator: ", ")
+                let hint = missing.contains { $0.name == TelegramSend.kind.name } ? " (telegram.send needs TELEGRAM_BOT_TOKEN)" : ""
+                throw CLIError("cannot serve queue '\(queue)': this worker has no handler for \(names)\(hint)")
+            }
+        }
+    }
+}
