@@ -290,19 +290,6 @@ struct JobsCommand: AsyncParsableCommand {
             guard let record = try await driver.job(JobID(rawValue: id), queue: try queue.map(parseQueue)) else {
                 throw CLIError("no job with id \(id) (unknown, or finished longer ago than the status retention)")
             }
-            struct View: Encodable {
-                let id, queue, status: String
-                let kind: String?
-                let attempt: Int?
-                let dueAt, updatedAt, enqueuedAt: String?
-                let lastError, consumer, deadLetterID, payload: String?
-            }
-            let view = View(
-                id: record.id.rawValue, queue: record.queue.rawValue, status: record.status.rawValue, kind: record.kind,
-                attempt: record.attempt, dueAt: record.dueAt.map(formatTime), updatedAt: record.updatedAt.map(formatTime),
-                enqueuedAt: record.envelope.map { formatTime($0.enqueuedAt) }, lastError: record.lastError,
-                consumer: record.consumer, deadLetterID: record.deadLetterID,
-                payload: record.envelope.map { String(decoding: $0.payload, as: UTF8.self) })
             if json { return try printJSON(JobRecordView(record, admin: true)) }
             let rows: [(String, String?)] = [
                 ("job", record.id.rawValue), ("queue", record.queue.rawValue), ("status", record.status.rawValue), ("kind", record.kind),

@@ -4,10 +4,19 @@ import Jobs
 import ThePredKinds
 
 extension FrontRoutes {
-    /// Routes for admins, who authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.
+    /// Routes for admins, who authenticate with `Authorization: Bearer <ADMIN_TOKEN>`. The group's
+    /// middleware checks the token once for every route in it.
     func addAdminRoutes(to router: Router<FrontRequestContext>) {
-        router.post("/v1/admin/markets") { request, context in
-            try auth.admin(request.headers[.authorization])
+        let admin = router.group("/v1/admin").add(middleware: AdminOnlyMiddleware(auth: auth))
+        addAdminMarketRoutes(to: admin)
+        addAdminBroadcastRoutes(to: admin)
+        addAdminLeaderboardRoutes(to: admin)
+        addAdminJobRoutes(to: admin)
+    }
+
+    /// Create and resolve markets.
+    func addAdminMarketRoutes(to admin: RouterGroup<FrontRequestContext>) {
+        admin.post("markets") { request, context in
             var body = try await JSONBody.read(request, context: context)
             let title = try body.string("title", length: 1...300)!
             let description = try body.string("description", required: false, length: 0...5000) ?? ""
@@ -20,8 +29,7 @@ extension FrontRoutes {
             return try await accept(MarketsCreate.kind, market, caller: .admin, route: "markets", request: request)
         }
 
-        router.post("/v1/admin/markets/{id}/resolve") { request, context in
-            try auth.admin(request.headers[.authorization])
+        admin.post("markets/{id}/resolve") { request, context in
             let id = try Self.positiveID(context)
             var body = try await JSONBody.read(request, context: context)
             let result = try body.choice("result", MarketsResolve.Result.self)!
@@ -31,74 +39,11 @@ extension FrontRoutes {
                 MarketsResolve.kind, MarketsResolve(marketID: id, result: result), caller: .admin, route: "resolve", request: request,
                 builtInKey: "resolve:\(id):\(result.rawValue)")
         }
+    }
 
-        router.post("/v1/admin/broadcasts") { request, context in
-            try auth.admin(request.headers[.authorization])
-            var body = try await JSONBody.read(request, context: context)
-            let text = try body.string("text", length: 0...100_000)!
-            let parseMode = try body.choice("parse_mode", required: false, TelegramSend.ParseMode.self) ?? .html
-            let photoURL = try body.string("photo_url", required: false, length: 0...2048)
-            let target = try body.choice("target", required: false, BroadcastRequest.Target.self) ?? .all
-            let telegramID = try body.int("telegram_id", required: false, in: -Self.maxSafeInteger...Self.maxSafeInteger)
-            let scheduledAt = try body.time("scheduled_at", required: false)
-            let paid = try body.bool("paid")
-            try body.finish()
-            let broadcast = BroadcastRequest(
-                text: text, parseMode: parseMode, photoURL: photoURL, target: target, telegramID: telegramID,
-                scheduledAtMillis: scheduledAt, paid: paid)
-            do {
-                try broadcast.validate(now: deps.clock.nowMillis())
-            } catch let error as FieldError {
-                throw APIError.invalid(error.field, error.message)
-            }
-            return try await accept(BroadcastCreate.kind, BroadcastCreate(request: broadcast), caller: .admin, route: "broadcasts", request: request)
-        }
-
-        router.get("/v1/admin/broadcasts") { request, context in
-            try auth.admin(request.headers[.authorization])
-            let query = request.uri.queryParameters
-            let limit = try Self.queryInt(query.get("limit"), "limit", default: 50, in: 1...500)
-            let before = try Self.queryInt(query.get("before"), "before", default: nil, in: 1...Self.maxSafeInteger)
-            for name in query.map({ String($0.key) }) where name != "limit" && name != "before" {
-                throw APIError(.unprocessableContent, .unknownField, "unknown query parameter \(name)", field: name)
-            }
-            let items = try await deps.board.list(limit: Int(limit!), beforeID: before)
-            return try Self.json(BroadcastList(broadcasts: items))
-        }
-
-        router.get("/v1/admin/broadcasts/{id}") { request, context in
-            try auth.admin(request.headers[.authorization])
-            let raw = context.parameters.get("id") ?? ""
-            // The broadcast id, or the id of the job that POST /v1/admin/broadcasts answered with.
-            let found: BroadcastStatus?
-            if let id = Int64(raw), id >= 1 {
-                found = try await deps.board.status(id: id)
-            } else {
-                found = try await deps.board.status(requestID: try Self.jobID(context).rawValue)
-            }
-            guard let found else {
-                throw APIError(
-                    .notFound, .notFound,
-                    "no broadcast \(raw.prefix(40)); one just asked for appears when a worker has run its job (GET /v1/admin/jobs/{job_id})")
-            }
-            return try Self.json(found)
-        }
-
-        router.delete("/v1/admin/broadcasts/{id}") { request, context in
-            try auth.admin(request.headers[.authorization])
-            let id = try Self.positiveID(context)
-            guard let found = try await deps.board.status(id: id) else { throw APIError(.notFound, .notFound, "no broadcast \(id)") }
-            guard found.status.isCancellable else {
-                throw APIError(
-                    .conflict, .conflict, "broadcast \(id) is \(found.status.rawValue); only PENDING or PROCESSING broadcasts can be cancelled")
-            }
-            return try await accept(
-                BroadcastCancel.kind, BroadcastCancel(broadcastID: id), caller: .admin, route: "broadcast-cancel", request: request,
-                builtInKey: "broadcast-cancel:\(id)")
-        }
-
-        router.post("/v1/admin/leaderboards/{period}/close") { request, context in
-            try auth.admin(request.headers[.authorization])
+    /// Close a week or a month.
+    func addAdminLeaderboardRoutes(to admin: RouterGroup<FrontRequestContext>) {
+        admin.post("leaderboards/{period}/close") { request, context in
             let raw = context.parameters.get("period") ?? ""
             // Exactly `week` or `month`, as the document lists them.
             guard raw == raw.lowercased(), let period = LeaderboardPeriod.Kind(rawValue: raw.uppercased()) else {
@@ -120,16 +65,17 @@ extension FrontRoutes {
             let job = LeaderboardClose(period: period, startsAtMillis: startsAt, top: top.map(Int.init))
             return try await accept(LeaderboardClose.kind, job, caller: .admin, route: "leaderboard-close", request: request)
         }
+    }
 
-        router.get("/v1/admin/jobs/{id}") { request, context in
-            try auth.admin(request.headers[.authorization])
+    /// Look at one job, or every queue's figures.
+    func addAdminJobRoutes(to admin: RouterGroup<FrontRequestContext>) {
+        admin.get("jobs/{id}") { _, context in
             let id = try Self.jobID(context)
             guard let record = try await deps.driver.job(id, queue: nil) else { throw APIError(.notFound, .notFound, "no job \(id)") }
             return try Self.json(JobRecordView(record, admin: true))
         }
 
-        router.get("/v1/admin/queues") { request, _ in
-            try auth.admin(request.headers[.authorization])
+        admin.get("queues") { _, _ in
             let stats = try await queueStats()
             return try Self.json(QueueFiguresList(queues: stats.map { QueueFiguresView($0) }))
         }
