@@ -49,7 +49,7 @@ extension RedisQueueDriver {
     public func cancel(_ id: JobID, queue: QueueName?) async throws -> CancelResult {
         guard let queue = try await queueHolding(id, in: queue) else { return .notFound }
         let reply = try await connection.evaluate(
-            Scripts.cancel,
+            RedisScripts.cancel,
             keys: [keys.stream(queue), keys.delayed(queue), keys.delayedJobs(queue), keys.job(queue, id)],
             args: [keys.group, id.rawValue, clock.nowMillis(), configuration.statusRetention.milliseconds])
         switch reply.string {
@@ -122,7 +122,7 @@ extension RedisQueueDriver {
                 args.append(value)
             }
             let reply = try await connection.evaluate(
-                Scripts.redrive, keys: [keys.dead(queue), keys.stream(queue), keys.job(queue, envelope.id)], args: args)
+                RedisScripts.redrive, keys: [keys.dead(queue), keys.stream(queue), keys.job(queue, envelope.id)], args: args)
             if reply.string == nil {
                 results.append(RedriveResult(deadLetterID: letter.id, jobID: nil, error: "already gone from the dead-letter queue"))
             } else {
@@ -228,7 +228,7 @@ extension RedisQueueDriver {
     public func unregister(consumer: String, queue: QueueName) async throws {
         do {
             try await connection.evaluate(
-                Scripts.unregister,
+                RedisScripts.unregister,
                 keys: [keys.stream(queue), keys.consumers(queue), keys.consumerInfo(queue), keys.leases(queue)],
                 args: [keys.group, consumer])
         } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {

@@ -137,7 +137,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                     args.append(value)
                 }
             }
-            calls.append(ScriptCall(script: Scripts.enqueue, keys: scriptKeys, args: args))
+            calls.append(ScriptCall(script: RedisScripts.enqueue, keys: scriptKeys, args: args))
             start = end
         }
         var results: [EnqueueResult] = []
@@ -202,7 +202,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         queue: QueueName, consumer: String, idleFor: Duration, maxCount: Int, maxDeliveries: Int
     ) async throws -> ReclaimResult {
         let reply = try await connection.evaluate(
-            Scripts.reclaim, keys: [keys.stream(queue), keys.dead(queue), keys.leases(queue), keys.deadDropped(queue)],
+            RedisScripts.reclaim, keys: [keys.stream(queue), keys.dead(queue), keys.leases(queue), keys.deadDropped(queue)],
             args: [
                 keys.group, consumer, max(0, idleFor.milliseconds), maxCount, maxDeliveries, clock.nowMillis(),
                 keys.jobPrefix(queue), configuration.deadStatusRetention.milliseconds, configuration.deadLetterLimit,
@@ -248,7 +248,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         let calls = stride(from: 0, to: entryIDs.count, by: 1000).map { start in
             var args: [any RESPArgument] = [keys.group, consumer]
             args.append(contentsOf: entryIDs[start..<min(start + 1000, entryIDs.count)].map { $0 as any RESPArgument })
-            return ScriptCall(script: Scripts.renew, keys: [keys.stream(queue)], args: args)
+            return ScriptCall(script: RedisScripts.renew, keys: [keys.stream(queue)], args: args)
         }
         for reply in try await connection.evaluate(calls) { try reply.throwingError() }
     }
@@ -277,7 +277,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 args.append(job.envelope.id.rawValue)
             }
             calls.append(ScriptCall(
-                script: Scripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
+                script: RedisScripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
         }
         for completion in completions {
             let job = completion.job
@@ -287,7 +287,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 if acks[job.consumer]!.count >= 500 { flushAcks(job.consumer) }
             case .rejected(let reason):
                 calls.append(ScriptCall(
-                    script: Scripts.reject,
+                    script: RedisScripts.reject,
                     keys: [keys.stream(queue), keys.job(queue, job.envelope.id), keys.rateBucket(queue, bucket: bucket)],
                     args: [keys.group, job.consumer, job.entryID, now, reason, configuration.statusRetention.milliseconds, rateTTL]))
             case .retry(let at, let error):
@@ -328,7 +328,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             args.append(value)
         }
         return ScriptCall(
-            script: Scripts.reschedule,
+            script: RedisScripts.reschedule,
             keys: [keys.stream(job.queue), keys.delayed(job.queue), keys.delayedJobs(job.queue), keys.job(job.queue, job.envelope.id)],
             args: args)
     }
@@ -347,7 +347,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         }
         let statusKey = jobID.map { keys.job(queue, $0) } ?? keys.stream(queue)
         return ScriptCall(
-            script: Scripts.bury, keys: [keys.stream(queue), keys.dead(queue), statusKey, keys.deadDropped(queue)], args: args)
+            script: RedisScripts.bury, keys: [keys.stream(queue), keys.dead(queue), statusKey, keys.deadDropped(queue)], args: args)
     }
 
     /// Buries a job that never reached a stream, such as one a producer could not encode.
@@ -362,7 +362,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
 
     public func promoteDue(queue: QueueName, limit: Int) async throws -> PromoteResult {
         let reply = try await connection.evaluate(
-            Scripts.promote, keys: [keys.stream(queue), keys.delayed(queue), keys.delayedJobs(queue)],
+            RedisScripts.promote, keys: [keys.stream(queue), keys.delayed(queue), keys.delayedJobs(queue)],
             args: [clock.nowMillis(), limit, keys.jobPrefix(queue)])
         guard let parts = reply.array, parts.count == 2 else {
             throw RedisError(code: .protocolError, message: "promote returned \(reply)")

@@ -1,6 +1,6 @@
 /// The Lua scripts of the Redis-streams driver. Each moves a job between structures atomically,
 /// so a crash between two commands can neither lose nor double a job.
-enum Scripts {
+enum RedisScripts {
     static let enqueue = RedisScript(name: "enqueue", source: """
         -- Enqueue a batch of jobs: ready ones into the stream, future ones into the delayed set.
         -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash
