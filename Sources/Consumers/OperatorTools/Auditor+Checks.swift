@@ -1,3 +1,5 @@
+import Game
+
 extension Auditor {
     /// Field `n` (from 1) of `effect_key` split at ':', as a bigint when it is 1 to 18 digits, else
     /// NULL. String functions rather than a regular expression: several times faster per row.
@@ -9,12 +11,12 @@ extension Auditor {
     /// ``Check/balances``: a user whose balance is not the starting balance plus the ledger.
     static let balancesSQL = """
         SELECT 1 AS part, u.id AS key1, 0::bigint AS key2,
-               format('user %s: balance %s, but 10,000 + ledger = %s (ledger rows: %s)',
-                      u.id, u.balance, 10000 + coalesce(l.total, 0), coalesce(l.n, 0)) AS detail
+               format('user %s: balance %s, but \(Seeder.grouped(Int(Users.startingBalance))) + ledger = %s (ledger rows: %s)',
+                      u.id, u.balance, \(Users.startingBalance) + coalesce(l.total, 0), coalesce(l.n, 0)) AS detail
         FROM users u
         LEFT JOIN (SELECT user_id, sum(amount) AS total, count(*) AS n FROM transactions GROUP BY user_id) l
                ON l.user_id = u.id
-        WHERE u.balance <> 10000 + coalesce(l.total, 0)
+        WHERE u.balance <> \(Users.startingBalance) + coalesce(l.total, 0)
         """
 
     /// ``Check/marketPools``: a market whose pools are not the stakes of its bets.

@@ -1,4 +1,5 @@
 import Foundation
+import Game
 import Postgres
 
 /// Checks the money and counter invariants of the domain over the whole database, one set-based
@@ -32,7 +33,7 @@ public struct Auditor: Sendable {
 
         public var title: String {
             switch self {
-            case .balances: "balance = 10,000 + ledger"
+            case .balances: "balance = \(Seeder.grouped(Int(Users.startingBalance))) + ledger"
             case .marketPools: "market pools = stakes of its bets"
             case .betPayouts: "each bet debited once, paid at most once, as its status says"
             case .missionRewards: "each completed mission rewarded exactly once"

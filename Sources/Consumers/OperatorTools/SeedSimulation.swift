@@ -4,8 +4,6 @@ import Postgres
 /// Plays the bets in time order against users' balances and markets' pools, and settles resolved
 /// markets when their time comes. Deterministic: the same world gives the same events every run.
 struct SeedSimulation {
-    static let startingBalance: Int64 = 10_000
-
     let world: SeedWorld
     private(set) var balance: [Int64]
     private(set) var totalBets: [Int32]
@@ -22,7 +20,7 @@ struct SeedSimulation {
 
     init(world: SeedWorld) {
         self.world = world
-        balance = Array(repeating: Self.startingBalance, count: world.users)
+        balance = Array(repeating: Users.startingBalance, count: world.users)
         totalBets = Array(repeating: 0, count: world.users)
         wins = totalBets
         losses = totalBets

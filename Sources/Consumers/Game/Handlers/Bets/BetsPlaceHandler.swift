@@ -58,9 +58,9 @@ struct BetsPlaceHandler: Sendable {
     /// may stake it; returns their id.
     private static func payer(of p: BetsPlace, in tx: PostgresConnection.Transaction) throws -> Int64 {
         var user = try Users.lock(telegramID: p.telegramID, in: tx)
-        // A user seen for the first time would start with 10,000 PRED; they are registered only
-        // once the bet is known to be valid, so a refused bet changes nothing.
-        let balance = user.isEmpty ? 10_000 : try user.int(0, "balance")
+        // A user seen for the first time would start with `Users.startingBalance`; they are
+        // registered only once the bet is known to be valid, so a refused bet changes nothing.
+        let balance = user.isEmpty ? Users.startingBalance : try user.int(0, "balance")
         if !user.isEmpty, user.bool(0, "banned") { throw JobFailure.rejected("user is banned") }
         guard p.stake <= balance else {
             throw JobFailure.rejected("insufficient balance: stake \(p.stake) PRED, balance \(balance) PRED")
