@@ -25,20 +25,7 @@ struct SeedRun {
 
     func execute() throws -> Seeder.Report {
         try checkSchema()
-        // EXCLUSIVE lets readers on and keeps every writer out until commit, so the ids taken
-        // below stay free and no concurrent bet moves a balance the simulation is based on.
-        try tx.query("LOCK TABLE users, markets, bets, transactions IN EXCLUSIVE MODE")
-        let row = try tx.query("""
-            SELECT (SELECT coalesce(max(id), 0) FROM users) AS users,
-                   (SELECT coalesce(max(telegram_id), 0) FROM users) AS telegram,
-                   (SELECT coalesce(max(id), 0) FROM markets) AS markets,
-                   (SELECT coalesce(max(id), 0) FROM bets) AS bets,
-                   (SELECT coalesce(max(id), 0) FROM transactions) AS ledger
-            """)
-        func int(_ column: String) -> Int64 { Int64(row[0, column] ?? "") ?? 0 }
-        let offsets = SeedOffsets(
-            user: int("users"), market: int("markets"), bet: int("bets"), ledger: int("ledger"), telegramID: int("telegram"))
-        progress("ids start after users \(offsets.user), markets \(offsets.market), bets \(offsets.bet), ledger \(offsets.ledger)")
+        let offsets = try takeOffsets()
 
         var clock = ContinuousClock.now
         func lap() -> String {
@@ -78,14 +65,9 @@ struct SeedRun {
         try outcome.expectSameOutcome(as: replay)
         progress("ledger: \(Seeder.grouped(ledgerRows)) rows in \(lap())")
 
-        // Past the largest id, never backwards, so the application's next insert gets a fresh id.
-        let written = [("users", world.users), ("markets", world.markets.count), ("bets", world.bets), ("transactions", ledgerRows)]
-        for (table, rows) in written where rows > 0 {
-            try tx.query("""
-                SELECT setval(s, greatest((SELECT max(id) FROM \(table)), coalesce(pg_sequence_last_value(s), 1)))
-                FROM (SELECT pg_get_serial_sequence('\(table)', 'id')::regclass AS s) seq
-                """)
-        }
+        try moveSequences(past: [
+            ("users", world.users), ("markets", world.markets.count), ("bets", world.bets), ("transactions", ledgerRows),
+        ])
 
         let marketIDs = (0..<world.markets.count).map { offsets.market + Int64($0) + 1 }
         return Seeder.Report(
@@ -96,6 +78,36 @@ struct SeedRun {
             resolvedMarketIDs: marketIDs.indices.filter { world.markets[$0].resolvedAt != nil }.map { marketIDs[$0] },
             betIDs: world.bets > 0 ? offsets.bet + 1 ... offsets.bet + Int64(world.bets) : nil,
             pendingBets: outcome.pending, wonBets: outcome.won, lostBets: outcome.lost, seconds: 0)
+    }
+
+    /// Locks the four tables and returns the largest ids they hold.
+    private func takeOffsets() throws -> SeedOffsets {
+        // EXCLUSIVE lets readers on and keeps every writer out until commit, so the ids taken
+        // below stay free and no concurrent bet moves a balance the simulation is based on.
+        try tx.query("LOCK TABLE users, markets, bets, transactions IN EXCLUSIVE MODE")
+        let row = try tx.query("""
+            SELECT (SELECT coalesce(max(id), 0) FROM users) AS users,
+                   (SELECT coalesce(max(telegram_id), 0) FROM users) AS telegram,
+                   (SELECT coalesce(max(id), 0) FROM markets) AS markets,
+                   (SELECT coalesce(max(id), 0) FROM bets) AS bets,
+                   (SELECT coalesce(max(id), 0) FROM transactions) AS ledger
+            """)
+        func int(_ column: String) -> Int64 { Int64(row[0, column] ?? "") ?? 0 }
+        let offsets = SeedOffsets(
+            user: int("users"), market: int("markets"), bet: int("bets"), ledger: int("ledger"), telegramID: int("telegram"))
+        progress("ids start after users \(offsets.user), markets \(offsets.market), bets \(offsets.bet), ledger \(offsets.ledger)")
+        return offsets
+    }
+
+    /// Moves each written table's sequence past its largest id, never backwards, so the
+    /// application's next insert gets a fresh id.
+    private func moveSequences(past written: [(table: String, rows: Int)]) throws {
+        for (table, rows) in written where rows > 0 {
+            try tx.query("""
+                SELECT setval(s, greatest((SELECT max(id) FROM \(table)), coalesce(pg_sequence_last_value(s), 1)))
+                FROM (SELECT pg_get_serial_sequence('\(table)', 'id')::regclass AS s) seq
+                """)
+        }
     }
 
     /// Refuses an unmigrated database with one clear line instead of a COPY error.
