@@ -55,54 +55,38 @@ struct SettleBench: AsyncParsableCommand {
         let version = try await conn.query("SHOW server_version")[0, "server_version"] ?? "?"
         print("postgresql \(version), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-        // Phase 1: seed.
+        let market = try await seed(conn)
+        let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
+        let redis = try RedisConfiguration(url: global.redisURL)
+        let rate = try await resolveThroughQueue(market, url: url, redis: redis, prefix: prefix)
+        if oldBets > 0 {
+            try await settleTheOldWay(conn, redis: redis, prefix: prefix + "-old", rate: rate)
+        }
+        try await audit(conn)
+    }
+
+    /// Phase 1: one Active market with `--bets` pending bets; returns its id.
+    private func seed(_ conn: PostgresConnection) async throws -> Int64 {
         let seeded = try await Seeder(.init(
             users: users ?? max(10, bets / 10), markets: 1, bets: bets, seed: seed, resolvedFraction: 0)).run(on: conn)
         let market = try required(seeded.activeMarketIDs.first, "the seeder made no active market")
         print(String(format: "seed:        %d bets, %d users in %.2f s (%.0f rows/s)", seeded.bets, seeded.users, seeded.seconds,
                      seeded.rowsPerSecond))
+        return market
+    }
 
-        // Phase 2: resolve through the queue.
-        let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
-        let redis = try RedisConfiguration(url: global.redisURL)
+    /// Phase 2: resolves `market` through the queue and an in-process worker; returns bets/s.
+    private func resolveThroughQueue(_ market: Int64, url: String, redis: RedisConfiguration, prefix: String) async throws -> Double {
         let driver = RedisQueueDriver(
             configuration: .init(redis: redis, keys: RedisKeys(prefix: prefix), statusRetention: .seconds(600)),
             logger: global.logger("thepred.redis"))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
         let pool = PostgresPool(url: url, size: lanes + 2, name: "bench-worker")
         defer { pool.close() }
-        var deps = AppHandlers.Dependencies(database: pool)
-        deps.settlementChunk = chunk
-        deps.settlementLanes = lanes
-        let handlers = try AppHandlers.all(deps)
-        try await driver.prepareAppQueues()
-        var config = WorkerService.Configuration(queues: [MarketsResolve.kind.queue], consumerName: "bench")
-        config.concurrency = 2
-        var logger = global.logger("thepred.worker")
-        logger.logLevel = .info
-        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
+        let group = try await workerGroup(driver, pool)
         let settleTime: Duration = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let client = JobClient(driver: driver)
-            let t0 = ContinuousClock.now
-            let job = try await client.enqueue(MarketsResolve.kind, MarketsResolve(marketID: market, result: result)).id
-            var lastPrint = t0
-            while true {
-                let record = try await driver.job(job, queue: MarketsResolve.kind.queue)
-                if let status = record?.status, status == .succeeded { break }
-                if let status = record?.status, status == .dead || status == .retrying {
-                    throw CLIError("the resolve job ended \(status): \(record?.lastError ?? "")")
-                }
-                if ContinuousClock.now - lastPrint > .seconds(2) {
-                    lastPrint = ContinuousClock.now
-                    let pending = try await pool.query(
-                        "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
-                    FileHandle.standardError.write(Data("  … \(pending) bets pending\n".utf8))
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            let elapsed = ContinuousClock.now - t0
+            let elapsed = try await resolve(market, driver, pool)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return elapsed
@@ -116,27 +100,67 @@ struct SettleBench: AsyncParsableCommand {
                      + "%d telegram.send and %d missions.progress jobs queued)",
                      rate, settled, settleTime.inSeconds, messages, events))
         try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
+        return rate
+    }
 
-        // Phase 3: the old way.
-        if oldBets > 0 {
-            let old = try await Seeder(.init(
-                users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)).run(on: conn)
-            let oldMarket = try required(old.activeMarketIDs.first, "the seeder made no active market")
-            let oldPrefix = prefix + "-old"
-            let oldDriver = RedisQueueDriver(
-                configuration: .init(redis: redis, keys: RedisKeys(prefix: oldPrefix)), logger: global.logger("thepred.redis"))
-            try await oldDriver.prepare(queue: TelegramSend.kind.queue)
-            let t1 = ContinuousClock.now
-            try await Self.settleOneByOne(market: oldMarket, result: result, conn: conn, client: JobClient(driver: oldDriver))
-            let oldTime = ContinuousClock.now - t1
-            let oldRate = Double(oldBets) / oldTime.inSeconds
-            print(String(format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
-                         + "%.1f h for %d bets)", oldRate, oldBets, oldTime.inSeconds, Double(bets) / oldRate / 3600, bets))
-            print(String(format: "ratio:       %.1fx faster than the old way", rate / oldRate))
-            try await BenchRedis.deleteKeys(prefix: oldPrefix, driver: oldDriver)
+    /// One worker on the markets.resolve queue, with the app's handlers and this run's chunk and lanes.
+    private func workerGroup(_ driver: RedisQueueDriver, _ pool: PostgresPool) async throws -> ServiceGroup {
+        var deps = AppHandlers.Dependencies(database: pool)
+        deps.settlementChunk = chunk
+        deps.settlementLanes = lanes
+        let handlers = try AppHandlers.all(deps)
+        try await driver.prepareAppQueues()
+        var config = WorkerService.Configuration(queues: [MarketsResolve.kind.queue], consumerName: "bench")
+        config.concurrency = 2
+        var logger = global.logger("thepred.worker")
+        logger.logLevel = .info
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        return ServiceGroup(configuration: .init(services: [worker], logger: logger))
+    }
+
+    /// Enqueues the resolve job and waits until it has succeeded; returns the time from the enqueue.
+    private func resolve(_ market: Int64, _ driver: RedisQueueDriver, _ pool: PostgresPool) async throws -> Duration {
+        let client = JobClient(driver: driver)
+        let t0 = ContinuousClock.now
+        let job = try await client.enqueue(MarketsResolve.kind, MarketsResolve(marketID: market, result: result)).id
+        var lastPrint = t0
+        while true {
+            let record = try await driver.job(job, queue: MarketsResolve.kind.queue)
+            if let status = record?.status, status == .succeeded { break }
+            if let status = record?.status, status == .dead || status == .retrying {
+                throw CLIError("the resolve job ended \(status): \(record?.lastError ?? "")")
+            }
+            if ContinuousClock.now - lastPrint > .seconds(2) {
+                lastPrint = ContinuousClock.now
+                let pending = try await pool.query(
+                    "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
+                FileHandle.standardError.write(Data("  … \(pending) bets pending\n".utf8))
+            }
+            try await Task.sleep(for: .milliseconds(5))
         }
+        return ContinuousClock.now - t0
+    }
 
-        // Phase 4: audit.
+    /// Phase 3: `--old-bets` bets of a second market settled one round trip at a time, compared with `rate`.
+    private func settleTheOldWay(_ conn: PostgresConnection, redis: RedisConfiguration, prefix oldPrefix: String, rate: Double) async throws {
+        let old = try await Seeder(.init(
+            users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)).run(on: conn)
+        let oldMarket = try required(old.activeMarketIDs.first, "the seeder made no active market")
+        let oldDriver = RedisQueueDriver(
+            configuration: .init(redis: redis, keys: RedisKeys(prefix: oldPrefix)), logger: global.logger("thepred.redis"))
+        try await oldDriver.prepare(queue: TelegramSend.kind.queue)
+        let t1 = ContinuousClock.now
+        try await Self.settleOneByOne(market: oldMarket, result: result, conn: conn, client: JobClient(driver: oldDriver))
+        let oldTime = ContinuousClock.now - t1
+        let oldRate = Double(oldBets) / oldTime.inSeconds
+        print(String(format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
+                     + "%.1f h for %d bets)", oldRate, oldBets, oldTime.inSeconds, Double(bets) / oldRate / 3600, bets))
+        print(String(format: "ratio:       %.1fx faster than the old way", rate / oldRate))
+        try await BenchRedis.deleteKeys(prefix: oldPrefix, driver: oldDriver)
+    }
+
+    /// Phase 4: `thepred audit` over the scratch database; a violation fails the run.
+    private func audit(_ conn: PostgresConnection) async throws {
         let audit = try await Auditor().run(on: conn)
         print(String(format: "audit:       %d violations over %d users and %d bets (%.2f s)", audit.violations, audit.users, audit.bets,
                      audit.seconds))

@@ -1,7 +1,11 @@
 import Postgres
 
 /// Registration of users the platform first hears of by Telegram id.
-enum Users {
+public enum Users {
+    /// The PRED a new user starts with. `users.balance` defaults to the same in the schema
+    /// (0001_domain.sql), and `register` relies on that default.
+    public static let startingBalance: Int64 = 10_000
+
     /// Registers `telegramID` with 10,000 PRED unless it exists, then locks and returns its row
     /// (id, balance, banned, unreachable). Its referral code is `T` and the Telegram id in hex.
     static func register(

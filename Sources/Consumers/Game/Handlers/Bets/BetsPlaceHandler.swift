@@ -43,50 +43,8 @@ struct BetsPlaceHandler: Sendable {
                 throw JobFailure.rejected("market \(p.marketID) is closed: its end date has passed")
             }
 
-            var user = try Users.lock(telegramID: p.telegramID, in: tx)
-            // A user seen for the first time would start with 10,000 PRED; they are registered only
-            // once the bet is known to be valid, so a refused bet changes nothing.
-            let balance = user.isEmpty ? 10_000 : try user.int(0, "balance")
-            if !user.isEmpty, user.bool(0, "banned") { throw JobFailure.rejected("user is banned") }
-            guard p.stake <= balance else {
-                throw JobFailure.rejected("insufficient balance: stake \(p.stake) PRED, balance \(balance) PRED")
-            }
-            if user.isEmpty {
-                user = try Users.register(telegramID: p.telegramID, username: p.username, in: tx)
-                guard try user.int(0, "balance") >= p.stake, !user.bool(0, "banned") else {
-                    throw JobsError(.conflict, "user \(p.telegramID) changed while being registered")
-                }
-            }
-            let userID = try user.int(0, "id")
-
-            let totalPool = try market.int(0, "total_pool")
-            let outcomePool = try market.int(0, p.outcome == .yes ? "total_yes_bets" : "total_no_bets")
-            let odds = Odds.hundredths(totalPool: totalPool, outcomePool: outcomePool, stake: p.stake)
-            let potentialWin = Odds.potentialWin(stake: p.stake, hundredths: odds)
-
-            let bet = try tx.query(
-                """
-                INSERT INTO bets (user_id, market_id, outcome, stake, odds_hundredths, potential_win, job_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-                """,
-                [.int(userID), .int(p.marketID), .text(p.outcome.rawValue), .int(p.stake), .int(odds), .int(potentialWin),
-                 .text(jobID)])
-            let betID = try bet.int(0, "id")
-            try tx.query(
-                "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'BET', $2, $3)",
-                [.int(userID), .int(-p.stake), .text("bet:\(betID):BET")])
-            try tx.query(
-                """
-                UPDATE users SET balance = balance - $2, total_bets = total_bets + 1, total_volume = total_volume + $2
-                 WHERE id = $1
-                """, [.int(userID), .int(p.stake)])
-            try tx.query(
-                """
-                UPDATE markets SET total_pool = total_pool + $2,
-                       total_yes_bets = total_yes_bets + CASE WHEN $3 = 'YES' THEN $2 ELSE 0 END,
-                       total_no_bets = total_no_bets + CASE WHEN $3 = 'NO' THEN $2 ELSE 0 END
-                 WHERE id = $1
-                """, [.int(p.marketID), .int(p.stake), .text(p.outcome.rawValue)])
+            let userID = try Self.payer(of: p, in: tx)
+            let betID = try Self.record(p, userID: userID, market: market, jobID: jobID, in: tx)
             return Placed(betID: betID, userID: userID)
         }
         // Also on a second run that found the bet: the first may have crashed before this line.
@@ -94,5 +52,61 @@ struct BetsPlaceHandler: Sendable {
         try await context.client.enqueue(
             MissionsProgress.kind,
             MissionsProgress(eventID: "bet:\(placed.betID)", event: .betPlaced, userID: placed.userID))
+    }
+
+    /// Locks the user who places `p`, registering one seen for the first time, and checks they
+    /// may stake it; returns their id.
+    private static func payer(of p: BetsPlace, in tx: PostgresConnection.Transaction) throws -> Int64 {
+        var user = try Users.lock(telegramID: p.telegramID, in: tx)
+        // A user seen for the first time would start with `Users.startingBalance`; they are
+        // registered only once the bet is known to be valid, so a refused bet changes nothing.
+        let balance = user.isEmpty ? Users.startingBalance : try user.int(0, "balance")
+        if !user.isEmpty, user.bool(0, "banned") { throw JobFailure.rejected("user is banned") }
+        guard p.stake <= balance else {
+            throw JobFailure.rejected("insufficient balance: stake \(p.stake) PRED, balance \(balance) PRED")
+        }
+        if user.isEmpty {
+            user = try Users.register(telegramID: p.telegramID, username: p.username, in: tx)
+            guard try user.int(0, "balance") >= p.stake, !user.bool(0, "banned") else {
+                throw JobsError(.conflict, "user \(p.telegramID) changed while being registered")
+            }
+        }
+        return try user.int(0, "id")
+    }
+
+    /// Inserts the bet at the odds of the locked `market` row, debits the stake with its ledger
+    /// row, and grows the pools; returns the bet's id.
+    private static func record(
+        _ p: BetsPlace, userID: Int64, market: PostgresRows, jobID: String, in tx: PostgresConnection.Transaction
+    ) throws -> Int64 {
+        let totalPool = try market.int(0, "total_pool")
+        let outcomePool = try market.int(0, p.outcome == .yes ? "total_yes_bets" : "total_no_bets")
+        let odds = Odds.hundredths(totalPool: totalPool, outcomePool: outcomePool, stake: p.stake)
+        let potentialWin = Odds.potentialWin(stake: p.stake, hundredths: odds)
+
+        let bet = try tx.query(
+            """
+            INSERT INTO bets (user_id, market_id, outcome, stake, odds_hundredths, potential_win, job_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+            """,
+            [.int(userID), .int(p.marketID), .text(p.outcome.rawValue), .int(p.stake), .int(odds), .int(potentialWin),
+             .text(jobID)])
+        let betID = try bet.int(0, "id")
+        try tx.query(
+            "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'BET', $2, $3)",
+            [.int(userID), .int(-p.stake), .text("bet:\(betID):BET")])
+        try tx.query(
+            """
+            UPDATE users SET balance = balance - $2, total_bets = total_bets + 1, total_volume = total_volume + $2
+             WHERE id = $1
+            """, [.int(userID), .int(p.stake)])
+        try tx.query(
+            """
+            UPDATE markets SET total_pool = total_pool + $2,
+                   total_yes_bets = total_yes_bets + CASE WHEN $3 = 'YES' THEN $2 ELSE 0 END,
+                   total_no_bets = total_no_bets + CASE WHEN $3 = 'NO' THEN $2 ELSE 0 END
+             WHERE id = $1
+            """, [.int(p.marketID), .int(p.stake), .text(p.outcome.rawValue)])
+        return betID
     }
 }

@@ -29,12 +29,3 @@ struct MarketsCreateHandler: Sendable {
         context.logger.info("market created", metadata: ["market_id": "\(id)", "title": "\(title)"])
     }
 }
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}
