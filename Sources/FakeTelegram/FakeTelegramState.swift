@@ -108,10 +108,13 @@ struct FakeTelegramState: Sendable {
         if request.paid { stats.paidAccepted += 1 }
         if request.paid { paid.record(now) } else { global.record(now) }
         let isGroup = request.chatID < 0
-        chats[request.chatID, default: ChatWindows(
-            perSecond: SlidingWindow(limit: configuration.perChatPerSecond, length: .seconds(1)),
-            perMinute: isGroup ? SlidingWindow(limit: configuration.groupPerMinute, length: .seconds(60)) : nil)]
-            .record(now)
+        chats[
+            request.chatID,
+            default: ChatWindows(
+                perSecond: SlidingWindow(limit: configuration.perChatPerSecond, length: .seconds(1)),
+                perMinute: isGroup ? SlidingWindow(limit: configuration.groupPerMinute, length: .seconds(60)) : nil)
+        ]
+        .record(now)
         if chats.count >= sweepAt { sweep(now: now) }
         return .success(message)
     }

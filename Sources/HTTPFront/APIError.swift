@@ -45,7 +45,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(code): \(message)" + (field.map { " (\($0))" } ?? "") }
 
-    static func invalid(_ field: String, _ message: String) -> APIError { APIError(.unprocessableContent, .invalidField, message, field: field) }
+    static func invalid(_ field: String, _ message: String) -> APIError {
+        APIError(.unprocessableContent, .invalidField, message, field: field)
+    }
     static func unavailable(_ message: String) -> APIError {
         var e = APIError(.serviceUnavailable, .unavailable, message)
         e.retryAfter = 1

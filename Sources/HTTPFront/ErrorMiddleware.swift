@@ -18,7 +18,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 let allowed = routes.allowed(path: request.uri.path)
                 if !allowed.isEmpty {
                     api = APIError(
-                        .methodNotAllowed, .methodNotAllowed, "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", "))")
+                        .methodNotAllowed, .methodNotAllowed,
+                        "\(request.uri.path) does not take \(request.method.rawValue); it takes \(allowed.joined(separator: ", "))")
                     api.allow = allowed
                 }
             }

@@ -38,7 +38,8 @@ final class FrontMetrics: Sendable {
             if let found = cache[key] { return found }
             let labels = [("route", route), ("method", method.rawValue), ("status", String(status))]
             let made = (
-                registry.makeCounter(descriptor: Self.name("front_requests", "total", "Requests answered, by route, method and status."), labels: labels),
+                registry.makeCounter(
+                    descriptor: Self.name("front_requests", "total", "Requests answered, by route, method and status."), labels: labels),
                 registry.makeDurationHistogram(
                     descriptor: Self.name("front_request_duration", "seconds", "Time to answer a request, by route, method and status."),
                     labels: labels, buckets: Self.durationBuckets)
@@ -55,7 +56,8 @@ final class FrontMetrics: Sendable {
         let counter = enqueued.withLock { cache in
             if let found = cache[key] { return found }
             let made = registry.makeCounter(
-                descriptor: Self.name("front_jobs_enqueued", "total", "Jobs the front enqueued, by kind; replay=true for an Idempotency-Key repeat."),
+                descriptor: Self.name(
+                    "front_jobs_enqueued", "total", "Jobs the front enqueued, by kind; replay=true for an Idempotency-Key repeat."),
                 labels: [("kind", kind.rawValue), ("replay", duplicate ? "true" : "false")])
             cache[key] = made
             return made
@@ -67,7 +69,8 @@ final class FrontMetrics: Sendable {
         let counter = rejections.withLock { cache in
             if let found = cache[code.rawValue] { return found }
             let made = registry.makeCounter(
-                descriptor: Self.name("front_requests_rejected", "total", "Requests refused, by error code."), labels: [("code", code.rawValue)])
+                descriptor: Self.name("front_requests_rejected", "total", "Requests refused, by error code."),
+                labels: [("code", code.rawValue)])
             cache[code.rawValue] = made
             return made
         }

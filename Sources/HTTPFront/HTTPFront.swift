@@ -14,14 +14,17 @@ public enum HTTPFront {
             verifier: InitDataVerifier(botToken: configuration.botToken, maxAge: configuration.initDataMaxAge),
             adminToken: configuration.adminToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) },
             clock: { clock.nowMillis() })
-        let routes = FrontRoutes(deps: dependencies, auth: auth, metrics: metrics, client: JobClient(driver: dependencies.driver, clock: clock))
+        let routes = FrontRoutes(
+            deps: dependencies, auth: auth, metrics: metrics, client: JobClient(driver: dependencies.driver, clock: clock))
         // Middleware must come before the routes, and the error middleware needs the routes'
         // methods for 405, so they are read from a router that has only the routes.
         let plain = Router(context: FrontRequestContext.self)
         routes.addAll(to: plain)
         let router = Router(context: FrontRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(middleware: ErrorMiddleware(metrics: metrics, routes: RouteMethods(plain.routes.map { ($0.path.description, $0.method.rawValue) })))
+        router.add(
+            middleware: ErrorMiddleware(
+                metrics: metrics, routes: RouteMethods(plain.routes.map { ($0.path.description, $0.method.rawValue) })))
         routes.addAll(to: router)
         return router
     }

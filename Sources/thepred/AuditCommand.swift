@@ -47,7 +47,8 @@ struct AuditCommand: AsyncParsableCommand {
                 let unlisted = finding.violations - finding.examples.count
                 if unlisted > 0 { print("   ... and \(Seeder.grouped(unlisted)) more") }
             }
-            print("""
+            print(
+                """
                 audit: \(report.findings.count) checks, \(Seeder.grouped(report.violations)) violations over \
                 \(Seeder.grouped(report.users)) users, \(Seeder.grouped(report.bets)) bets \
                 (\(String(format: "%.2f", report.seconds)) s)

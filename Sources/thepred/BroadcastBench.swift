@@ -40,7 +40,9 @@ struct BroadcastBench: AsyncParsableCommand {
 
     func run() async throws {
         try await withScratchDatabase(database) { name, url in
-            print("thepred bench broadcast: \(recipients) recipients, \(paid ? "paid lane" : "free lane"), at most \(duration) s of sending; scratch database \(name)")
+            print(
+                "thepred bench broadcast: \(recipients) recipients, \(paid ? "paid lane" : "free lane"), at most \(duration) s of sending; scratch database \(name)"
+            )
             try await bench(url: url)
         }
     }
@@ -57,7 +59,8 @@ struct BroadcastBench: AsyncParsableCommand {
         let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
         let redis = try RedisConfiguration(url: global.redisURL)
         let keys = RedisKeys(prefix: prefix)
-        let driver = RedisQueueDriver(configuration: .init(redis: redis, keys: keys, statusRetention: .seconds(600)), logger: global.logger("thepred.redis"))
+        let driver = RedisQueueDriver(
+            configuration: .init(redis: redis, keys: keys, statusRetention: .seconds(600)), logger: global.logger("thepred.redis"))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
         try await driver.prepareAppQueues()
 
@@ -71,7 +74,8 @@ struct BroadcastBench: AsyncParsableCommand {
         let fakeTask = Task { try await fake.run() }
         defer { fakeTask.cancel() }
         let port = try await fake.waitUntilListening()
-        let bot = CurlTelegramClient(configuration: .init(apiBase: "http://127.0.0.1:\(port)", token: "bench-token", connections: connections))
+        let bot = CurlTelegramClient(
+            configuration: .init(apiBase: "http://127.0.0.1:\(port)", token: "bench-token", connections: connections))
         defer { bot.shutdown() }
         var deps = AppHandlers.Dependencies(database: pool)
         deps.fanoutChunk = chunk
@@ -104,7 +108,8 @@ struct BroadcastBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
             let now = ContinuousClock.now
             if fanout == nil {
-                let done = try await pool.query("SELECT fanout_completed_at IS NOT NULL AS done FROM broadcasts WHERE id = $1", [.int(made.id)])
+                let done = try await pool.query(
+                    "SELECT fanout_completed_at IS NOT NULL AS done FROM broadcasts WHERE id = $1", [.int(made.id)])
                 if done[0, "done"] == "t" {
                     fanout = now - t0
                     print("fan-out:     \(recipients) sends queued in \(format(fanout!))")
@@ -114,7 +119,8 @@ struct BroadcastBench: AsyncParsableCommand {
             if now - lastPrint >= .seconds(5) {
                 lastPrint = now
                 status = try await Broadcasts.status(made.id, db: pool) ?? status
-                FileHandle.standardError.write(Data("  … \(status.sent) sent, \(status.pending) pending, \(fake.stats().tooManyRequests) 429s\n".utf8))
+                FileHandle.standardError.write(
+                    Data("  … \(status.sent) sent, \(status.pending) pending, \(fake.stats().tooManyRequests) 429s\n".utf8))
             }
             if let since = sendingSince, now - since >= .seconds(duration) { break }
             if fake.stats().accepted >= recipients { break }
@@ -135,15 +141,21 @@ struct BroadcastBench: AsyncParsableCommand {
         let seconds = span.inSeconds
         let rate = seconds > 0 ? Double(beforeCancel.count - 1) / seconds : 0
         let busiest = FakeTelegramServer.busiestSecond(of: messages)
-        print(String(format: "sending:     %d messages in %.2f s: %.1f msg/s sustained (busiest second: %d)", beforeCancel.count, seconds, rate, busiest))
+        print(
+            String(
+                format: "sending:     %d messages in %.2f s: %.1f msg/s sustained (busiest second: %d)", beforeCancel.count, seconds, rate,
+                busiest))
         print("429s:        \(stats.tooManyRequests)")
         print("duplicates:  \(messages.count - chats.count)")
         // Lost: logged SENT but never arrived, or arrived but not logged SENT.
         print("lost:        \(abs(Int64(chats.count) - loggedSent)) (accepted by the fake \(chats.count), logged SENT \(loggedSent))")
-        if messages.count >= recipients { print("completed:   all \(recipients) in \(format(last.at - (sendingSince ?? first.at)))") }
-        else {
-            print(String(format: "remaining:   %d (cancelled at the end of the run); at %.1f/s all %d would take %@",
-                         recipients - messages.count, rate, recipients, formatAge(Int64(Double(recipients) / max(rate, 1) * 1000))))
+        if messages.count >= recipients {
+            print("completed:   all \(recipients) in \(format(last.at - (sendingSince ?? first.at)))")
+        } else {
+            print(
+                String(
+                    format: "remaining:   %d (cancelled at the end of the run); at %.1f/s all %d would take %@",
+                    recipients - messages.count, rate, recipients, formatAge(Int64(Double(recipients) / max(rate, 1) * 1000))))
         }
     }
 

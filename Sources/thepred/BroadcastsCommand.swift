@@ -96,8 +96,10 @@ struct BroadcastsCommand: AsyncParsableCommand {
             printTable(
                 ["ID", "STATUS", "TO", "SCHEDULED", "TOTAL", "SENT", "FAILED", "PENDING", "TEXT"],
                 rows.map {
-                    ["\($0.id)", $0.status.rawValue, $0.telegramID.map(String.init) ?? "all", formatTime($0.scheduledAt), "\($0.total)",
-                     "\($0.sent)", "\($0.failed)", "\($0.pending)", String($0.text.prefix(40)).replacingOccurrences(of: "\n", with: " ")]
+                    [
+                        "\($0.id)", $0.status.rawValue, $0.telegramID.map(String.init) ?? "all", formatTime($0.scheduledAt), "\($0.total)",
+                        "\($0.sent)", "\($0.failed)", "\($0.pending)", String($0.text.prefix(40)).replacingOccurrences(of: "\n", with: " "),
+                    ]
                 })
         }
     }
@@ -136,17 +138,25 @@ struct BroadcastsCommand: AsyncParsableCommand {
 
         static func render(_ b: BroadcastStatus, rate: Double?) {
             print("broadcast \(b.id)  \(b.status.rawValue)\(b.fanoutDone || b.status == .pending ? "" : "  (still queuing recipients)")")
-            print("  to        \(b.telegramID.map { "telegram id \($0)" } ?? "all users")\(b.paid ? ", paid lane" : ""), \(b.parseMode)\(b.photoURL.map { ", photo \($0)" } ?? "")")
+            print(
+                "  to        \(b.telegramID.map { "telegram id \($0)" } ?? "all users")\(b.paid ? ", paid lane" : ""), \(b.parseMode)\(b.photoURL.map { ", photo \($0)" } ?? "")"
+            )
             print("  text      \(String(b.text.prefix(60)).replacingOccurrences(of: "\n", with: " "))\(b.text.count > 60 ? "…" : "")")
-            print("  times     created \(formatTime(b.createdAt)), scheduled \(formatTime(b.scheduledAt)), started \(formatTime(b.startedAt))")
+            print(
+                "  times     created \(formatTime(b.createdAt)), scheduled \(formatTime(b.scheduledAt)), started \(formatTime(b.startedAt))"
+            )
             print("            completed \(formatTime(b.completedAt)), cancelled \(formatTime(b.cancelledAt))")
             print("  counts    total \(b.total)  sent \(b.sent)  failed \(b.failed)  dropped \(b.cancelled)  pending \(b.pending)")
             let share = b.total == 0 ? (b.status == .completed ? 1 : 0) : Double(b.ended) / Double(b.total)
             let width = 40
             let filled = min(width, Int(share * Double(width)))
             var eta = ""
-            if let rate, rate > 0, b.pending > 0 { eta = String(format: ", %.0f msg/s, about %@ left", rate, formatAge(Int64(Double(b.pending) / rate * 1000))) }
-            print("  progress  [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(String(format: "%.1f", share * 100))%\(eta)")
+            if let rate, rate > 0, b.pending > 0 {
+                eta = String(format: ", %.0f msg/s, about %@ left", rate, formatAge(Int64(Double(b.pending) / rate * 1000)))
+            }
+            print(
+                "  progress  [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(String(format: "%.1f", share * 100))%\(eta)"
+            )
             print("  job       \(b.jobID ?? "-")")
         }
     }
@@ -163,7 +173,9 @@ struct BroadcastsCommand: AsyncParsableCommand {
             let pool = try await database.connectedPool(size: 1)
             defer { pool.close() }
             guard let b = try await Broadcasts.cancel(id, db: pool) else { throw CLIError("no broadcast \(id)") }
-            guard b.status == .cancelled else { throw CLIError("broadcast \(id) is \(b.status.rawValue); only PENDING or PROCESSING ones can be cancelled") }
+            guard b.status == .cancelled else {
+                throw CLIError("broadcast \(id) is \(b.status.rawValue); only PENDING or PROCESSING ones can be cancelled")
+            }
             // The handler would see the status anyway; removing a scheduled job keeps the queue tidy.
             if let driver = try? await global.connectedDriver() {
                 if let job = b.jobID.map(JobID.init(rawValue:)) { _ = try? await driver.cancel(job, queue: BroadcastFanout.kind.queue) }

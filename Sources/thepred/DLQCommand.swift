@@ -25,8 +25,10 @@ struct DLQCommand: AsyncParsableCommand {
             printTable(
                 ["ID", "QUEUE", "KIND", "JOB", "REASON", "FAILED AT", "MESSAGE"],
                 letters.map {
-                    [$0.id, $0.queue.rawValue, $0.kind ?? "-", $0.jobID ?? "-", $0.reason.rawValue, formatTime($0.failedAt),
-                     String($0.message.prefix(80))]
+                    [
+                        $0.id, $0.queue.rawValue, $0.kind ?? "-", $0.jobID ?? "-", $0.reason.rawValue, formatTime($0.failedAt),
+                        String($0.message.prefix(80)),
+                    ]
                 })
         }
     }

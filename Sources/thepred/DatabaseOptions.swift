@@ -10,7 +10,8 @@ import ThePredKinds
 struct DatabaseOptions: ParsableArguments {
     static let defaultURL = "postgres://postgres@127.0.0.1:5433/thepred"
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL connection URL. Env: DATABASE_URL. Default: \(DatabaseOptions.defaultURL).")
+    @Option(
+        name: .customLong("database-url"), help: "PostgreSQL connection URL. Env: DATABASE_URL. Default: \(DatabaseOptions.defaultURL).")
     var databaseURLOption: String?
 
     var databaseURL: String { databaseURLOption ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseOptions.defaultURL }
@@ -18,8 +19,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "PostgreSQL connections of a worker, each on a thread of its own. Env: DATABASE_POOL_SIZE.")
     var dbPoolSize: Int = Int(ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"] ?? "") ?? 4
 
-    @Option(help: "Seconds one PostgreSQL statement of a worker may run (its statement_timeout), below the 30 s timeout of the shortest job kinds; settlement and leaderboard transactions raise it for themselves. Env: DATABASE_STATEMENT_TIMEOUT.")
-    var dbStatementTimeout: Int = Int(ProcessInfo.processInfo.environment["DATABASE_STATEMENT_TIMEOUT"] ?? "")
+    @Option(
+        help:
+            "Seconds one PostgreSQL statement of a worker may run (its statement_timeout), below the 30 s timeout of the shortest job kinds; settlement and leaderboard transactions raise it for themselves. Env: DATABASE_STATEMENT_TIMEOUT."
+    )
+    var dbStatementTimeout: Int =
+        Int(ProcessInfo.processInfo.environment["DATABASE_STATEMENT_TIMEOUT"] ?? "")
         ?? Int(PostgresPool.defaultStatementTimeout.components.seconds)
 
     func validate() throws {
@@ -31,7 +36,8 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The URL with any password replaced, for messages.
     var redactedURL: String {
-        guard let scheme = databaseURL.range(of: "://"), let at = databaseURL.range(of: "@", range: scheme.upperBound..<databaseURL.endIndex)
+        guard let scheme = databaseURL.range(of: "://"),
+            let at = databaseURL.range(of: "@", range: scheme.upperBound..<databaseURL.endIndex)
         else { return databaseURL }
         let userinfo = databaseURL[scheme.upperBound..<at.lowerBound]
         guard let colon = userinfo.firstIndex(of: ":") else { return databaseURL }

@@ -90,7 +90,9 @@ struct FakeTelegramCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be within 0...65535") }
         guard !resolvedToken.isEmpty, !resolvedToken.contains("/") else { throw ValidationError("--token must be non-empty, without '/'") }
-        for (name, rate) in [("--global-rate", globalRate), ("--chat-rate", chatRate), ("--group-rate", groupRate), ("--paid-rate", paidRate)] {
+        for (name, rate) in [
+            ("--global-rate", globalRate), ("--chat-rate", chatRate), ("--group-rate", groupRate), ("--paid-rate", paidRate),
+        ] {
             guard rate >= 1 else { throw ValidationError("\(name) must be at least 1") }
         }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be within 0...1") }

@@ -26,9 +26,12 @@ struct FrontCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on. Env: FRONT_PORT.")
     var port: Int = Int(ProcessInfo.processInfo.environment["FRONT_PORT"] ?? "") ?? 8080
     // The secrets get no default in the declaration: --help prints defaults.
-    @Option(name: .customLong("telegram-bot-token"), help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    @Option(
+        name: .customLong("telegram-bot-token"), help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
     var telegramBotTokenOption: String?
-    @Option(name: .customLong("admin-token"), help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN.")
+    @Option(
+        name: .customLong("admin-token"), help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN."
+    )
     var adminTokenOption: String?
 
     var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
@@ -60,7 +63,8 @@ struct FrontCommand: AsyncParsableCommand {
             // Job lookups by id search the known queues; a front may start before any worker.
             try await driver.prepareAppQueues()
         } catch {
-            logger.warning("Redis is out of reach at start; the front answers 503 until it is back",
+            logger.warning(
+                "Redis is out of reach at start; the front answers 503 until it is back",
                 metadata: ["redis": "\(redis.redactedURL)", "error": "\(describe(error))"])
         }
         let registry = PrometheusCollectorRegistry()

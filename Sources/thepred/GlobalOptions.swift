@@ -10,7 +10,9 @@ import ThePredKinds
 struct GlobalOptions: ParsableArguments {
     // Secrets get no default in the declaration: --help prints defaults, and these may hold a
     // password from the environment.
-    @Option(name: .customLong("redis-url"), help: "Redis URL, redis://[:password@]host[:port][/db]. Env: REDIS_URL. Default: \(RedisConfiguration.defaultURL).")
+    @Option(
+        name: .customLong("redis-url"),
+        help: "Redis URL, redis://[:password@]host[:port][/db]. Env: REDIS_URL. Default: \(RedisConfiguration.defaultURL).")
     var redisURLOption: String?
 
     var redisURL: String { redisURLOption ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL }
@@ -24,7 +26,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "How long finished jobs stay readable by id, in seconds. Env: JOB_STATUS_RETENTION.")
     var statusRetention: Int = Int(ProcessInfo.processInfo.environment["JOB_STATUS_RETENTION"] ?? "") ?? 86_400
 
-    @Option(name: .long, help: "Most dead letters kept per queue; older ones are dropped, counted and logged. 0 keeps all. Env: DEAD_LETTER_LIMIT.")
+    @Option(
+        name: .long,
+        help: "Most dead letters kept per queue; older ones are dropped, counted and logged. 0 keeps all. Env: DEAD_LETTER_LIMIT.")
     var deadLetterLimit: Int = Int(ProcessInfo.processInfo.environment["DEAD_LETTER_LIMIT"] ?? "") ?? 100_000
 
     func logger(_ label: String) -> Logger {

@@ -28,6 +28,8 @@ struct InitDataCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        print(InitDataVerifier(botToken: telegramBotToken).sign(userID: user, username: username, authDate: Int64(Date().timeIntervalSince1970)))
+        print(
+            InitDataVerifier(botToken: telegramBotToken).sign(
+                userID: user, username: username, authDate: Int64(Date().timeIntervalSince1970)))
     }
 }

@@ -24,8 +24,12 @@ struct MarketsCommand: AsyncParsableCommand {
             if json { return try printJSON(markets) }
             printTable(
                 ["ID", "STATUS", "RESULT", "CATEGORY", "ENDS", "YES", "NO", "PENDING", "TITLE"],
-                markets.map { ["\($0.id)", $0.status, $0.result ?? "-", $0.category, $0.endDate, "\($0.totalYes)", "\($0.totalNo)",
-                               "\($0.pendingBets)", $0.title] })
+                markets.map {
+                    [
+                        "\($0.id)", $0.status, $0.result ?? "-", $0.category, $0.endDate, "\($0.totalYes)", "\($0.totalNo)",
+                        "\($0.pendingBets)", $0.title,
+                    ]
+                })
         }
     }
 

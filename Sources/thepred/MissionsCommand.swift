@@ -20,7 +20,9 @@ struct MissionsCommand: AsyncParsableCommand {
             defer { pool.close() }
             let missions = try await DomainAdmin(db: pool).missions()
             if json { return try printJSON(missions) }
-            printTable(["KIND", "TARGET", "REWARD", "ACTIVE"], missions.map { [$0.kind, "\($0.target)", "\($0.reward)", $0.active ? "yes" : "no"] })
+            printTable(
+                ["KIND", "TARGET", "REWARD", "ACTIVE"],
+                missions.map { [$0.kind, "\($0.target)", "\($0.reward)", $0.active ? "yes" : "no"] })
         }
     }
 

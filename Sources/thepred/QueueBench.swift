@@ -52,8 +52,10 @@ struct QueueBench: AsyncParsableCommand {
         let enqueueTime = try await enqueueAll(kind, client)
         let cpu1 = try await BenchRedis.redisCPU(driver)
         let mem1 = try await BenchRedis.redisMemory(driver)
-        print(String(format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
-                     Double(jobs) / enqueueTime.inSeconds, jobs, enqueueTime.inSeconds, cpu1 - cpu0))
+        print(
+            String(
+                format: "enqueue:     %9.0f jobs/s  (%d jobs in %.2f s; redis-server busy %.2f s of it)",
+                Double(jobs) / enqueueTime.inSeconds, jobs, enqueueTime.inSeconds, cpu1 - cpu0))
 
         // Phase 2: drain with one worker; phase 3 offers jobs to the same worker.
         let processed = Atomic<Int>(0)
@@ -84,7 +86,9 @@ struct QueueBench: AsyncParsableCommand {
         let info = try await driver.connection.send("INFO", "server").string ?? ""
         let version = info.split(separator: "\r\n").first { $0.hasPrefix("redis_version:") }?.dropFirst(14) ?? "?"
         print("thepred bench queue: \(jobs) jobs, concurrency \(concurrency), \(producers) producers, batch \(batch)")
-        print("redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s")
+        print(
+            "redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s"
+        )
     }
 
     /// `--producers` tasks enqueue `--jobs` in batches, interleaved; returns how long it took.
@@ -141,12 +145,16 @@ struct QueueBench: AsyncParsableCommand {
         let acked = ContinuousClock.now - t1
         let cpu2 = try await BenchRedis.redisCPU(driver)
         let mem2 = try await BenchRedis.redisMemory(driver)
-        print(String(format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
-                     Double(jobs) / handled.inSeconds, jobs, handled.inSeconds, acked.inSeconds, cpu2 - cpu1))
+        print(
+            String(
+                format: "end to end:  %9.0f jobs/s  (%d no-op jobs run in %.2f s, every ack written at %.2f s; redis-server busy %.2f s)",
+                Double(jobs) / handled.inSeconds, jobs, handled.inSeconds, acked.inSeconds, cpu2 - cpu1))
 
-        print(String(format: "redis memory: +%.1f MB with %d jobs queued (%.0f B/job), +%.1f MB after all ran (%.0f B/job of status records)",
-                     Double(mem1 - mem0) / 1e6, jobs, Double(mem1 - mem0) / Double(jobs),
-                     Double(mem2 - mem0) / 1e6, Double(mem2 - mem0) / Double(jobs)))
+        print(
+            String(
+                format: "redis memory: +%.1f MB with %d jobs queued (%.0f B/job), +%.1f MB after all ran (%.0f B/job of status records)",
+                Double(mem1 - mem0) / 1e6, jobs, Double(mem1 - mem0) / Double(jobs),
+                Double(mem2 - mem0) / 1e6, Double(mem2 - mem0) / Double(jobs)))
         return acked
     }
 
@@ -175,7 +183,9 @@ struct QueueBench: AsyncParsableCommand {
         let achieved = Double(sent) / (ContinuousClock.now - t2).inSeconds
         let sorted = latencies.withLock { $0 }.sorted()
         func pct(_ p: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
-        print(String(format: "latency:     p50 %.2f ms  p99 %.2f ms  max %.2f ms  (enqueue to start; %d jobs offered at %.0f jobs/s)",
-                     pct(0.50), pct(0.99), pct(1.0), sorted.count, achieved))
+        print(
+            String(
+                format: "latency:     p50 %.2f ms  p99 %.2f ms  max %.2f ms  (enqueue to start; %d jobs offered at %.0f jobs/s)",
+                pct(0.50), pct(0.99), pct(1.0), sorted.count, achieved))
     }
 }

@@ -32,8 +32,10 @@ struct QueuesCommand: AsyncParsableCommand {
         printTable(
             ["QUEUE", "READY", "DELAYED", "IN FLIGHT", "DEAD", "CONSUMERS", "OLDEST WAITING", "RATE/S (1m)"],
             stats.map {
-                [$0.queue, "\($0.ready)", "\($0.delayed)", "\($0.inFlight)", "\($0.dead)", "\($0.consumers)",
-                 formatAge($0.oldestWaitingMillis), String(format: "%.1f", $0.recentRate)]
+                [
+                    $0.queue, "\($0.ready)", "\($0.delayed)", "\($0.inFlight)", "\($0.dead)", "\($0.consumers)",
+                    formatAge($0.oldestWaitingMillis), String(format: "%.1f", $0.recentRate),
+                ]
             })
         if consumers {
             let now = SystemJobClock().nowMillis()
@@ -42,8 +44,10 @@ struct QueuesCommand: AsyncParsableCommand {
                 ["QUEUE", "CONSUMER", "HOST", "PID", "CONCURRENCY", "HOLDS", "PROCESSED", "LAST BEAT", "UP"],
                 stats.flatMap { s in
                     (live[s.queue] ?? []).map {
-                        [s.queue, $0.info.name, $0.info.host, "\($0.info.pid)", "\($0.info.concurrency)", "\($0.pending)",
-                         "\($0.info.processed)", formatAge(now - $0.lastBeat) + " ago", formatAge(now - $0.info.startedAt)]
+                        [
+                            s.queue, $0.info.name, $0.info.host, "\($0.info.pid)", "\($0.info.concurrency)", "\($0.pending)",
+                            "\($0.info.processed)", formatAge(now - $0.lastBeat) + " ago", formatAge(now - $0.info.startedAt),
+                        ]
                     }
                 })
         }

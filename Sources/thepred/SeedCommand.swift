@@ -44,7 +44,8 @@ struct SeedCommand: AsyncParsableCommand {
         } catch let error as SeederError {
             throw CLIError(error.description)
         }
-        print("""
+        print(
+            """
             seeded \(Seeder.grouped(report.users)) users, \(Seeder.grouped(report.markets)) markets \
             (\(report.resolvedMarketIDs.count) resolved), \(Seeder.grouped(report.bets)) bets \
             (\(Seeder.grouped(report.wonBets)) won, \(Seeder.grouped(report.lostBets)) lost, \

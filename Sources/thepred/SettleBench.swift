@@ -67,11 +67,15 @@ struct SettleBench: AsyncParsableCommand {
 
     /// Phase 1: one Active market with `--bets` pending bets; returns its id.
     private func seed(_ conn: PostgresConnection) async throws -> Int64 {
-        let seeded = try await Seeder(.init(
-            users: users ?? max(10, bets / 10), markets: 1, bets: bets, seed: seed, resolvedFraction: 0)).run(on: conn)
+        let seeded = try await Seeder(
+            .init(
+                users: users ?? max(10, bets / 10), markets: 1, bets: bets, seed: seed, resolvedFraction: 0)
+        ).run(on: conn)
         let market = try required(seeded.activeMarketIDs.first, "the seeder made no active market")
-        print(String(format: "seed:        %d bets, %d users in %.2f s (%.0f rows/s)", seeded.bets, seeded.users, seeded.seconds,
-                     seeded.rowsPerSecond))
+        print(
+            String(
+                format: "seed:        %d bets, %d users in %.2f s (%.0f rows/s)", seeded.bets, seeded.users, seeded.seconds,
+                seeded.rowsPerSecond))
         return market
     }
 
@@ -93,12 +97,15 @@ struct SettleBench: AsyncParsableCommand {
         }
         let messages = try await driver.stats(queue: TelegramSend.kind.queue).ready
         let events = try await driver.stats(queue: MissionsProgress.kind.queue).ready
-        let settled = try await pool.query(
-            "SELECT count(*) FILTER (WHERE status <> 'PENDING') AS n FROM bets WHERE market_id = $1", [.int(market)])[0, "n"] ?? "?"
+        let settled =
+            try await pool.query(
+                "SELECT count(*) FILTER (WHERE status <> 'PENDING') AS n FROM bets WHERE market_id = $1", [.int(market)])[0, "n"] ?? "?"
         let rate = Double(bets) / settleTime.inSeconds
-        print(String(format: "settle:      %9.0f bets/s  (%@ bets settled; last notification enqueued %.2f s after the resolve job was; "
-                     + "%d telegram.send and %d missions.progress jobs queued)",
-                     rate, settled, settleTime.inSeconds, messages, events))
+        print(
+            String(
+                format: "settle:      %9.0f bets/s  (%@ bets settled; last notification enqueued %.2f s after the resolve job was; "
+                    + "%d telegram.send and %d missions.progress jobs queued)",
+                rate, settled, settleTime.inSeconds, messages, events))
         try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
         return rate
     }
@@ -132,8 +139,9 @@ struct SettleBench: AsyncParsableCommand {
             }
             if ContinuousClock.now - lastPrint > .seconds(2) {
                 lastPrint = ContinuousClock.now
-                let pending = try await pool.query(
-                    "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
+                let pending =
+                    try await pool.query(
+                        "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
                 FileHandle.standardError.write(Data("  … \(pending) bets pending\n".utf8))
             }
             try await Task.sleep(for: .milliseconds(5))
@@ -142,9 +150,12 @@ struct SettleBench: AsyncParsableCommand {
     }
 
     /// Phase 3: `--old-bets` bets of a second market settled one round trip at a time, compared with `rate`.
-    private func settleTheOldWay(_ conn: PostgresConnection, redis: RedisConfiguration, prefix oldPrefix: String, rate: Double) async throws {
-        let old = try await Seeder(.init(
-            users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)).run(on: conn)
+    private func settleTheOldWay(_ conn: PostgresConnection, redis: RedisConfiguration, prefix oldPrefix: String, rate: Double) async throws
+    {
+        let old = try await Seeder(
+            .init(
+                users: max(10, oldBets / 10), markets: 1, bets: oldBets, seed: seed &+ 1, resolvedFraction: 0)
+        ).run(on: conn)
         let oldMarket = try required(old.activeMarketIDs.first, "the seeder made no active market")
         let oldDriver = RedisQueueDriver(
             configuration: .init(redis: redis, keys: RedisKeys(prefix: oldPrefix)), logger: global.logger("thepred.redis"))
@@ -153,8 +164,10 @@ struct SettleBench: AsyncParsableCommand {
         try await Self.settleOneByOne(market: oldMarket, result: result, conn: conn, client: JobClient(driver: oldDriver))
         let oldTime = ContinuousClock.now - t1
         let oldRate = Double(oldBets) / oldTime.inSeconds
-        print(String(format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
-                     + "%.1f h for %d bets)", oldRate, oldBets, oldTime.inSeconds, Double(bets) / oldRate / 3600, bets))
+        print(
+            String(
+                format: "old way:     %9.0f bets/s  (%d bets, one round trip per statement and per notification, in %.2f s; "
+                    + "%.1f h for %d bets)", oldRate, oldBets, oldTime.inSeconds, Double(bets) / oldRate / 3600, bets))
         print(String(format: "ratio:       %.1fx faster than the old way", rate / oldRate))
         try await BenchRedis.deleteKeys(prefix: oldPrefix, driver: oldDriver)
     }
@@ -162,8 +175,10 @@ struct SettleBench: AsyncParsableCommand {
     /// Phase 4: `thepred audit` over the scratch database; a violation fails the run.
     private func audit(_ conn: PostgresConnection) async throws {
         let audit = try await Auditor().run(on: conn)
-        print(String(format: "audit:       %d violations over %d users and %d bets (%.2f s)", audit.violations, audit.users, audit.bets,
-                     audit.seconds))
+        print(
+            String(
+                format: "audit:       %d violations over %d users and %d bets (%.2f s)", audit.violations, audit.users, audit.bets,
+                audit.seconds))
         if !audit.isClean { throw CLIError("the audit found violations") }
     }
 

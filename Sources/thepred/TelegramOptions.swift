@@ -16,7 +16,9 @@ struct TelegramOptions: ParsableArguments {
     @Option(name: .long, help: "Bot API base URL. Env: TELEGRAM_API_BASE.")
     var telegramAPIBase: String = ProcessInfo.processInfo.environment["TELEGRAM_API_BASE"] ?? "https://api.telegram.org"
 
-    @Option(name: .customLong("telegram-bot-token"), help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+    @Option(
+        name: .customLong("telegram-bot-token"),
+        help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
     var telegramBotTokenOption: String?
 
     var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }

@@ -37,7 +37,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Consumer name in the group. Default: host-pid-random.")
     var consumer: String?
 
-    @Option(help: "Bets per settlement statement and transaction. Larger is faster in bulk but holds users' rows longer. Env: SETTLEMENT_CHUNK.")
+    @Option(
+        help: "Bets per settlement statement and transaction. Larger is faster in bulk but holds users' rows longer. Env: SETTLEMENT_CHUNK."
+    )
     var settlementChunk: Int = Int(ProcessInfo.processInfo.environment["SETTLEMENT_CHUNK"] ?? "") ?? 5_000
 
     func validate() throws {

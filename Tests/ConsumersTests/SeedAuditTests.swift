@@ -21,8 +21,9 @@ struct SeedAuditTests {
         _ db: PostgresConnection, users: Int = 200, markets: Int = 10, bets: Int = 5_000, seed: UInt64 = 42,
         resolvedFraction: Double = 0.25
     ) async throws -> Seeder.Report {
-        try await Seeder(.init(
-            users: users, markets: markets, bets: bets, seed: seed, resolvedFraction: resolvedFraction, now: fixedNow)
+        try await Seeder(
+            .init(
+                users: users, markets: markets, bets: bets, seed: seed, resolvedFraction: resolvedFraction, now: fixedNow)
         ).run(on: db)
     }
 
@@ -85,21 +86,30 @@ struct SeedAuditTests {
 
         // Bets of resolved markets were placed before the end date and settled by the result;
         // bets of active markets wait.
-        #expect(try await count(db, """
-            SELECT count(*) FROM bets b JOIN markets m ON m.id = b.market_id
-            WHERE (m.status = 'Resolved' AND (b.created_at >= m.end_date OR b.resolved_at <> m.resolved_at
-                   OR b.status <> CASE WHEN b.outcome = m.result THEN 'WON' ELSE 'LOST' END))
-               OR (m.status = 'Active' AND (b.status <> 'PENDING' OR b.resolved_at IS NOT NULL OR m.end_date <= to_timestamp(\(fixedNow))))
-            """) == 0)
-        #expect(try await count(db, """
-            SELECT count(*) FROM markets WHERE status = 'Resolved'
-              AND (result IS NULL OR resolution <> result OR end_date >= resolved_at OR resolved_at >= to_timestamp(\(fixedNow)))
-            """) == 0)
+        #expect(
+            try await count(
+                db,
+                """
+                SELECT count(*) FROM bets b JOIN markets m ON m.id = b.market_id
+                WHERE (m.status = 'Resolved' AND (b.created_at >= m.end_date OR b.resolved_at <> m.resolved_at
+                       OR b.status <> CASE WHEN b.outcome = m.result THEN 'WON' ELSE 'LOST' END))
+                   OR (m.status = 'Active' AND (b.status <> 'PENDING' OR b.resolved_at IS NOT NULL OR m.end_date <= to_timestamp(\(fixedNow))))
+                """) == 0)
+        #expect(
+            try await count(
+                db,
+                """
+                SELECT count(*) FROM markets WHERE status = 'Resolved'
+                  AND (result IS NULL OR resolution <> result OR end_date >= resolved_at OR resolved_at >= to_timestamp(\(fixedNow)))
+                """) == 0)
         // WIN rows are written when the market settles.
-        #expect(try await count(db, """
-            SELECT count(*) FROM transactions t JOIN bets b ON t.effect_key = 'bet:' || b.id || ':WIN'
-            JOIN markets m ON m.id = b.market_id WHERE t.created_at <> m.resolved_at
-            """) == 0)
+        #expect(
+            try await count(
+                db,
+                """
+                SELECT count(*) FROM transactions t JOIN bets b ON t.effect_key = 'bet:' || b.id || ':WIN'
+                JOIN markets m ON m.id = b.market_id WHERE t.created_at <> m.resolved_at
+                """) == 0)
 
         // Streaks and ranks from the settled bets in settlement order.
         var streak: [String: (current: Int, best: Int, wins: Int)] = [:]
@@ -117,10 +127,14 @@ struct SeedAuditTests {
             streak[row[0]!] = s
         }
         var wrongStreaks = 0
-        let users = try await db.query("SELECT id, win_streak, best_streak, rank, total_volume, (SELECT coalesce(sum(stake), 0) FROM bets WHERE user_id = u.id) AS staked FROM users u")
+        let users = try await db.query(
+            "SELECT id, win_streak, best_streak, rank, total_volume, (SELECT coalesce(sum(stake), 0) FROM bets WHERE user_id = u.id) AS staked FROM users u"
+        )
         for row in users.rows {
             let s = streak[row[0]!, default: (0, 0, 0)]
-            if row[1] != String(s.current) || row[2] != String(s.best) || row[3] != Rank(totalWins: Int64(s.wins)).rawValue || row[4] != row[5] {
+            if row[1] != String(s.current) || row[2] != String(s.best) || row[3] != Rank(totalWins: Int64(s.wins)).rawValue
+                || row[4] != row[5]
+            {
                 wrongStreaks += 1
             }
         }
@@ -300,8 +314,11 @@ struct SeedAuditTests {
             repair: ["DELETE FROM user_missions WHERE user_id = \(winner) AND mission_id = \(missionID)"])
         // A mission rewarded properly is clean; a second reward under another key is not.
         try await db.transaction { tx in
-            try tx.query("INSERT INTO user_missions (user_id, mission_id, progress, completed_at) VALUES (\(winner), \(missionID), 1, now())")
-            try tx.query("INSERT INTO transactions (user_id, type, amount, effect_key) VALUES (\(winner), 'MISSION', \(reward), 'mission:\(winner):\(missionID)')")
+            try tx.query(
+                "INSERT INTO user_missions (user_id, mission_id, progress, completed_at) VALUES (\(winner), \(missionID), 1, now())")
+            try tx.query(
+                "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES (\(winner), 'MISSION', \(reward), 'mission:\(winner):\(missionID)')"
+            )
             try tx.query("UPDATE users SET balance = balance + \(reward) WHERE id = \(winner)")
         }
         #expect(failing(try await Auditor().run(on: db)) == [])
@@ -317,9 +334,11 @@ struct SeedAuditTests {
             ])
 
         // 5. A leaderboard reward for a period that is still open, then one paid twice.
-        let period = try await db.query("""
+        let period = try await db.query(
+            """
             INSERT INTO leaderboard_periods (kind, starts_at, ends_at) VALUES ('WEEK', '2025-12-29', '2026-01-05') RETURNING id
-            """).rows[0][0]!
+            """
+        ).rows[0][0]!
         try await expectOnly(
             .leaderboardRewards, violations: 1, mentions: "for period \(period) (WEEK",
             corrupt: [

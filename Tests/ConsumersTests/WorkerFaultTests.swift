@@ -59,7 +59,9 @@ final class FlakyDriver: JobQueueDriver, QueueInspectionDriver {
 
 /// Sleeps on a thread of its own and ignores cancellation, as a blocking C call does.
 func blockingCall(_ duration: Duration) async throws {
-    try await offPool { Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) }
+    try await offPool {
+        Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
 }
 
 @Suite("Worker under faults")
@@ -68,12 +70,15 @@ struct WorkerFaultTests {
     func timeoutWaitsForHandler() async throws {
         let driver = MemoryQueueDriver()
         let queue = uniqueQueue()
-        let kind = JobKind<Work>("test.stuck", queue: queue, retry: .fixed(maxAttempts: 2, delay: .seconds(60)), timeout: .milliseconds(100))
+        let kind = JobKind<Work>(
+            "test.stuck", queue: queue, retry: .fixed(maxAttempts: 2, delay: .seconds(60)), timeout: .milliseconds(100))
         let returned = Mutex(false)
         let running = Mutex((now: 0, most: 0))
         var handlers = JobHandlers()
         try handlers.register(kind) { _, _ in
-            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            running.withLock {
+                $0.now += 1; $0.most = max($0.most, $0.now)
+            }
             defer { running.withLock { $0.now -= 1 } }
             try await blockingCall(.milliseconds(700))
             returned.withLock { $0 = true }
@@ -121,7 +126,8 @@ struct WorkerFaultTests {
         var handlers = JobHandlers()
         try handlers.register(known) { _, _ in }
         // A peer of a newer build says it runs test.newer.
-        let peer = ConsumerInfo(name: "peer", host: "h", pid: 1, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, kinds: ["test.newer"])
+        let peer = ConsumerInfo(
+            name: "peer", host: "h", pid: 1, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, kinds: ["test.newer"])
         try await driver.heartbeat(peer, queue: queue, ttl: .seconds(5))
         let id = try await JobClient(driver: driver, clock: clock).enqueue(newer, Work(n: 1)).id
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config(queue), clock: clock)
@@ -156,7 +162,11 @@ struct WorkerFaultTests {
             let writes = driver.calls.withLock { $0.filter { $0.call == .complete }.count }
             if writes >= 40 {
                 // Far past the 8 tries that used to be all: the entry was renewed while its result waited.
-                sid.withLock { $0 = driver.calls.withLock { $0.compactMap { if case .renew(let ids) = $0.call { return ids.first } else { return nil } }.last } }
+                sid.withLock {
+                    $0 = driver.calls.withLock {
+                        $0.compactMap { if case .renew(let ids) = $0.call { return ids.first } else { return nil } }.last
+                    }
+                }
                 driver.fail([])
             }
             return try await driver.inner.job(id, queue: queue)?.status == .succeeded
@@ -177,7 +187,9 @@ struct WorkerFaultTests {
         try await runWorker(worker) {
             let all = driver.calls.withLock { $0 }
             if all.contains(where: { $0.call == .complete }) { return true }
-            if recovered.withLock({ $0 }) == nil, all.contains(where: { if case .renew(let ids) = $0.call { return !ids.isEmpty } else { return false } }) {
+            if recovered.withLock({ $0 }) == nil,
+                all.contains(where: { if case .renew(let ids) = $0.call { return !ids.isEmpty } else { return false } })
+            {
                 driver.fail(["fetch", "reclaim", "renew", "heartbeat"])
                 try await Task.sleep(for: .milliseconds(800))
                 driver.fail([])
@@ -203,14 +215,17 @@ struct WorkerFaultTests {
         let kind = JobKind<Work>("test.hang", queue: queue, retry: .never, timeout: .milliseconds(100))
         let hooked = Mutex(false)
         var handlers = JobHandlers()
-        try handlers.register(kind, handler: { _, _ in
-            try await blockingCall(.milliseconds(400))
-            try Task.checkCancellation()
-        }, onDead: { _, _ in
-            // Cancellable, as a PostgreSQL call is: it fails at once in a cancelled task.
-            try await Task.sleep(for: .milliseconds(20))
-            hooked.withLock { $0 = true }
-        })
+        try handlers.register(
+            kind,
+            handler: { _, _ in
+                try await blockingCall(.milliseconds(400))
+                try Task.checkCancellation()
+            },
+            onDead: { _, _ in
+                // Cancellable, as a PostgreSQL call is: it fails at once in a cancelled task.
+                try await Task.sleep(for: .milliseconds(20))
+                hooked.withLock { $0 = true }
+            })
         let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
         try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue))) {
             try await driver.job(id, queue: queue)?.status == .dead

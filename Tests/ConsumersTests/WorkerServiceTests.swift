@@ -135,7 +135,8 @@ struct WorkerServiceTests {
         let p = try await client.enqueue(permanent, Work(n: 1)).id
         let s = try await client.enqueue(snoozing, Work(n: 2)).id
         let u = try await client.enqueue(unknown, Work(n: 3)).id
-        _ = try await driver.enqueue([JobEnvelope(id: .generate(millis: 1), kind: "test.snooze", payload: Array("not json".utf8), enqueuedAt: 1)], queue: queue)
+        _ = try await driver.enqueue(
+            [JobEnvelope(id: .generate(millis: 1), kind: "test.snooze", payload: Array("not json".utf8), enqueuedAt: 1)], queue: queue)
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config(queue), clock: clock)
         try await runWorker(worker) {
             if try await driver.job(s, queue: queue)?.status == .scheduled {
@@ -210,7 +211,9 @@ struct WorkerServiceTests {
         c.visibilityTimeout = .milliseconds(300)
         c.heartbeatInterval = .seconds(5)  // a third of the visibility timeout applies: 100 ms
         let started = ContinuousClock.now
-        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) { (0..<20).allSatisfy { log.counts[$0] != nil } }
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) {
+            (0..<20).allSatisfy { log.counts[$0] != nil }
+        }
         // 60 jobs of 20 ms on two slots take about 0.6 s; one reclaimed job per heartbeat would take 2 s.
         #expect(ContinuousClock.now - started < .seconds(1.8))
         #expect(log.counts.values.allSatisfy { $0 == 1 }, "nothing ran twice")

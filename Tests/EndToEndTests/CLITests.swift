@@ -140,11 +140,13 @@ struct CLITests {
         #expect(try await cli.run("dlq", "retry", deadID).status != 0)
 
         // Purge asks for --yes.
-        try await driver.complete([
-            JobCompletion(
-                job: try #require(try await driver.fetch(queue: "default", consumer: "t", maxCount: 1, blockFor: .milliseconds(100)).first),
-                outcome: .dead(reason: .permanent, error: AttemptError(attempt: 1, at: 0, error: "again")))
-        ], queue: "default")
+        try await driver.complete(
+            [
+                JobCompletion(
+                    job: try #require(
+                        try await driver.fetch(queue: "default", consumer: "t", maxCount: 1, blockFor: .milliseconds(100)).first),
+                    outcome: .dead(reason: .permanent, error: AttemptError(attempt: 1, at: 0, error: "again")))
+            ], queue: "default")
         let unconfirmed = try await cli.run("dlq", "purge")
         #expect(unconfirmed.status != 0)
         #expect(unconfirmed.out.contains("1 dead letters match"))

@@ -83,9 +83,12 @@ struct TelegramE2ETests {
             let made = try await Self.broadcast(cli, database: database)
             let id = try #require(made["id"] as? Int)
             // The scheduler promotes snoozed jobs, as in production.
-            let workers = try [Self.start(cli, ["scheduler"], database: database, port: port)] + (1...2).map { _ in
-                try Self.start(cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16"], database: database, port: port)
-            }
+            let workers =
+                try [Self.start(cli, ["scheduler"], database: database, port: port)]
+                + (1...2).map { _ in
+                    try Self.start(
+                        cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16"], database: database, port: port)
+                }
             let total = try await Self.total(cli, database: database, id)
             #expect(total > 80, "seeded users who are not banned")
             let arrived = try await eventually(timeout: .seconds(40)) { server.messages().count >= total }

@@ -73,12 +73,15 @@ import Testing
             let client = BotClient(port: port)
             let notJSON = try await client.post("sendMessage", body: Data("chat_id=1&text=hi".utf8))
             #expect(notJSON.status == 400 && notJSON.description?.hasPrefix("Bad Request: ") == true)
-            #expect(try await client.post("sendMessage", body: Data(#"{"text":"hi"}"#.utf8))
-                .isRefusal(400, "Bad Request: chat_id is empty"))
-            #expect(try await client.post("sendMessage", body: Data(#"{"chat_id":1}"#.utf8))
-                .isRefusal(400, "Bad Request: message text is empty"))
-            #expect(try await client.post("sendPhoto", body: Data(#"{"chat_id":1,"caption":"x"}"#.utf8))
-                .isRefusal(400, "Bad Request: there is no photo in the request"))
+            #expect(
+                try await client.post("sendMessage", body: Data(#"{"text":"hi"}"#.utf8))
+                    .isRefusal(400, "Bad Request: chat_id is empty"))
+            #expect(
+                try await client.post("sendMessage", body: Data(#"{"chat_id":1}"#.utf8))
+                    .isRefusal(400, "Bad Request: message text is empty"))
+            #expect(
+                try await client.post("sendPhoto", body: Data(#"{"chat_id":1,"caption":"x"}"#.utf8))
+                    .isRefusal(400, "Bad Request: there is no photo in the request"))
             // A chat id may come as a string of digits, as Telegram allows.
             #expect(try await client.post("sendMessage", body: Data(#"{"chat_id":"5","text":"hi"}"#.utf8)).status == 200)
             #expect(server.stats().badRequest == 4)
@@ -109,12 +112,14 @@ import Testing
             #expect(try await client.send(chat: 1, longest + "b").isRefusal(400, "Bad Request: message is too long"))
             // Telegram counts UTF-16 units: an emoji is two.
             #expect(try await client.send(chat: 1, String(repeating: "😀", count: 2048)).status == 200)
-            #expect(try await client.send(chat: 1, String(repeating: "😀", count: 2049))
-                .isRefusal(400, "Bad Request: message is too long"))
+            #expect(
+                try await client.send(chat: 1, String(repeating: "😀", count: 2049))
+                    .isRefusal(400, "Bad Request: message is too long"))
             let photo = "https://example.com/p.png"
             #expect(try await client.send(chat: 1, String(repeating: "c", count: 1024), photo: photo).status == 200)
-            #expect(try await client.send(chat: 1, String(repeating: "c", count: 1025), photo: photo)
-                .isRefusal(400, "Bad Request: message caption is too long"))
+            #expect(
+                try await client.send(chat: 1, String(repeating: "c", count: 1025), photo: photo)
+                    .isRefusal(400, "Bad Request: message caption is too long"))
             #expect(try await client.send(chat: 1, "", photo: photo).status == 200)
             #expect(try await client.send(chat: 1, " \n ").isRefusal(400, "Bad Request: message text is empty"))
             #expect(try await client.send(chat: 1, "<b></b>").isRefusal(400, "Bad Request: message text is empty"))
@@ -127,18 +132,23 @@ import Testing
         try await FakeTelegramServer.withRunning(config) { (server, port) async throws in
             let client = BotClient(port: port)
             let prefix = "Bad Request: can't parse entities: "
-            #expect(try await client.send(chat: 1, "<b>bold").isRefusal(
-                400, prefix + "Can't find end tag corresponding to start tag \"b\""))
-            #expect(try await client.send(chat: 1, "<b>x</i>").isRefusal(
-                400, prefix + "Unmatched end tag at byte offset 4, expected \"</b>\", found \"</i>\""))
-            #expect(try await client.send(chat: 1, "<marquee>x</marquee>").isRefusal(
-                400, prefix + "Unsupported start tag \"marquee\" at byte offset 0"))
+            #expect(
+                try await client.send(chat: 1, "<b>bold").isRefusal(
+                    400, prefix + "Can't find end tag corresponding to start tag \"b\""))
+            #expect(
+                try await client.send(chat: 1, "<b>x</i>").isRefusal(
+                    400, prefix + "Unmatched end tag at byte offset 4, expected \"</b>\", found \"</i>\""))
+            #expect(
+                try await client.send(chat: 1, "<marquee>x</marquee>").isRefusal(
+                    400, prefix + "Unsupported start tag \"marquee\" at byte offset 0"))
             #expect(try await client.send(chat: 1, "odds < 2").description?.hasPrefix(prefix) == true)
             #expect(try await client.send(chat: 1, "Q&A").description?.hasPrefix(prefix) == true)
-            #expect(try await client.send(chat: 1, "*bold", parseMode: "Markdown").isRefusal(
-                400, prefix + "Can't find end of the entity starting at byte offset 0"))
-            #expect(try await client.send(chat: 1, "<b>x", photo: "https://example.com/p.png").description?
-                .hasPrefix(prefix) == true)
+            #expect(
+                try await client.send(chat: 1, "*bold", parseMode: "Markdown").isRefusal(
+                    400, prefix + "Can't find end of the entity starting at byte offset 0"))
+            #expect(
+                try await client.send(chat: 1, "<b>x", photo: "https://example.com/p.png").description?
+                    .hasPrefix(prefix) == true)
             #expect(server.messages().isEmpty)
             // The same texts pass when escaped, or without a parse mode.
             #expect(try await client.send(chat: 1, "odds &lt; 2, Q&amp;A").status == 200)

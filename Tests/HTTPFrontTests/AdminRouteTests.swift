@@ -27,9 +27,11 @@ struct AdminRouteTests {
             let market = try await payload(f, made, as: MarketsCreate.self)
             #expect(market == MarketsCreate(title: "BTC > 100k?", category: .crypto, endsAtMillis: 1_780_315_200_000, promoted: true))
             let a = try await client.execute(
-                uri: "/v1/admin/markets/9/resolve", method: .post, headers: FrontFixture.admin, body: FrontFixture.body(#"{"result":"CANCELLED"}"#))
+                uri: "/v1/admin/markets/9/resolve", method: .post, headers: FrontFixture.admin,
+                body: FrontFixture.body(#"{"result":"CANCELLED"}"#))
             let b = try await client.execute(
-                uri: "/v1/admin/markets/9/resolve", method: .post, headers: FrontFixture.admin, body: FrontFixture.body(#"{"result":"CANCELLED"}"#))
+                uri: "/v1/admin/markets/9/resolve", method: .post, headers: FrontFixture.admin,
+                body: FrontFixture.body(#"{"result":"CANCELLED"}"#))
             #expect(a.json["job_id"] as? String == b.json["job_id"] as? String)
             #expect(try await payload(f, a, as: MarketsResolve.self) == MarketsResolve(marketID: 9, result: .cancelled))
         }
@@ -41,11 +43,16 @@ struct AdminRouteTests {
         try await f.test { client in
             let r = try await client.execute(
                 uri: "/v1/admin/broadcasts", method: .post, headers: FrontFixture.admin,
-                body: FrontFixture.body(#"{"text":"<b>Hi</b>","parse_mode":"HTML","target":"user","telegram_id":5,"scheduled_at":"2026-06-01T00:00:00Z","paid":true}"#))
+                body: FrontFixture.body(
+                    #"{"text":"<b>Hi</b>","parse_mode":"HTML","target":"user","telegram_id":5,"scheduled_at":"2026-06-01T00:00:00Z","paid":true}"#
+                ))
             #expect(r.status == .accepted, "\(r.text)")
             let p = try await payload(f, r, as: BroadcastCreate.self)
-            #expect(p.request == BroadcastRequest(
-                text: "<b>Hi</b>", parseMode: .html, target: .user, telegramID: 5, scheduledAtMillis: 1_780_272_000_000, paid: true))
+            #expect(
+                p.request
+                    == BroadcastRequest(
+                        text: "<b>Hi</b>", parseMode: .html, target: .user, telegramID: 5, scheduledAtMillis: 1_780_272_000_000, paid: true)
+            )
         }
     }
 
@@ -92,7 +99,9 @@ struct AdminRouteTests {
                 uri: "/v1/admin/leaderboards/month/close", method: .post, headers: FrontFixture.admin,
                 body: FrontFixture.body(#"{"starts_at":"2026-04-01T00:00:00Z","top":10}"#))
             #expect(month.status == .accepted, "\(month.text)")
-            #expect(try await payload(f, month, as: LeaderboardClose.self) == LeaderboardClose(period: .month, startsAtMillis: 1_775_001_600_000, top: 10))
+            #expect(
+                try await payload(f, month, as: LeaderboardClose.self)
+                    == LeaderboardClose(period: .month, startsAtMillis: 1_775_001_600_000, top: 10))
             // Periods are spelled as the document lists them.
             let shouted = try await client.execute(uri: "/v1/admin/leaderboards/MONTH/close", method: .post, headers: FrontFixture.admin)
             #expect(shouted.status == .notFound)
@@ -104,7 +113,8 @@ struct AdminRouteTests {
         let f = FrontFixture()
         try await f.test { client in
             let bet = try await client.execute(
-                uri: "/v1/bets", method: .post, headers: FrontFixture.user(3), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":2}"#))
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(3),
+                body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":2}"#))
             let id = try #require(bet.json["job_id"] as? String)
             let job = try await client.execute(uri: "/v1/admin/jobs/\(id)", method: .get, headers: FrontFixture.admin)
             #expect(job.status == .ok)

@@ -25,7 +25,10 @@ struct AuthTests {
         let cases: [HTTPFields] = [
             [.contentType: "application/json"],
             [.authorization: "tma " + FrontFixture.initData(token: "999:other-bot"), .contentType: "application/json"],
-            [.authorization: "tma " + good.replacingOccurrences(of: "%22id%22%3A42", with: "%22id%22%3A43"), .contentType: "application/json"],
+            [
+                .authorization: "tma " + good.replacingOccurrences(of: "%22id%22%3A42", with: "%22id%22%3A43"),
+                .contentType: "application/json",
+            ],
             [.authorization: "tma " + good.replacingOccurrences(of: "hash=", with: "hash=00"), .contentType: "application/json"],
             [.authorization: "tma not-init-data", .contentType: "application/json"],
             [.authorization: "Basic abc", .contentType: "application/json"],

@@ -45,7 +45,8 @@ struct FrontFixture {
         let hex = hash.map { String(format: "%02x", $0) }.joined()
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return (fields + [("hash", hex)]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+        return (fields + [("hash", hex)]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(
+            separator: "&")
     }
 
     static func user(_ id: Int64 = 42) -> HTTPFields { [.authorization: "tma \(initData(userID: id))", .contentType: "application/json"] }

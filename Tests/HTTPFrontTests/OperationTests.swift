@@ -17,7 +17,8 @@ struct OperationTests {
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
             _ = try await client.execute(
-                uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":2}"#))
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(),
+                body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":2}"#))
             _ = try await client.execute(uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body("{"))
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.status == .ok)

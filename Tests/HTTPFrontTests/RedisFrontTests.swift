@@ -66,10 +66,12 @@ struct RedisFrontTests {
         try await f.test { client in
             for uri in ["/v1/bets", "/readyz"] {
                 let started = ContinuousClock.now
-                let r = uri == "/readyz"
+                let r =
+                    uri == "/readyz"
                     ? try await client.execute(uri: uri, method: .get)
                     : try await client.execute(
-                        uri: uri, method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
+                        uri: uri, method: .post, headers: FrontFixture.user(),
+                        body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
                 #expect(r.status == .serviceUnavailable, "\(uri): \(r.text)")
                 #expect(r.headers[.retryAfter] == "1")
                 #expect(r.errorCode == "unavailable")
@@ -96,7 +98,8 @@ struct RedisFrontTests {
                         try await Task.sleep(for: .milliseconds(60 * i))
                         let started = ContinuousClock.now
                         let r = try await client.execute(
-                            uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
+                            uri: "/v1/bets", method: .post, headers: FrontFixture.user(),
+                            body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":1}"#))
                         #expect(r.status == .serviceUnavailable, "\(r.text)")
                         #expect(r.headers[.retryAfter] == "1")
                         #expect(ContinuousClock.now - started < .milliseconds(900))
@@ -109,7 +112,10 @@ struct RedisFrontTests {
 
     @Test("Redis replies that mean 'not now' are 503; other Redis errors are 500")
     func temporaryReplies() {
-        for message in ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "READONLY You can't write against a read only replica.", "MASTERDOWN Link with MASTER is down"] {
+        for message in [
+            "LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script",
+            "READONLY You can't write against a read only replica.", "MASTERDOWN Link with MASTER is down",
+        ] {
             let api = ErrorMiddleware<FrontRequestContext>.apiError(RedisError.server(message))
             #expect(api.status == .serviceUnavailable, "\(message)")
             #expect(api.retryAfter == 1)

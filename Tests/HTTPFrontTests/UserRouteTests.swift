@@ -83,7 +83,8 @@ struct UserRouteTests {
         let f = FrontFixture()
         try await f.test { client in
             let r = try await client.execute(
-                uri: "/v1/bets", method: .post, headers: FrontFixture.user(1), body: FrontFixture.body(#"{"market_id":1,"outcome":"NO","stake":1}"#))
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(1),
+                body: FrontFixture.body(#"{"market_id":1,"outcome":"NO","stake":1}"#))
             let id = try #require(r.json["job_id"] as? String)
             let mine = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(1))
             #expect(mine.status == .ok)

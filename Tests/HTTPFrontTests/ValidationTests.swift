@@ -24,39 +24,87 @@ struct ValidationTests {
         Case(uri: "/v1/bets", admin: false, body: "{", status: 400, code: "invalid_json", field: nil),
         Case(uri: "/v1/bets", admin: false, body: "[1]", status: 400, code: "invalid_json", field: nil),
         Case(uri: "/v1/bets", admin: false, body: #"{"outcome":"YES","stake":1}"#, status: 422, code: "invalid_field", field: "market_id"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":"7","outcome":"YES","stake":1}"#, status: 422, code: "invalid_field", field: "market_id"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":0,"outcome":"YES","stake":1}"#, status: 422, code: "invalid_field", field: "market_id"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"MAYBE","stake":1}"#, status: 422, code: "invalid_field", field: "outcome"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":0}"#, status: 422, code: "invalid_field", field: "stake"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":1.5}"#, status: 422, code: "invalid_field", field: "stake"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":9007199254740992}"#, status: 422, code: "invalid_field", field: "stake"),
-        Case(uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":1,"extra":true}"#, status: 422, code: "unknown_field", field: "extra"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":"7","outcome":"YES","stake":1}"#, status: 422, code: "invalid_field",
+            field: "market_id"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":0,"outcome":"YES","stake":1}"#, status: 422, code: "invalid_field",
+            field: "market_id"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"MAYBE","stake":1}"#, status: 422, code: "invalid_field",
+            field: "outcome"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":0}"#, status: 422, code: "invalid_field",
+            field: "stake"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":1.5}"#, status: 422, code: "invalid_field",
+            field: "stake"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":9007199254740992}"#, status: 422,
+            code: "invalid_field", field: "stake"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":1,"outcome":"YES","stake":1,"extra":true}"#, status: 422,
+            code: "unknown_field", field: "extra"),
         Case(uri: "/v1/daily-checkin", admin: false, body: #"{"day":"2026-01-01"}"#, status: 422, code: "unknown_field", field: "day"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":""}"#, status: 422, code: "invalid_field", field: "code"),
-        Case(uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 65))"}"#, status: 422, code: "invalid_field", field: "code"),
+        Case(
+            uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 65))"}"#, status: 422,
+            code: "invalid_field", field: "code"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":5}"#, status: 422, code: "invalid_field", field: "code"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":" \t "}"#, status: 422, code: "invalid_field", field: "code"),
         Case(uri: "/v1/referrals", admin: false, body: #"{"code":"A\u0000B"}"#, status: 422, code: "invalid_field", field: "code"),
         // 63 letters and a family emoji: 64 characters on screen, 70 code points, over the schema's 64.
-        Case(uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 63))👨‍👩‍👧‍👦"}"#, status: 422, code: "invalid_field", field: "code"),
-        Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"","category":"Tech","ends_at":"\#(future)"}"#, status: 422, code: "invalid_field", field: "title"),
-        Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Food","ends_at":"\#(future)"}"#, status: 422, code: "invalid_field", field: "category"),
-        Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"tomorrow"}"#, status: 422, code: "invalid_field", field: "ends_at"),
-        Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"2020-01-01T00:00:00Z"}"#, status: 422, code: "invalid_field", field: "ends_at"),
-        Case(uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"\#(future)","promoted":"yes"}"#, status: 422, code: "invalid_field", field: "promoted"),
-        Case(uri: "/v1/admin/markets/abc/resolve", admin: true, body: #"{"result":"YES"}"#, status: 422, code: "invalid_field", field: "id"),
-        Case(uri: "/v1/admin/markets/5/resolve", admin: true, body: #"{"result":"yes"}"#, status: 422, code: "invalid_field", field: "result"),
+        Case(
+            uri: "/v1/referrals", admin: false, body: #"{"code":"\#(String(repeating: "x", count: 63))👨‍👩‍👧‍👦"}"#, status: 422,
+            code: "invalid_field", field: "code"),
+        Case(
+            uri: "/v1/admin/markets", admin: true, body: #"{"title":"","category":"Tech","ends_at":"\#(future)"}"#, status: 422,
+            code: "invalid_field", field: "title"),
+        Case(
+            uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Food","ends_at":"\#(future)"}"#, status: 422,
+            code: "invalid_field", field: "category"),
+        Case(
+            uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"tomorrow"}"#, status: 422,
+            code: "invalid_field", field: "ends_at"),
+        Case(
+            uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"2020-01-01T00:00:00Z"}"#, status: 422,
+            code: "invalid_field", field: "ends_at"),
+        Case(
+            uri: "/v1/admin/markets", admin: true, body: #"{"title":"T","category":"Tech","ends_at":"\#(future)","promoted":"yes"}"#,
+            status: 422, code: "invalid_field", field: "promoted"),
+        Case(
+            uri: "/v1/admin/markets/abc/resolve", admin: true, body: #"{"result":"YES"}"#, status: 422, code: "invalid_field", field: "id"),
+        Case(
+            uri: "/v1/admin/markets/5/resolve", admin: true, body: #"{"result":"yes"}"#, status: 422, code: "invalid_field", field: "result"
+        ),
         Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":""}"#, status: 422, code: "invalid_field", field: "text"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"\#(String(repeating: "a", count: 4097))"}"#, status: 422, code: "invalid_field", field: "text"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"\#(String(repeating: "a", count: 1025))","photo_url":"https://x.io/p.png"}"#, status: 422, code: "invalid_field", field: "text"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","parse_mode":"BBCode"}"#, status: 422, code: "invalid_field", field: "parse_mode"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","photo_url":"ftp://x.io/p.png"}"#, status: 422, code: "invalid_field", field: "photo_url"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","target":"user"}"#, status: 422, code: "invalid_field", field: "telegram_id"),
-        Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","scheduled_at":"2020-01-01T00:00:00Z"}"#, status: 422, code: "invalid_field", field: "scheduled_at"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"\#(String(repeating: "a", count: 4097))"}"#, status: 422,
+            code: "invalid_field", field: "text"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true,
+            body: #"{"text":"\#(String(repeating: "a", count: 1025))","photo_url":"https://x.io/p.png"}"#, status: 422,
+            code: "invalid_field", field: "text"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","parse_mode":"BBCode"}"#, status: 422, code: "invalid_field",
+            field: "parse_mode"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","photo_url":"ftp://x.io/p.png"}"#, status: 422,
+            code: "invalid_field", field: "photo_url"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","target":"user"}"#, status: 422, code: "invalid_field",
+            field: "telegram_id"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","scheduled_at":"2020-01-01T00:00:00Z"}"#, status: 422,
+            code: "invalid_field", field: "scheduled_at"),
         Case(uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","paid":1}"#, status: 422, code: "invalid_field", field: "paid"),
         Case(uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"top":0}"#, status: 422, code: "invalid_field", field: "top"),
-        Case(uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":"2026-01-07T00:00:00Z"}"#, status: 422, code: "invalid_field", field: "starts_at"),
-        Case(uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":"2026-05-25T00:00:00Z"}"#, status: 409, code: "conflict", field: "starts_at"),
+        Case(
+            uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":"2026-01-07T00:00:00Z"}"#, status: 422,
+            code: "invalid_field", field: "starts_at"),
+        Case(
+            uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":"2026-05-25T00:00:00Z"}"#, status: 409,
+            code: "conflict", field: "starts_at"),
         Case(uri: "/v1/admin/leaderboards/year/close", admin: true, body: "{}", status: 404, code: "not_found", field: nil),
     ]
 
@@ -80,7 +128,8 @@ struct ValidationTests {
         let f = FrontFixture()
         try await f.test { client in
             let big = #"{"code":""# + String(repeating: "x", count: 70_000) + #""}"#
-            let r = try await client.execute(uri: "/v1/referrals", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(big))
+            let r = try await client.execute(
+                uri: "/v1/referrals", method: .post, headers: FrontFixture.user(), body: FrontFixture.body(big))
             #expect(r.status == .contentTooLarge)
             #expect(r.errorCode == "payload_too_large")
             var form = FrontFixture.user()

@@ -106,7 +106,8 @@ struct DriverFaultContractTests {
     func leaseBelongsToOwner(_ kind: String) async throws {
         let h = try await Harness.make(kind)
         try await h.enqueue([h.envelope(), h.envelope()])
-        let long = ConsumerInfo(name: "long", host: "h", pid: 1, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, leaseMillis: 30_000)
+        let long = ConsumerInfo(
+            name: "long", host: "h", pid: 1, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, leaseMillis: 30_000)
         try await h.driver.heartbeat(long, queue: h.queue, ttl: .seconds(5))
         _ = try await h.fetch("long", max: 1)
         _ = try await h.fetch("silent", max: 1)  // never gave a lease: the reclaimer's timeout applies

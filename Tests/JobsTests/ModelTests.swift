@@ -33,20 +33,24 @@ struct ModelTests {
     @Test func envelopeRoundTrip() throws {
         let e = JobEnvelope(
             id: .generate(millis: 1_700_000_000_000), kind: "k", payload: Array("{\"a\":\"é\"}".utf8), attempt: 3,
-            enqueuedAt: 1_700_000_000_000, notBefore: 1_700_000_001_000, idempotencyKey: "key", traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            enqueuedAt: 1_700_000_000_000, notBefore: 1_700_000_001_000, idempotencyKey: "key",
+            traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             snoozes: 2, redrives: 1, errors: [AttemptError(attempt: 1, at: 5, error: "x\"y")])
         #expect(try JobEnvelope(fields: e.fields()) == e)
     }
 
     @Test func malformedTraceContextIsDropped() throws {
-        let e = try JobEnvelope(fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("trace_context", Array("00-abc-def-01".utf8))], entryMillis: 1)
+        let e = try JobEnvelope(
+            fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("trace_context", Array("00-abc-def-01".utf8))],
+            entryMillis: 1)
         #expect(e.traceContext == nil)
     }
 
     @Test func envelopeRejectsBadFields() {
         #expect(throws: JobsError.self) { try JobEnvelope(fields: [("kind", Array("k".utf8)), ("payload", [])]) }
         #expect(throws: JobsError.self) {
-            try JobEnvelope(fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("attempt", Array("x".utf8))], entryMillis: 1)
+            try JobEnvelope(
+                fields: [("id", Array("i".utf8)), ("kind", Array("k".utf8)), ("payload", []), ("attempt", Array("x".utf8))], entryMillis: 1)
         }
     }
 
@@ -139,7 +143,6 @@ struct RedisConnectionTests {
         #expect(waits.allSatisfy { $0.0 < .milliseconds(650) }, "\(waits.map(\.0))")
     }
 }
-
 
 import TestSupport
 import JobsRedis

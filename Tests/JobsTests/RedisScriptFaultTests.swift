@@ -56,7 +56,9 @@ struct RedisScriptFaultTests {
 
     @Test("a server older than Redis 7.0 is refused with a clear error")
     func versionCheck() throws {
-        #expect(throws: Never.self) { try RedisQueueDriver.checkVersion(info: "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n") }
+        #expect(throws: Never.self) {
+            try RedisQueueDriver.checkVersion(info: "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n")
+        }
         #expect(throws: Never.self) { try RedisQueueDriver.checkVersion(info: "redis_version:7.2.4\n") }
         let old = #expect(throws: RedisError.self) { try RedisQueueDriver.checkVersion(info: "redis_version:6.2.14\r\n") }
         #expect(old?.code == .unsupportedServer)

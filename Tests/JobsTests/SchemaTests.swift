@@ -46,8 +46,9 @@ struct SchemaTests {
             telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true),
         "broadcast.fanout": BroadcastFanout(broadcastID: 1),
         "broadcast.cancel": BroadcastCancel(broadcastID: 1),
-        "broadcast.create": BroadcastCreate(request: BroadcastRequest(
-            text: "t", parseMode: .html, photoURL: "https://x", target: .user, telegramID: 1, scheduledAtMillis: 1, paid: true)),
+        "broadcast.create": BroadcastCreate(
+            request: BroadcastRequest(
+                text: "t", parseMode: .html, photoURL: "https://x", target: .user, telegramID: 1, scheduledAtMillis: 1, paid: true)),
     ]
 
     @Test("each payload schema names exactly the fields its Swift type writes, and requires a subset")
@@ -68,8 +69,9 @@ struct SchemaTests {
     func telegramJSON() throws {
         let messages = [
             TelegramSend(telegramID: -100, kind: .betWon, text: "quote \" slash \\ / new\nline\ttab \u{1} “ünï” 🎉 <b>&amp;</b>"),
-            TelegramSend(telegramID: 1, kind: .broadcast, text: "", parseMode: .markdown, photoURL: "https://x/y?a=\"b\"",
-                         broadcastID: 9, paid: false),
+            TelegramSend(
+                telegramID: 1, kind: .broadcast, text: "", parseMode: .markdown, photoURL: "https://x/y?a=\"b\"",
+                broadcastID: 9, paid: false),
         ]
         for m in messages {
             #expect(try JSONCoding.decoder.decode(TelegramSend.self, from: Data(m.jsonBytes())) == m)

@@ -53,7 +53,9 @@ struct CronExpressionTests {
     }
 
     @Test func rejectsNonsense() {
-        for bad in ["", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "*/0 * * * *", "5-1 * * * *", "x * * * *", "1,,2 * * * *"] {
+        for bad in [
+            "", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "*/0 * * * *", "5-1 * * * *", "x * * * *", "1,,2 * * * *",
+        ] {
             #expect(throws: JobsError.self, "\(bad)") { try CronExpression(bad) }
         }
     }

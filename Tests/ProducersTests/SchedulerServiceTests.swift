@@ -53,7 +53,10 @@ struct SchedulerServiceTests {
             let stream = driver.keys.stream(queue)
             for minute in 6...8 {
                 clock.advance(by: .seconds(60))
-                #expect(try await eventually(timeout: .seconds(10)) { try await driver.connection.send("XLEN", stream).int == Int64(minute - 1) })
+                #expect(
+                    try await eventually(timeout: .seconds(10)) {
+                        try await driver.connection.send("XLEN", stream).int == Int64(minute - 1)
+                    })
             }
             try await Task.sleep(for: .milliseconds(1200))
             await group.triggerGracefulShutdown()

@@ -116,7 +116,8 @@ public struct Auditor: Sendable {
                     "SELECT detail, count(*) OVER () AS total FROM (\(Self.sql(check))) v ORDER BY part, key1, key2 LIMIT $1",
                     [.int(Int64(limit))])
                 // LIMIT 0 returns no row to read the total from.
-                let total = limit > 0
+                let total =
+                    limit > 0
                     ? Int(rows.rows.first?[1] ?? "0") ?? 0
                     : Int(try tx.query("SELECT count(*) AS n FROM (\(Self.sql(check))) v")[0, "n"] ?? "0") ?? 0
                 return Finding(

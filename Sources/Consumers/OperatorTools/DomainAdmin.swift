@@ -38,15 +38,17 @@ public struct DomainAdmin: Sendable {
     public func missions() async throws -> [Mission] {
         let rows = try await db.query("SELECT kind, target, reward, active FROM missions ORDER BY id")
         return try (0..<rows.count).map { r in
-            Mission(kind: try rows.string(r, "kind"), target: try rows.int(r, "target"), reward: try rows.int(r, "reward"),
-                    active: rows.bool(r, "active"))
+            Mission(
+                kind: try rows.string(r, "kind"), target: try rows.int(r, "target"), reward: try rows.int(r, "reward"),
+                active: rows.bool(r, "active"))
         }
     }
 
     /// Changes what is given; progress already made is kept, and a completed mission stays paid.
     public func setMission(kind: String, target: Int64?, reward: Int64?, active: Bool?) async throws -> Mission {
         guard MissionKind(rawValue: kind) != nil else {
-            throw JobsError(.notFound, "unknown mission kind \(kind); kinds: \(MissionKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw JobsError(
+                .notFound, "unknown mission kind \(kind); kinds: \(MissionKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let target, target < 1 { throw JobsError(.conflict, "target must be at least 1") }
         if let reward, reward < 0 { throw JobsError(.conflict, "reward must not be negative") }
@@ -65,8 +67,9 @@ public struct DomainAdmin: Sendable {
              WHERE $1::text IS NULL OR kind = $1 ORDER BY kind DESC, rank_from
             """, [period.map { .text($0.rawValue) } ?? .null])
         return try (0..<rows.count).map { r in
-            Tier(period: try rows.string(r, "kind"), rankFrom: try rows.int(r, "rank_from"), rankTo: try rows.int(r, "rank_to"),
-                 amount: try rows.int(r, "amount"))
+            Tier(
+                period: try rows.string(r, "kind"), rankFrom: try rows.int(r, "rank_from"), rankTo: try rows.int(r, "rank_to"),
+                amount: try rows.int(r, "amount"))
         }
     }
 
@@ -86,7 +89,8 @@ public struct DomainAdmin: Sendable {
                 """, [.text(kind), .int(ranks.lowerBound), .int(ranks.upperBound)])
             if !overlap.isEmpty {
                 throw JobsError(
-                    .conflict, "ranks \(ranks.lowerBound)-\(ranks.upperBound) overlap the \(kind) tier "
+                    .conflict,
+                    "ranks \(ranks.lowerBound)-\(ranks.upperBound) overlap the \(kind) tier "
                         + "\(overlap[0, "rank_from"] ?? "?")-\(overlap[0, "rank_to"] ?? "?")")
             }
             try tx.query(

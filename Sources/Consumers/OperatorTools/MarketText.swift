@@ -24,7 +24,8 @@ enum MarketText {
         let createdAt = now - 75 * day + Int64(rng.below(Int(14 * day)))
         // Whole hours, as an admin would set them. Resolved ones ended between 58 days and a day
         // ago, inside the betting window; active ones end within the next 90 days.
-        let endDate = resolved
+        let endDate =
+            resolved
             ? (now - 58 * day + Int64(rng.below(Int(57 * day)))) / 3600 * 3600
             : (now + day + Int64(rng.below(Int(89 * day)))) / 3600 * 3600
         let resolvedAt = resolved ? endDate + 300 + Int64(rng.below(7200)) : nil

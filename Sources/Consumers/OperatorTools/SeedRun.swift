@@ -8,13 +8,28 @@ struct SeedRun {
     let progress: @Sendable (String) -> Void
 
     static let columns: [(table: String, columns: [String])] = [
-        ("users", ["id", "telegram_id", "username", "balance", "total_bets", "total_wins", "total_losses", "win_streak",
-                   "best_streak", "total_volume", "rank", "referral_code", "banned", "created_at"]),
-        ("markets", ["id", "title", "description", "category", "end_date", "status", "result", "total_yes_bets",
-                     "total_no_bets", "total_pool", "promoted", "created_at", "resolved_at", "resolution",
-                     "resolution_started_at"]),
-        ("bets", ["id", "user_id", "market_id", "outcome", "stake", "odds_hundredths", "potential_win", "status", "job_id",
-                  "created_at", "resolved_at"]),
+        (
+            "users",
+            [
+                "id", "telegram_id", "username", "balance", "total_bets", "total_wins", "total_losses", "win_streak",
+                "best_streak", "total_volume", "rank", "referral_code", "banned", "created_at",
+            ]
+        ),
+        (
+            "markets",
+            [
+                "id", "title", "description", "category", "end_date", "status", "result", "total_yes_bets",
+                "total_no_bets", "total_pool", "promoted", "created_at", "resolved_at", "resolution",
+                "resolution_started_at",
+            ]
+        ),
+        (
+            "bets",
+            [
+                "id", "user_id", "market_id", "outcome", "stake", "odds_hundredths", "potential_win", "status", "job_id",
+                "created_at", "resolved_at",
+            ]
+        ),
         ("transactions", ["id", "user_id", "type", "amount", "effect_key", "created_at"]),
     ]
 
@@ -38,8 +53,9 @@ struct SeedRun {
         var outcome = SeedSimulation(world: world)
         var none = NoSink()
         try outcome.run(&none)
-        progress("simulated \(Seeder.grouped(world.bets)) bets in \(lap()): \(Seeder.grouped(outcome.won)) won, "
-            + "\(Seeder.grouped(outcome.lost)) lost, \(Seeder.grouped(outcome.pending)) pending")
+        progress(
+            "simulated \(Seeder.grouped(world.bets)) bets in \(lap()): \(Seeder.grouped(outcome.won)) won, "
+                + "\(Seeder.grouped(outcome.lost)) lost, \(Seeder.grouped(outcome.pending)) pending")
 
         try tx.copy(Self.copySQL("users")) { w in try outcome.writeUsers(&w) }
         progress("users: \(Seeder.grouped(world.users)) rows in \(lap())")
@@ -72,11 +88,11 @@ struct SeedRun {
         let marketIDs = (0..<world.markets.count).map { offsets.market + Int64($0) + 1 }
         return Seeder.Report(
             users: world.users, markets: world.markets.count, bets: world.bets, ledgerRows: ledgerRows,
-            userIDs: offsets.user + 1 ... offsets.user + Int64(world.users),
+            userIDs: offsets.user + 1...offsets.user + Int64(world.users),
             marketIDs: marketIDs,
             activeMarketIDs: marketIDs.indices.filter { world.markets[$0].resolvedAt == nil }.map { marketIDs[$0] },
             resolvedMarketIDs: marketIDs.indices.filter { world.markets[$0].resolvedAt != nil }.map { marketIDs[$0] },
-            betIDs: world.bets > 0 ? offsets.bet + 1 ... offsets.bet + Int64(world.bets) : nil,
+            betIDs: world.bets > 0 ? offsets.bet + 1...offsets.bet + Int64(world.bets) : nil,
             pendingBets: outcome.pending, wonBets: outcome.won, lostBets: outcome.lost, seconds: 0)
     }
 
@@ -85,7 +101,8 @@ struct SeedRun {
         // EXCLUSIVE lets readers on and keeps every writer out until commit, so the ids taken
         // below stay free and no concurrent bet moves a balance the simulation is based on.
         try tx.query("LOCK TABLE users, markets, bets, transactions IN EXCLUSIVE MODE")
-        let row = try tx.query("""
+        let row = try tx.query(
+            """
             SELECT (SELECT coalesce(max(id), 0) FROM users) AS users,
                    (SELECT coalesce(max(telegram_id), 0) FROM users) AS telegram,
                    (SELECT coalesce(max(id), 0) FROM markets) AS markets,
@@ -103,7 +120,8 @@ struct SeedRun {
     /// application's next insert gets a fresh id.
     private func moveSequences(past written: [(table: String, rows: Int)]) throws {
         for (table, rows) in written where rows > 0 {
-            try tx.query("""
+            try tx.query(
+                """
                 SELECT setval(s, greatest((SELECT max(id) FROM \(table)), coalesce(pg_sequence_last_value(s), 1)))
                 FROM (SELECT pg_get_serial_sequence('\(table)', 'id')::regclass AS s) seq
                 """)
@@ -113,12 +131,14 @@ struct SeedRun {
     /// Refuses an unmigrated database with one clear line instead of a COPY error.
     private func checkSchema() throws {
         let wanted = Self.columns.flatMap { t in t.columns.map { "('\(t.table)', '\($0)')" } }.joined(separator: ", ")
-        let missing = try tx.query("""
+        let missing = try tx.query(
+            """
             SELECT w.t, w.c, to_regclass(w.t) IS NULL AS no_table FROM (VALUES \(wanted)) AS w (t, c)
             WHERE NOT EXISTS (
                 SELECT 1 FROM information_schema.columns c
                 WHERE c.table_schema = current_schema() AND c.table_name = w.t AND c.column_name = w.c)
-            """).rows
+            """
+        ).rows
         guard missing.isEmpty else {
             var tables: [String] = [], columns: [String] = []
             for row in missing {

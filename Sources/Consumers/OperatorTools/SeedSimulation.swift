@@ -187,18 +187,23 @@ struct SeedSimulation {
         // How much: mostly small round stakes, some high rollers. Players risk a quarter of
         // what they have at most, so few go broke, except now and then one goes all in.
         let size = rng.below(100)
-        let wanted: Int64 = size < 62 ? Int64(rng.int(in: 1...20)) * 5
-            : size < 93 ? Int64(rng.int(in: 2...19)) * 50
-            : Int64(rng.int(in: 2...10)) * 500
+        let wanted: Int64 =
+            size < 62
+            ? Int64(rng.int(in: 1...20)) * 5
+            : size < 93
+                ? Int64(rng.int(in: 2...19)) * 50
+                : Int64(rng.int(in: 2...10)) * 500
         let cap = rng.chance(perMille: 20) ? balance[user] : max(5, balance[user] / 4)
         let stake = min(wanted, cap, balance[user])
 
         var yes = rng.below(1000) < markets[market].yesPerMille
-        var odds = Odds.hundredths(totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
+        var odds = Odds.hundredths(
+            totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
         // Nobody backs a side the market has left empty at a thousandfold; they join the crowd.
         if odds > 100_000 {
             yes.toggle()
-            odds = Odds.hundredths(totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
+            odds = Odds.hundredths(
+                totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
         }
         let potentialWin = Odds.potentialWin(stake: stake, hundredths: odds)
 
@@ -219,9 +224,10 @@ struct SeedSimulation {
         } else {
             pending += 1
         }
-        try sink.placed(SimulatedBet(
-            index: index, user: user, market: market, yes: yes, stake: stake, odds: odds,
-            potentialWin: potentialWin, at: at, status: status, resolvedAt: resolvedAt))
+        try sink.placed(
+            SimulatedBet(
+                index: index, user: user, market: market, yes: yes, stake: stake, odds: odds,
+                potentialWin: potentialWin, at: at, status: status, resolvedAt: resolvedAt))
     }
 
     /// A replay must end where the first run did; anything else is a bug that would write rows

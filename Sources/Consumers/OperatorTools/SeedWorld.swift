@@ -57,8 +57,15 @@ struct SeedWorld: Sendable {
             telegram.append(telegramBase + Int64(i) * 8 + 1 + Int64(rng.below(8)))
             banned.append(rng.chance(perMille: 5))
             let tier = rng.below(1000)
-            if tier < 5 { whales.append(Int32(i)) } else if tier < 50 { heavy.append(Int32(i)) }
-            else if tier < 300 { regular.append(Int32(i)) } else { casual.append(Int32(i)) }
+            if tier < 5 {
+                whales.append(Int32(i))
+            } else if tier < 50 {
+                heavy.append(Int32(i))
+            } else if tier < 300 {
+                regular.append(Int32(i))
+            } else {
+                casual.append(Int32(i))
+            }
         }
         userCreatedAt = created
         telegramIDs = telegram

@@ -46,7 +46,8 @@ public struct Migrator: Sendable {
         return try await db.transaction { tx in
             // One migrate at a time across every process; released at commit.
             try tx.query("SELECT pg_advisory_xact_lock(7274001)")
-            try tx.query("""
+            try tx.query(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version    INTEGER PRIMARY KEY,
                     name       TEXT NOT NULL,
@@ -60,7 +61,8 @@ public struct Migrator: Sendable {
                 guard let mine = known[version] else {
                     throw PostgresError(
                         code: .server,
-                        message: "the database has migration \(version) (\(row[1] ?? "?")), which this build does not know; refusing to touch it. Deploy a build that has it.",
+                        message:
+                            "the database has migration \(version) (\(row[1] ?? "?")), which this build does not know; refusing to touch it. Deploy a build that has it.",
                         sqlState: nil)
                 }
                 guard mine.checksum == row[2] else {

@@ -76,7 +76,8 @@ public final class PostgresConnection: Sendable {
             defer { PQclear(result) }
             let status = PQresultStatus(result)
             guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                let message =
+                    PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                     ?? String(cString: PQerrorMessage(conn))
                 let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
                 throw PostgresError(code: .server, message: message, sqlState: state)
@@ -127,7 +128,9 @@ extension PostgresConnection {
                 finish: { [self] in disconnect() })
         }
 
-        func submit<T: Sendable>(_ work: @escaping (OpaquePointer, _ cancelled: @escaping @Sendable () -> Bool) throws -> T) async throws -> T {
+        func submit<T: Sendable>(_ work: @escaping (OpaquePointer, _ cancelled: @escaping @Sendable () -> Bool) throws -> T) async throws
+            -> T
+        {
             let ticket = PostgresTicket<T>()
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -162,7 +165,8 @@ extension PostgresConnection {
             disconnect()
             conn = PQconnectdb(url)
             guard let conn, PQstatus(conn) == CONNECTION_OK else {
-                lastError = conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) }
+                lastError =
+                    conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) }
                     ?? "out of memory"
                 if let conn { PQfinish(conn) }
                 self.conn = nil
@@ -202,14 +206,16 @@ extension PostgresConnection {
                 var rows: [[String?]] = []
                 rows.reserveCapacity(Int(PQntuples(result)))
                 for r in 0..<PQntuples(result) {
-                    rows.append((0..<PQnfields(result)).map { c in
-                        PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
-                    })
+                    rows.append(
+                        (0..<PQnfields(result)).map { c in
+                            PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
+                        })
                 }
                 let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
                 return PostgresRows(columns: columns, rows: rows, affected: affected)
             default:
-                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                let message =
+                    PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                     ?? String(cString: PQerrorMessage(conn))
                 let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
                 if PQstatus(conn) != CONNECTION_OK {
@@ -277,8 +283,12 @@ extension PostgresConnection {
                     // Still copying: the end never reached the server, so the link is broken and
                     // asking again would loop forever.
                     PQclear(result)
-                    return (stored, failure ?? PostgresError(
-                        code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil))
+                    return (
+                        stored,
+                        failure
+                            ?? PostgresError(
+                                code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
+                    )
                 } else if failure == nil {
                     failure = error(of: result, conn)
                 }
@@ -289,7 +299,8 @@ extension PostgresConnection {
 
         /// The error a failed result carries: `.server` with its SQLSTATE, or `.connection`.
         private static func error(of result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
-            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            let message =
+                PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                 ?? String(cString: PQerrorMessage(conn))
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             if PQstatus(conn) != CONNECTION_OK {

@@ -115,8 +115,10 @@ final class CurlConnection: @unchecked Sendable {
     private func perform(_ request: Request) -> Result<TelegramAnswer, any Error> {
         let began = ContinuousClock.now
         if let answerBy = request.answerBy, began + .milliseconds(settings.timeoutMS) > answerBy {
-            return .failure(TelegramTransportError(
-                .notSent, "\(request.method): not started, its \(settings.timeoutMS) ms timeout could outlast the claim on the message"))
+            return .failure(
+                TelegramTransportError(
+                    .notSent, "\(request.method): not started, its \(settings.timeoutMS) ms timeout could outlast the claim on the message")
+            )
         }
         var setupCode = CURLE_OK
         guard let handle = easyHandle(&setupCode) else {
@@ -142,13 +144,15 @@ final class CurlConnection: @unchecked Sendable {
             return .success(TelegramAnswer.decode(httpStatus: status, body: response.bytes))
         }
         if response.overflowed {
-            return .failure(TelegramTransportError(
-                .other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))", mayHaveArrived: true))
+            return .failure(
+                TelegramTransportError(
+                    .other, "\(request.method): answer larger than \(ResponseBody.limit) bytes (HTTP \(status))", mayHaveArrived: true))
         }
         if code == CURLE_OK {
             return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back", mayHaveArrived: true))
         }
-        return .failure(Self.error(code, method: request.method, doing: "sending", elapsed: ContinuousClock.now - began, settings: settings))
+        return .failure(
+            Self.error(code, method: request.method, doing: "sending", elapsed: ContinuousClock.now - began, settings: settings))
     }
 
     /// The easy handle, created with the options every request shares on first use; nil and the
@@ -228,7 +232,8 @@ final class CurlConnection: @unchecked Sendable {
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             kind = .timeout
-            mayHaveArrived = elapsed >= .milliseconds(max(settings.connectTimeoutMS, settings.timeoutMS - 250))
+            mayHaveArrived =
+                elapsed >= .milliseconds(max(settings.connectTimeoutMS, settings.timeoutMS - 250))
                 || settings.connectTimeoutMS >= settings.timeoutMS
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SSL_CONNECT_ERROR,
             CURLE_PEER_FAILED_VERIFICATION:

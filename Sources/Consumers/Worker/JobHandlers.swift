@@ -37,15 +37,17 @@ public struct JobHandlers: Sendable {
                 try await onDead(payload, death)
             }
         }
-        entries[kind.name.rawValue] = Entry(descriptor: kind.descriptor, run: { bytes, context in
-            let payload: P
-            do {
-                payload = try JSONCoding.decoder.decode(P.self, from: Data(bytes))
-            } catch {
-                throw JobFailure.permanent("payload does not decode as \(name): \(error)")
-            }
-            try await handler(payload, context)
-        }, onDead: dead)
+        entries[kind.name.rawValue] = Entry(
+            descriptor: kind.descriptor,
+            run: { bytes, context in
+                let payload: P
+                do {
+                    payload = try JSONCoding.decoder.decode(P.self, from: Data(bytes))
+                } catch {
+                    throw JobFailure.permanent("payload does not decode as \(name): \(error)")
+                }
+                try await handler(payload, context)
+            }, onDead: dead)
     }
 
     /// Adds middleware around every handler registered here, inside the worker's own.

@@ -46,16 +46,20 @@ extension WorkerRuntime {
                     attempt += 1
                     noteRedisTrouble()
                     if graceExpired {
-                        logger.error("shutdown grace ran out with job results unwritten; they will run again after reclaim", metadata: [
-                            "queue": "\(queue)", "count": "\(completions.count)", "error": "\(error)",
-                        ])
+                        logger.error(
+                            "shutdown grace ran out with job results unwritten; they will run again after reclaim",
+                            metadata: [
+                                "queue": "\(queue)", "count": "\(completions.count)", "error": "\(error)",
+                            ])
                         break
                     }
                     // Log the first failures, then every tenth: an outage can last minutes.
                     if attempt <= 3 || attempt % 10 == 0 {
-                        logger.error("writing job results failed; retrying", metadata: [
-                            "queue": "\(queue)", "count": "\(completions.count)", "attempt": "\(attempt)", "error": "\(error)",
-                        ])
+                        logger.error(
+                            "writing job results failed; retrying",
+                            metadata: [
+                                "queue": "\(queue)", "count": "\(completions.count)", "attempt": "\(attempt)", "error": "\(error)",
+                            ])
                     }
                     await pause(delay)
                     delay = min(delay * 2, config.writeRetryMaxDelay)

@@ -48,9 +48,11 @@ extension WorkerRuntime {
                 try await Task.detached { try await hook(payload, death) }.value
                 return
             } catch {
-                logger.error("dead-job hook failed", metadata: [
-                    "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)", "attempt": "\(attempt)", "error": "\(error)",
-                ])
+                logger.error(
+                    "dead-job hook failed",
+                    metadata: [
+                        "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
                 await pause(delay)
                 delay = delay * 2
             }
@@ -63,12 +65,15 @@ extension WorkerRuntime {
     func outcomeForUnknownKind(_ job: FetchedJob) async -> JobCompletion.Outcome {
         let kind = job.envelope.kind
         if await peersCanRun(kind, queue: job.queue) {
-            logger.info("no handler for this kind here; left for a consumer that has one", metadata: [
-                "job": "\(job.envelope.id)", "kind": "\(kind)", "queue": "\(job.queue)",
-            ])
+            logger.info(
+                "no handler for this kind here; left for a consumer that has one",
+                metadata: [
+                    "job": "\(job.envelope.id)", "kind": "\(kind)", "queue": "\(job.queue)",
+                ])
             return .snooze(at: service.clock.nowMillis() + 1000)
         }
-        return .dead(reason: .unknownKind, error: attemptError(job, "no live consumer of queue '\(job.queue)' has a handler for job kind '\(kind)'"))
+        return .dead(
+            reason: .unknownKind, error: attemptError(job, "no live consumer of queue '\(job.queue)' has a handler for job kind '\(kind)'"))
     }
 
     /// Whether another live consumer of `queue` says it runs `kind`; read at most once a second.

@@ -16,9 +16,12 @@ extension WorkerRuntime {
                     let reclaimed = try await service.driver.reclaim(
                         queue: queue, consumer: config.consumerName, idleFor: config.visibilityTimeout, maxCount: slots,
                         maxDeliveries: config.maxDeliveries)
-                    for job in reclaimed.poisoned { await runDeadHook(job, reason: .poison, message: "delivered \(job.deliveries) times without finishing") }
+                    for job in reclaimed.poisoned {
+                        await runDeadHook(job, reason: .poison, message: "delivered \(job.deliveries) times without finishing")
+                    }
                     if !reclaimed.jobs.isEmpty {
-                        logger.warning("reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(reclaimed.jobs.count)"])
+                        logger.warning(
+                            "reclaimed jobs of a silent consumer", metadata: ["queue": "\(queue)", "count": "\(reclaimed.jobs.count)"])
                         // Every slot it had went to reclaimed jobs, so more may be waiting: reclaim
                         // again as slots free up, before reading new work. Otherwise a busy worker
                         // would take over a dead one's jobs one heartbeat at a time.

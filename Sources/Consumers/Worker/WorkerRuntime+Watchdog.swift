@@ -18,9 +18,11 @@ extension WorkerRuntime {
                 return out
             }
             for item in late {
-                logger.warning("job ran past its timeout; cancelled, its slot held until the handler returns", metadata: [
-                    "job": "\(item.job.envelope.id)", "kind": "\(item.job.envelope.kind)",
-                ])
+                logger.warning(
+                    "job ran past its timeout; cancelled, its slot held until the handler returns",
+                    metadata: [
+                        "job": "\(item.job.envelope.id)", "kind": "\(item.job.envelope.kind)",
+                    ])
                 item.task?.cancel()
             }
         }

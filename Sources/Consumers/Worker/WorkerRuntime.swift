@@ -59,10 +59,12 @@ final class WorkerRuntime: Sendable {
 
     func run() async throws {
         for queue in config.queues { try await service.driver.prepare(queue: queue) }
-        logger.info("worker started", metadata: [
-            "consumer": "\(config.consumerName)", "queues": "\(config.queues.map(\.rawValue).joined(separator: ","))",
-            "concurrency": "\(config.concurrency)",
-        ])
+        logger.info(
+            "worker started",
+            metadata: [
+                "consumer": "\(config.consumerName)", "queues": "\(config.queues.map(\.rawValue).joined(separator: ","))",
+                "concurrency": "\(config.concurrency)",
+            ])
         await heartbeat()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.flushLoop() }

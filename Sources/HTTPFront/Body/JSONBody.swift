@@ -72,7 +72,8 @@ struct JSONBody {
         // Counted in code points, as the job schemas' maxLength and PostgreSQL's length() count.
         let count = s.unicodeScalars.count
         if count < length.lowerBound {
-            throw .invalid(name, length.lowerBound == 1 ? "\(name) must not be empty" : "\(name) must have at least \(length.lowerBound) characters")
+            throw .invalid(
+                name, length.lowerBound == 1 ? "\(name) must not be empty" : "\(name) must have at least \(length.lowerBound) characters")
         }
         // The workers trim text and refuse it blank; PostgreSQL text cannot hold U+0000.
         if length.lowerBound >= 1 && s.unicodeScalars.allSatisfy(\.properties.isWhitespace) {

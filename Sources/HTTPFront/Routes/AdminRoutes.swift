@@ -56,7 +56,9 @@ extension FrontRoutes {
             if let startsAt {
                 let containing = LeaderboardPeriod.containing(startsAt, kind: period)
                 guard containing.startsAt == startsAt else {
-                    throw APIError.invalid("starts_at", "starts_at must be the start of a \(raw.lowercased()); that one starts \(RFC3339.string(containing.startsAt))")
+                    throw APIError.invalid(
+                        "starts_at",
+                        "starts_at must be the start of a \(raw.lowercased()); that one starts \(RFC3339.string(containing.startsAt))")
                 }
                 guard containing.endsAt <= deps.clock.nowMillis() else {
                     throw APIError(.conflict, .conflict, "that \(raw.lowercased()) has not ended yet", field: "starts_at")

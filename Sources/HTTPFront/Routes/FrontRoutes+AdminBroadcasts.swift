@@ -24,7 +24,8 @@ extension FrontRoutes {
             } catch let error as FieldError {
                 throw APIError.invalid(error.field, error.message)
             }
-            return try await accept(BroadcastCreate.kind, BroadcastCreate(request: broadcast), caller: .admin, route: "broadcasts", request: request)
+            return try await accept(
+                BroadcastCreate.kind, BroadcastCreate(request: broadcast), caller: .admin, route: "broadcasts", request: request)
         }
 
         admin.get("broadcasts") { request, context in
@@ -50,7 +51,8 @@ extension FrontRoutes {
             guard let found else {
                 throw APIError(
                     .notFound, .notFound,
-                    "no broadcast \(raw.prefix(40)); one just asked for appears when a worker has run its job (GET /v1/admin/jobs/{job_id})")
+                    "no broadcast \(raw.prefix(40)); one just asked for appears when a worker has run its job (GET /v1/admin/jobs/{job_id})"
+                )
             }
             return try Self.json(found)
         }
@@ -60,7 +62,8 @@ extension FrontRoutes {
             guard let found = try await deps.board.status(id: id) else { throw APIError(.notFound, .notFound, "no broadcast \(id)") }
             guard found.status.isCancellable else {
                 throw APIError(
-                    .conflict, .conflict, "broadcast \(id) is \(found.status.rawValue); only PENDING or PROCESSING broadcasts can be cancelled")
+                    .conflict, .conflict,
+                    "broadcast \(id) is \(found.status.rawValue); only PENDING or PROCESSING broadcasts can be cancelled")
             }
             return try await accept(
                 BroadcastCancel.kind, BroadcastCancel(broadcastID: id), caller: .admin, route: "broadcast-cancel", request: request,

@@ -51,7 +51,8 @@ struct FrontRoutes: Sendable {
     static func idempotencyKey(_ request: Request) throws(APIError) -> String? {
         guard let key = request.headers[idempotencyHeader] else { return nil }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw APIError(.badRequest, .badRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
+            throw APIError(
+                .badRequest, .badRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
                 field: "Idempotency-Key")
         }
         return key
@@ -61,8 +62,10 @@ struct FrontRoutes: Sendable {
     static func jobID(_ context: FrontRequestContext) throws(APIError) -> JobID {
         let raw = context.parameters.get("id") ?? ""
         guard (1...128).contains(raw.utf8.count),
-            raw.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0)
-                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+            raw.utf8.allSatisfy({
+                $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0)
+                    || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+            })
         else { throw APIError(.notFound, .notFound, "no job \(raw.prefix(40))") }
         return JobID(rawValue: raw)
     }

@@ -24,7 +24,8 @@ extension FrontRoutes {
             let event = "daily:\(user.id):\(day)"
             let job = MissionsProgress(eventID: event, event: .dailyActivity, telegramID: user.id, day: day)
             // One check-in a day: a repeat the same day answers with the first job.
-            return try await accept(MissionsProgress.kind, job, caller: .user(user), route: "daily-checkin", request: request, builtInKey: event)
+            return try await accept(
+                MissionsProgress.kind, job, caller: .user(user), route: "daily-checkin", request: request, builtInKey: event)
         }
 
         router.post("/v1/referrals") { request, context in

@@ -80,7 +80,8 @@ extension String {
         var it = utf8.makeIterator()
         while let c = it.next() {
             if c == UInt8(ascii: "%"), let h = it.next(), let l = it.next(),
-               let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)
+            {
                 out.append(v)
             } else {
                 out.append(c)

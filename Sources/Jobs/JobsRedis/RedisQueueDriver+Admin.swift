@@ -34,7 +34,8 @@ extension RedisQueueDriver {
             record.status = status
         case .scheduled, .retrying:
             if case .bytes(let stored) = try await connection.send("HGET", keys.delayedJobs(queue), id.rawValue),
-               let pairs = Self.decodeStoredFields(stored) {
+                let pairs = Self.decodeStoredFields(stored)
+            {
                 record.envelope = try? JobEnvelope(fields: pairs)
             }
         default:
@@ -135,7 +136,9 @@ extension RedisQueueDriver {
     public func deleteDeadLetters(_ ids: [String], queue: QueueName) async throws -> Int {
         var entryIDs: [String] = []
         for id in ids {
-            if Self.isStreamID(id) { entryIDs.append(id) } else if let letter = try await deadLetter(id, queue: queue) {
+            if Self.isStreamID(id) {
+                entryIDs.append(id)
+            } else if let letter = try await deadLetter(id, queue: queue) {
                 entryIDs.append(letter.id)
             }
         }
@@ -255,7 +258,8 @@ extension RedisQueueDriver {
         var i = 0
         while i + 1 < live.count {
             if let name = live[i].string, let beat = live[i + 1].int, let raw = infos[name],
-               let info = try? JSONDecoder().decode(ConsumerInfo.self, from: Data(raw)) {
+                let info = try? JSONDecoder().decode(ConsumerInfo.self, from: Data(raw))
+            {
                 out.append(ConsumerStatus(info: info, lastBeat: beat, pending: held[name] ?? 0))
             }
             i += 2

@@ -170,7 +170,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             return []
         }
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2,
-              let entries = first[1].array
+            let entries = first[1].array
         else { return [] }
         var jobs: [FetchedJob] = []
         jobs.reserveCapacity(entries.count)
@@ -183,9 +183,10 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 jobs.append(FetchedJob(queue: queue, entryID: entryID, envelope: envelope, deliveries: 1, consumer: consumer))
             } catch {
                 logger.error("undecodable entry buried", metadata: ["queue": "\(queue)", "entry": "\(entryID)", "error": "\(error)"])
-                undecodable.append(buryCall(
-                    queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
-                    message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
+                undecodable.append(
+                    buryCall(
+                        queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
+                        message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
             }
         }
         // The jobs decoded beside an undecodable entry must still start: a failed bury only leaves
@@ -193,7 +194,8 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         do {
             try checkBuried(try await connection.evaluate(undecodable), queue: queue)
         } catch {
-            logger.error("burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            logger.error(
+                "burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
         return jobs
     }
@@ -217,20 +219,23 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             let fields = Self.fieldPairs(entry[2])
             do {
                 let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(ofEntry: entryID))
-                result.jobs.append(FetchedJob(
-                    queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
+                result.jobs.append(
+                    FetchedJob(
+                        queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
             } catch {
-                undecodable.append(buryCall(
-                    queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
-                    message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
+                undecodable.append(
+                    buryCall(
+                        queue: queue, consumer: consumer, entryID: entryID, jobID: nil, reason: .undecodable,
+                        message: "undecodable: \(error)", fields: DeadLetter.rawFields(fields)))
             }
         }
         for item in parts[1].array ?? [] {
             guard let entry = item.array, entry.count == 3, let entryID = entry[0].string else { continue }
             logger.error("poison job buried", metadata: ["queue": "\(queue)", "entry": "\(entryID)", "deliveries": "\(entry[1].int ?? 0)"])
             if let envelope = try? JobEnvelope(fields: Self.fieldPairs(entry[2]), entryMillis: Self.millis(ofEntry: entryID)) {
-                result.poisoned.append(FetchedJob(
-                    queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
+                result.poisoned.append(
+                    FetchedJob(
+                        queue: queue, entryID: entryID, envelope: envelope, deliveries: Int(entry[1].int ?? 1), consumer: consumer))
             }
         }
         // The jobs decoded beside an undecodable entry must still start: a failed bury only leaves
@@ -238,7 +243,8 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         do {
             try checkBuried(try await connection.evaluate(undecodable), queue: queue)
         } catch {
-            logger.error("burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            logger.error(
+                "burying undecodable entries failed; they will be reclaimed", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
         return result
     }
@@ -276,8 +282,9 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 args.append(job.entryID)
                 args.append(job.envelope.id.rawValue)
             }
-            calls.append(ScriptCall(
-                script: RedisScripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
+            calls.append(
+                ScriptCall(
+                    script: RedisScripts.ack, keys: [keys.stream(queue), keys.rateBucket(queue, bucket: bucket)], args: args))
         }
         for completion in completions {
             let job = completion.job
@@ -286,18 +293,20 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 acks[job.consumer, default: []].append(job)
                 if acks[job.consumer]!.count >= 500 { flushAcks(job.consumer) }
             case .rejected(let reason):
-                calls.append(ScriptCall(
-                    script: RedisScripts.reject,
-                    keys: [keys.stream(queue), keys.job(queue, job.envelope.id), keys.rateBucket(queue, bucket: bucket)],
-                    args: [keys.group, job.consumer, job.entryID, now, reason, configuration.statusRetention.milliseconds, rateTTL]))
+                calls.append(
+                    ScriptCall(
+                        script: RedisScripts.reject,
+                        keys: [keys.stream(queue), keys.job(queue, job.envelope.id), keys.rateBucket(queue, bucket: bucket)],
+                        args: [keys.group, job.consumer, job.entryID, now, reason, configuration.statusRetention.milliseconds, rateTTL]))
             case .retry(let at, let error):
                 calls.append(rescheduleCall(completion, due: at, status: .retrying, error: error.error, now: now))
             case .snooze(let at):
                 calls.append(rescheduleCall(completion, due: at, status: .scheduled, error: "", now: now))
             case .dead(let reason, let error):
-                calls.append(buryCall(
-                    queue: queue, consumer: job.consumer, entryID: job.entryID, jobID: job.envelope.id, reason: reason,
-                    message: error.error, fields: completion.nextEnvelope.fields()))
+                calls.append(
+                    buryCall(
+                        queue: queue, consumer: job.consumer, entryID: job.entryID, jobID: job.envelope.id, reason: reason,
+                        message: error.error, fields: completion.nextEnvelope.fields()))
             }
         }
         for consumer in Array(acks.keys) { flushAcks(consumer) }
@@ -311,9 +320,11 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             if let parts = try reply.throwingError().array, parts.count == 2, let n = parts[1].int { dropped += n }
         }
         if dropped > 0 {
-            logger.warning("dead-letter queue at its cap; oldest letters dropped", metadata: [
-                "queue": "\(queue)", "dropped": "\(dropped)", "cap": "\(configuration.deadLetterLimit)",
-            ])
+            logger.warning(
+                "dead-letter queue at its cap; oldest letters dropped",
+                metadata: [
+                    "queue": "\(queue)", "dropped": "\(dropped)", "cap": "\(configuration.deadLetterLimit)",
+                ])
         }
     }
 
@@ -352,10 +363,12 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
 
     /// Buries a job that never reached a stream, such as one a producer could not encode.
     public func bury(_ envelope: JobEnvelope, queue: QueueName, reason: DeadReason, message: String) async throws {
-        try checkBuried(try await connection.evaluate([buryCall(
-            queue: queue, consumer: "", entryID: nil, jobID: envelope.id, reason: reason, message: message,
-            fields: envelope.fields())
-        ]), queue: queue)
+        try checkBuried(
+            try await connection.evaluate([
+                buryCall(
+                    queue: queue, consumer: "", entryID: nil, jobID: envelope.id, reason: reason, message: message,
+                    fields: envelope.fields())
+            ]), queue: queue)
     }
 
     // MARK: DelayedJobDriver

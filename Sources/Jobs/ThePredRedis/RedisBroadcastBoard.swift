@@ -35,8 +35,10 @@ public final class RedisBroadcastBoard: BroadcastBoard {
 
     public func list(limit: Int, beforeID: Int64?) async throws -> [BroadcastStatus] {
         let top = beforeID.map { "(\($0)" } ?? "+inf"
-        let ids = try await connection.send(
-            "ZREVRANGEBYSCORE", keys.broadcastIndex, top, "-inf", "LIMIT", 0, max(0, limit)).array ?? []
+        let ids =
+            try await connection.send(
+                "ZREVRANGEBYSCORE", keys.broadcastIndex, top, "-inf", "LIMIT", 0, max(0, limit)
+            ).array ?? []
         let replies = try await connection.pipeline(ids.compactMap { $0.int }.map { RedisCommand("HGET", keys.broadcast($0), "json") })
         return try replies.compactMap(\.rawBytes).map(Self.decode)
     }
@@ -51,17 +53,19 @@ public final class RedisBroadcastBoard: BroadcastBoard {
         }
     }
 
-    static let publish = RedisScript(name: "broadcast-publish", source: """
-        -- Store a broadcast's status unless a newer version is stored.
-        -- KEYS[1] the broadcast's hash, KEYS[2] the index zset (score = id),
-        -- KEYS[3] optional: the creating job id's key, set to the broadcast id
-        -- ARGV[1] broadcast id, ARGV[2] version, ARGV[3] status JSON
-        -- Returns 1 when stored, 0 when the stored version is newer.
-        local old = tonumber(redis.call('HGET', KEYS[1], 'version') or '-1')
-        if tonumber(ARGV[2]) < old then return 0 end
-        redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3])
-        redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
-        if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1]) end
-        return 1
-        """)
+    static let publish = RedisScript(
+        name: "broadcast-publish",
+        source: """
+            -- Store a broadcast's status unless a newer version is stored.
+            -- KEYS[1] the broadcast's hash, KEYS[2] the index zset (score = id),
+            -- KEYS[3] optional: the creating job id's key, set to the broadcast id
+            -- ARGV[1] broadcast id, ARGV[2] version, ARGV[3] status JSON
+            -- Returns 1 when stored, 0 when the stored version is newer.
+            local old = tonumber(redis.call('HGET', KEYS[1], 'version') or '-1')
+            if tonumber(ARGV[2]) < old then return 0 end
+            redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3])
+            redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+            if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1]) end
+            return 1
+            """)
 }

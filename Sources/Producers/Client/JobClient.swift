@@ -41,12 +41,13 @@ public struct JobClient: Sendable {
                     throw JobsError(.encoding, "cannot encode the payload of \(kind.name): \(error)")
                 }
             }
-            envelopes.append(JobEnvelope(
-                id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: bytes, enqueuedAt: now,
-                // Within what decoding accepts: a time before 1970 runs at once, as it always did.
-                notBefore: options.notBefore.map { min(max($0, 0), JobEnvelope.Limits.maxMillis) },
-                idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
-                owner: options.owner))
+            envelopes.append(
+                JobEnvelope(
+                    id: JobID.generate(millis: now), kind: kind.name.rawValue, payload: bytes, enqueuedAt: now,
+                    // Within what decoding accepts: a time before 1970 runs at once, as it always did.
+                    notBefore: options.notBefore.map { min(max($0, 0), JobEnvelope.Limits.maxMillis) },
+                    idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
+                    owner: options.owner))
         }
         return try await driver.enqueue(envelopes, queue: kind.queue)
     }

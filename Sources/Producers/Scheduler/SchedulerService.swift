@@ -137,9 +137,11 @@ public struct SchedulerService: Service {
         if let due {
             let result = try await schedule.enqueueTick(due, JobClient(driver: driver, clock: clock))
             try await coordinator.recordTick(due, of: schedule.name)
-            logger.info("periodic job enqueued", metadata: [
-                "schedule": "\(schedule.name)", "tick": "\(due)", "job": "\(result.id)", "duplicate": "\(result.duplicate)",
-            ])
+            logger.info(
+                "periodic job enqueued",
+                metadata: [
+                    "schedule": "\(schedule.name)", "tick": "\(due)", "job": "\(result.id)", "duplicate": "\(result.duplicate)",
+                ])
         }
         return schedule.cron.next(after: now)
     }

@@ -23,7 +23,8 @@ struct BetsPlaceTests {
         let user = try await f.user(telegramID: 7)
         try await f.bet(7, on: market, .yes, stake: 100)
 
-        let bet = try await f.db.query("SELECT outcome, stake, odds_hundredths, potential_win, status FROM bets WHERE user_id = $1", [.int(user)])
+        let bet = try await f.db.query(
+            "SELECT outcome, stake, odds_hundredths, potential_win, status FROM bets WHERE user_id = $1", [.int(user)])
         #expect(bet.count == 1)
         #expect(bet[0, "odds_hundredths"] == "183" && bet[0, "potential_win"] == "183" && bet[0, "status"] == "PENDING")
         #expect(try await f.int("SELECT balance FROM users WHERE id = $1", [.int(user)]) == 9_900)
@@ -91,7 +92,10 @@ struct BetsPlaceTests {
             (BetsPlace(telegramID: 1, marketID: open, outcome: .yes, stake: 51), "insufficient balance: stake 51 PRED, balance 50 PRED"),
             (BetsPlace(telegramID: 1, marketID: open, outcome: .yes, stake: 0), "stake must be at least 1 PRED, got 0"),
             (BetsPlace(telegramID: 2, marketID: open, outcome: .yes, stake: 1), "user is banned"),
-            (BetsPlace(telegramID: 3, marketID: open, outcome: .no, stake: 10_001), "insufficient balance: stake 10001 PRED, balance 10000 PRED"),
+            (
+                BetsPlace(telegramID: 3, marketID: open, outcome: .no, stake: 10_001),
+                "insufficient balance: stake 10001 PRED, balance 10000 PRED"
+            ),
             (BetsPlace(telegramID: 1, marketID: ended, outcome: .yes, stake: 1), "market \(ended) is closed: its end date has passed"),
             (BetsPlace(telegramID: 1, marketID: resolved, outcome: .yes, stake: 1), "market \(resolved) is closed: it is Resolved"),
             (BetsPlace(telegramID: 1, marketID: resolving, outcome: .yes, stake: 1), "market \(resolving) is closed: it is being resolved"),
@@ -102,7 +106,9 @@ struct BetsPlaceTests {
         }
         // A Telegram id outside the schema is a producer's bug: a dead letter, and nothing placed.
         for id in [Int64.min, 0, .max] {
-            #expect(try await f.failure(BetsPlace.kind, BetsPlace(telegramID: id, marketID: open, outcome: .yes, stake: 1)).contains("outside the schema"))
+            #expect(
+                try await f.failure(BetsPlace.kind, BetsPlace(telegramID: id, marketID: open, outcome: .yes, stake: 1)).contains(
+                    "outside the schema"))
         }
         #expect(try await f.fingerprint() == before)
         #expect(try await f.take(MissionsProgress.kind).isEmpty)

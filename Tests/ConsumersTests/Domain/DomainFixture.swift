@@ -19,7 +19,9 @@ struct DomainFixture {
     let client: JobClient
     let handlers: JobHandlers
 
-    static func make(settlementChunk: Int = 5_000, fanoutChunk: Int = 1_000, telegram: TelegramDelivery? = nil) async throws -> DomainFixture {
+    static func make(settlementChunk: Int = 5_000, fanoutChunk: Int = 1_000, telegram: TelegramDelivery? = nil) async throws
+        -> DomainFixture
+    {
         let fresh = FreshDatabase()
         try await fresh.create().close()
         let db = PostgresPool(url: TestPostgres.url(database: fresh.name), size: 3)
@@ -47,7 +49,8 @@ struct DomainFixture {
         idempotencyKey: String? = nil
     ) async throws {
         let bytes = Array(try JSONCoding.encoder.encode(payload))
-        try await handlers.run(bytes, context: context(kind, id: id, deliveries: deliveries, attempt: attempt, idempotencyKey: idempotencyKey))
+        try await handlers.run(
+            bytes, context: context(kind, id: id, deliveries: deliveries, attempt: attempt, idempotencyKey: idempotencyKey))
     }
 
     /// The context a worker would give a job of `kind`, for calling a handler directly.
@@ -57,7 +60,8 @@ struct DomainFixture {
     ) -> JobContext {
         JobContext(
             id: id, kind: kind.name.rawValue, queue: kind.queue, attempt: attempt, deliveries: deliveries,
-            enqueuedAt: SystemJobClock().nowMillis(), notBefore: nil, idempotencyKey: idempotencyKey, traceContext: nil, logger: Logger(label: "test"),
+            enqueuedAt: SystemJobClock().nowMillis(), notBefore: nil, idempotencyKey: idempotencyKey, traceContext: nil,
+            logger: Logger(label: "test"),
             client: client ?? self.client)
     }
 
@@ -65,7 +69,9 @@ struct DomainFixture {
     func bury<P>(_ kind: JobKind<P>, _ payload: P, id: JobID, reason: DeadReason = .exhausted, message: String = "buried") async throws {
         let entry = try #require(handlers.entry(for: kind.name.rawValue))
         let hook = try #require(entry.onDead, "\(kind.name) has no onDead hook")
-        try await hook(Array(try JSONCoding.encoder.encode(payload)), JobDeath(id: id, idempotencyKey: nil, reason: reason, message: message, logger: Logger(label: "test")))
+        try await hook(
+            Array(try JSONCoding.encoder.encode(payload)),
+            JobDeath(id: id, idempotencyKey: nil, reason: reason, message: message, logger: Logger(label: "test")))
     }
 
     /// Runs a job and returns the reason of the expected refusal (`rejected`) it must end in.
@@ -166,8 +172,10 @@ struct DomainFixture {
     /// A digest of every domain table, to show that a refused job changed nothing.
     func fingerprint() async throws -> String {
         var parts: [String] = []
-        for table in ["users", "markets", "bets", "transactions", "user_missions", "mission_events", "leaderboard_periods",
-                      "leaderboard_snapshots", "job_outbox", "settlement_chunks"] {
+        for table in [
+            "users", "markets", "bets", "transactions", "user_missions", "mission_events", "leaderboard_periods",
+            "leaderboard_snapshots", "job_outbox", "settlement_chunks",
+        ] {
             parts.append(try await string("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \(table) t") ?? "")
         }
         return parts.joined(separator: ",")
@@ -176,8 +184,9 @@ struct DomainFixture {
     /// `thepred audit` over the whole database finds nothing.
     func expectAuditClean(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let report = try await Auditor().run(on: db)
-        #expect(report.isClean, "\(report.findings.filter { $0.violations > 0 }.map { "\($0.title): \($0.examples)" })",
-                sourceLocation: sourceLocation)
+        #expect(
+            report.isClean, "\(report.findings.filter { $0.violations > 0 }.map { "\($0.title): \($0.examples)" })",
+            sourceLocation: sourceLocation)
     }
 
     /// The audit's ledger checks find nothing: balances against the ledger, one payout per bet.

@@ -81,7 +81,8 @@ struct LeaderboardCloseTests {
         try await Self.bet(f, user: users[4], market: market, at: "2026-11-12T11:00:00Z", status: "PENDING", stake: 70, win: 140)
         try await Self.bet(f, user: users[4], market: market, at: "2026-11-08T23:59:59Z", status: "WON", stake: 10, win: 5_000)
         try await f.db.query(
-            "INSERT INTO leaderboard_reward_tiers (kind, rank_from, rank_to, amount) VALUES ('WEEK', 1, 1, 1000), ('WEEK', 2, 3, 500), ('WEEK', 5, 9, 10), ('MONTH', 1, 100, 7)")
+            "INSERT INTO leaderboard_reward_tiers (kind, rank_from, rank_to, amount) VALUES ('WEEK', 1, 1, 1000), ('WEEK', 2, 3, 500), ('WEEK', 5, 9, 10), ('MONTH', 1, 100, 7)"
+        )
 
         let close = LeaderboardClose(period: .week, startsAtMillis: week.startsAt)
         async let a: Void = f.run(LeaderboardClose.kind, close)
@@ -91,13 +92,15 @@ struct LeaderboardCloseTests {
 
         let snapshot = try await f.db.query(
             "SELECT rank, user_id, profit, bets FROM leaderboard_snapshots ORDER BY rank")
-        #expect(snapshot.rows.map { $0[1].flatMap { Int64($0) } } == [users[0], users[3], users[1], users[2], users[4]].map { Optional($0) })
+        #expect(
+            snapshot.rows.map { $0[1].flatMap { Int64($0) } } == [users[0], users[3], users[1], users[2], users[4]].map { Optional($0) })
         #expect(snapshot.rows.map { $0[2] ?? "" } == ["100", "50", "50", "50", "-30"])
         #expect(snapshot.rows.map { $0[3] ?? "" } == ["2", "1", "1", "1", "2"])
         let rewards = try await f.db.query(
             "SELECT user_id, amount FROM transactions WHERE type = 'LEADERBOARD' ORDER BY amount DESC, user_id")
-        #expect(rewards.rows.map { [$0[0] ?? "", $0[1] ?? ""] }
-            == [["\(users[0])", "1000"], ["\(users[1])", "500"], ["\(users[3])", "500"], ["\(users[4])", "10"]])
+        #expect(
+            rewards.rows.map { [$0[0] ?? "", $0[1] ?? ""] }
+                == [["\(users[0])", "1000"], ["\(users[1])", "500"], ["\(users[3])", "500"], ["\(users[4])", "10"]])
         #expect(try await f.int("SELECT balance FROM users WHERE id = $1", [.int(users[0])]) == 11_000)
         #expect(try await f.int("SELECT count(*) FROM leaderboard_periods WHERE closed_at IS NOT NULL") == 1)
         // The unreachable user is paid but not written to.
@@ -113,17 +116,20 @@ struct LeaderboardCloseTests {
         let f = try await DomainFixture.make()
         let before = try await f.fingerprint()
         let current = LeaderboardPeriod.containing(SystemJobClock().nowMillis(), kind: .month)
-        #expect(try await f.rejection(LeaderboardClose.kind, LeaderboardClose(period: .month, startsAtMillis: current.startsAt))
-            == "\(current) has not ended yet: it ends \(LeaderboardPeriod.utcDay(current.endsAt)) 00:00 UTC")
-        #expect(try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: .week, startsAtMillis: ms("2026-11-24T00:00:00Z")))
-            == "starts_at_ms \(ms("2026-11-24T00:00:00Z")) is not the start of a WEEK period")
+        #expect(
+            try await f.rejection(LeaderboardClose.kind, LeaderboardClose(period: .month, startsAtMillis: current.startsAt))
+                == "\(current) has not ended yet: it ends \(LeaderboardPeriod.utcDay(current.endsAt)) 00:00 UTC")
+        #expect(
+            try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: .week, startsAtMillis: ms("2026-11-24T00:00:00Z")))
+                == "starts_at_ms \(ms("2026-11-24T00:00:00Z")) is not the start of a WEEK period")
         #expect(try await f.fingerprint() == before)
         // Without a start, the last period that ended is closed, even with no bets in it.
         try await f.run(LeaderboardClose.kind, LeaderboardClose(period: .month))
         let last = LeaderboardPeriod.lastEnded(before: SystemJobClock().nowMillis(), kind: .month)
-        #expect(try await f.int(
-            "SELECT count(*) FROM leaderboard_periods WHERE kind = 'MONTH' AND starts_at = to_timestamp($1::bigint / 1000.0) AND closed_at IS NOT NULL",
-            [.int(last.startsAt)]) == 1)
+        #expect(
+            try await f.int(
+                "SELECT count(*) FROM leaderboard_periods WHERE kind = 'MONTH' AND starts_at = to_timestamp($1::bigint / 1000.0) AND closed_at IS NOT NULL",
+                [.int(last.startsAt)]) == 1)
         try await f.drop()
     }
 
@@ -152,8 +158,9 @@ struct LeaderboardCloseTests {
         let f = try await DomainFixture.make()
         for start in [Int64.min, Int64.max, -86_400_000, 253_402_300_800_000] {
             for kind in LeaderboardPeriod.Kind.allCases {
-                #expect(try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: kind, startsAtMillis: start))
-                    == "starts_at_ms \(start) is outside 1970-01-01 to 9999-12-01")
+                #expect(
+                    try await f.failure(LeaderboardClose.kind, LeaderboardClose(period: kind, startsAtMillis: start))
+                        == "starts_at_ms \(start) is outside 1970-01-01 to 9999-12-01")
             }
         }
         try await f.drop()

@@ -20,16 +20,21 @@ struct MarketsCreateTests {
         #expect(row.bool(0, "promoted") && row[0, "job_id"] == id.rawValue)
 
         let before = try await f.fingerprint()
-        #expect(try await f.rejection(MarketsCreate.kind, MarketsCreate(title: "   ", category: .tech, endsAtMillis: future))
-            == "title must be 1 to 300 characters")
-        #expect(try await f.rejection(MarketsCreate.kind, MarketsCreate(title: String(repeating: "x", count: 301), category: .tech, endsAtMillis: future))
-            == "title must be 1 to 300 characters")
-        #expect(try await f.rejection(MarketsCreate.kind, MarketsCreate(title: "Late", category: .tech, endsAtMillis: 1_000))
-            == "end date must be in the future")
+        #expect(
+            try await f.rejection(MarketsCreate.kind, MarketsCreate(title: "   ", category: .tech, endsAtMillis: future))
+                == "title must be 1 to 300 characters")
+        #expect(
+            try await f.rejection(
+                MarketsCreate.kind, MarketsCreate(title: String(repeating: "x", count: 301), category: .tech, endsAtMillis: future))
+                == "title must be 1 to 300 characters")
+        #expect(
+            try await f.rejection(MarketsCreate.kind, MarketsCreate(title: "Late", category: .tech, endsAtMillis: 1_000))
+                == "end date must be in the future")
         // Found by ops/chaos: a time PostgreSQL cannot hold was retried as transient, forever. A data
         // exception (SQLSTATE 22) fails the same way every time: permanent.
-        #expect(try await f.failure(MarketsCreate.kind, MarketsCreate(title: "Far", category: .tech, endsAtMillis: .max))
-            .contains("a payload value PostgreSQL cannot take"))
+        #expect(
+            try await f.failure(MarketsCreate.kind, MarketsCreate(title: "Far", category: .tech, endsAtMillis: .max))
+                .contains("a payload value PostgreSQL cannot take"))
         #expect(try await f.fingerprint() == before)
         try await f.drop()
     }

@@ -48,9 +48,9 @@ struct MarketsResolveTests {
         let market = try await f.market()
         let user = try await f.user(telegramID: 1)
         try await f.db.query("UPDATE users SET win_streak = 5, best_streak = 5 WHERE id = $1", [.int(user)])
-        try await f.bet(1, on: market, .no, stake: 10)   // won: streak 6
+        try await f.bet(1, on: market, .no, stake: 10)  // won: streak 6
         try await f.bet(1, on: market, .yes, stake: 10)  // lost: streak 0
-        try await f.bet(1, on: market, .no, stake: 10)   // won: streak 1
+        try await f.bet(1, on: market, .no, stake: 10)  // won: streak 1
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
         let u = try await f.db.query("SELECT total_wins, total_losses, win_streak, best_streak FROM users WHERE id = $1", [.int(user)])
         #expect(u[0, "total_wins"] == "2" && u[0, "total_losses"] == "1" && u[0, "win_streak"] == "1" && u[0, "best_streak"] == "6")
@@ -94,12 +94,15 @@ struct MarketsResolveTests {
         let after = try await f.fingerprint()
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes), id: id, deliveries: 2)
         #expect(try await f.fingerprint() == after)
-        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
-            == "market \(market) is already resolved: Resolved YES")
-        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
-            == "market \(market) is already resolved: Resolved YES")
+        #expect(
+            try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
+                == "market \(market) is already resolved: Resolved YES")
+        #expect(
+            try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes))
+                == "market \(market) is already resolved: Resolved YES")
         #expect(try await f.fingerprint() == after)
-        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: 424_242, result: .yes)) == "market 424242 does not exist")
+        #expect(
+            try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: 424_242, result: .yes)) == "market 424242 does not exist")
         // One message per bet, however often the job ran: repeats carry the same idempotency key.
         #expect(try await f.take(TelegramSend.kind).count == 20)
         try await f.expectLedgerConsistent()
@@ -160,8 +163,9 @@ struct MarketsResolveTests {
         #expect(try await f.int("SELECT count(*) FROM bets WHERE status = 'WON'") == 4)
         #expect(try await f.take(TelegramSend.kind).isEmpty)
         // A resolve with another result must not take over a half-settled market.
-        #expect(try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
-            == "market \(market) is being resolved as YES")
+        #expect(
+            try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
+                == "market \(market) is being resolved as YES")
 
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes), id: job, deliveries: 2)
         let messages = try await f.take(TelegramSend.kind)

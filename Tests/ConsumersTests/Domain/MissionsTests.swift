@@ -27,13 +27,15 @@ struct MissionsTests {
         return (done == 1, paid)
     }
 
-    @Test("missions counted from the user's figures complete exactly at their target, once", arguments: [
-        (MissionKind.firstBet, "total_bets", Int64(1)), (.bets5, "total_bets", 5), (.bets10, "total_bets", 10),
-        (.winStreak3, "best_streak", 3), (.winStreak5, "best_streak", 5), (.lucky7, "total_wins", 7),
-        (.silverRank, "total_wins", 11), (.goldRank, "total_wins", 26), (.diamondRank, "total_wins", 51),
-        (.grandmasterRank, "total_wins", 101), (.volume10K, "total_volume", 10_000), (.volume50K, "total_volume", 50_000),
-        (.volume100K, "total_volume", 100_000),
-    ])
+    @Test(
+        "missions counted from the user's figures complete exactly at their target, once",
+        arguments: [
+            (MissionKind.firstBet, "total_bets", Int64(1)), (.bets5, "total_bets", 5), (.bets10, "total_bets", 10),
+            (.winStreak3, "best_streak", 3), (.winStreak5, "best_streak", 5), (.lucky7, "total_wins", 7),
+            (.silverRank, "total_wins", 11), (.goldRank, "total_wins", 26), (.diamondRank, "total_wins", 51),
+            (.grandmasterRank, "total_wins", 101), (.volume10K, "total_volume", 10_000), (.volume50K, "total_volume", 50_000),
+            (.volume100K, "total_volume", 100_000),
+        ])
     func figureMissions(kind: MissionKind, column: String, threshold: Int64) async throws {
         let f = try await DomainFixture.make()
         let user = try await f.user(telegramID: 77)
@@ -51,9 +53,11 @@ struct MissionsTests {
         try await f.drop()
     }
 
-    @Test("category and high-roller missions follow the bets placed", arguments: [
-        (MissionKind.betCrypto, MarketCategory.crypto), (.betSports, .sports), (.betPolitics, .politics),
-    ])
+    @Test(
+        "category and high-roller missions follow the bets placed",
+        arguments: [
+            (MissionKind.betCrypto, MarketCategory.crypto), (.betSports, .sports), (.betPolitics, .politics),
+        ])
     func categoryMissions(kind: MissionKind, category: MarketCategory) async throws {
         let f = try await DomainFixture.make()
         let user = try await f.user(telegramID: 5)
@@ -75,8 +79,10 @@ struct MissionsTests {
     func dailyActive() async throws {
         let f = try await DomainFixture.make()
         for day in 1...6 {
-            try await f.run(MissionsProgress.kind, MissionsProgress(
-                eventID: "daily:9:\(day)", event: .dailyActivity, telegramID: 9, day: String(format: "2026-11-%02d", day)))
+            try await f.run(
+                MissionsProgress.kind,
+                MissionsProgress(
+                    eventID: "daily:9:\(day)", event: .dailyActivity, telegramID: 9, day: String(format: "2026-11-%02d", day)))
         }
         // The same day twice under another event id is still one day.
         try await f.run(MissionsProgress.kind, MissionsProgress(eventID: "again", event: .dailyActivity, telegramID: 9, day: "2026-11-06"))
@@ -89,8 +95,10 @@ struct MissionsTests {
         try await f.run(MissionsProgress.kind, seventh)
         #expect(try await f.fingerprint() == before)
         #expect(try await f.take(TelegramSend.kind).map(\.text) == ["✅ Mission <b>Daily active</b> completed: +1500 PRED."])
-        #expect(try await f.failure(MissionsProgress.kind, MissionsProgress(eventID: "x", event: .dailyActivity, telegramID: 9, day: "2026-02-30"))
-            == "day must be a date YYYY-MM-DD, got 2026-02-30")
+        #expect(
+            try await f.failure(
+                MissionsProgress.kind, MissionsProgress(eventID: "x", event: .dailyActivity, telegramID: 9, day: "2026-02-30"))
+                == "day must be a date YYYY-MM-DD, got 2026-02-30")
         try await f.expectLedgerConsistent()
         try await f.drop()
     }
@@ -113,8 +121,9 @@ struct MissionsTests {
         #expect(try await Self.state(f, referrer, .referral) == (true, 1))
         try await f.run(MissionsProgress.kind, MissionsProgress(eventID: "d2", event: .dailyActivity, telegramID: 300))
         let third = try #require(try await f.string("SELECT referral_code FROM users WHERE telegram_id = 300"))
-        #expect(try await f.rejection(ReferralsClaim.kind, ReferralsClaim(telegramID: 200, code: third))
-            == "user was already referred by someone else")
+        #expect(
+            try await f.rejection(ReferralsClaim.kind, ReferralsClaim(telegramID: 200, code: third))
+                == "user was already referred by someone else")
         try await f.expectLedgerConsistent()
         try await f.drop()
     }

@@ -22,7 +22,9 @@ struct BroadcastTests {
         for i in unreachable { try await f.db.query("UPDATE users SET unreachable = true WHERE telegram_id = $1", [.int(Int64(1000 + i))]) }
     }
 
-    static func create(_ f: DomainFixture, _ request: BroadcastRequest = BroadcastRequest(text: "news", paid: true)) async throws -> BroadcastStatus {
+    static func create(_ f: DomainFixture, _ request: BroadcastRequest = BroadcastRequest(text: "news", paid: true)) async throws
+        -> BroadcastStatus
+    {
         try await Broadcasts.create(request, db: f.db, client: f.client)
     }
 
@@ -34,7 +36,8 @@ struct BroadcastTests {
 
     static func send(_ f: DomainFixture, _ jobs: [(id: JobID, payload: TelegramSend)]) async throws {
         for job in jobs {
-            do { try await f.run(TelegramSend.kind, job.payload, id: job.id) } catch let e as JobFailure where e.isPermanent || e.isRejected {}
+            do { try await f.run(TelegramSend.kind, job.payload, id: job.id) } catch let e as JobFailure where e.isPermanent || e.isRejected
+            {}
         }
     }
 

@@ -8,7 +8,9 @@ import Testing
 struct CurlDeadlineTests {
     @Test("a request still queued when its task is cancelled is dropped, never sent")
     func cancelQueued() async throws {
-        let server = try LocalHTTPServer { _ in .init(status: 200, body: #"{"ok":true,"result":{"message_id":1}}"#, delay: .milliseconds(600)) }
+        let server = try LocalHTTPServer { _ in
+            .init(status: 200, body: #"{"ok":true,"result":{"message_id":1}}"#, delay: .milliseconds(600))
+        }
         defer { server.stop() }
         let client = CurlTelegramClientTests.client(port: server.port, connections: 1)
         defer { client.shutdown() }

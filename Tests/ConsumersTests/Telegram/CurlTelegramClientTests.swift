@@ -325,7 +325,8 @@ final class LocalHTTPServer: Sendable {
             }
             if response.delay > .zero { Thread.sleep(forTimeInterval: response.delay / .seconds(1)) }
             let body = Array(response.body.utf8)
-            let head = "HTTP/1.1 \(response.status) Status\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
+            let head =
+                "HTTP/1.1 \(response.status) Status\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
             let bytes = Array(head.utf8) + body
             var sent = 0
             while sent < bytes.count {

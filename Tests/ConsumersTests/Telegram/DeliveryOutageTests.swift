@@ -24,7 +24,11 @@ final class FailingStatusWrites: PostgresClient {
 
     func query(_ sql: String, _ parameters: [PostgresValue]) async throws -> PostgresRows {
         let names = parameters.contains { if case .text(let t) = $0 { return t == status } else { return false } }
-        if names, left.withLock({ n in defer { n -= 1 }; return n > 0 }) {
+        if names,
+            left.withLock({ n in
+                defer { n -= 1 }; return n > 0
+            })
+        {
             throw PostgresError(code: .connection, message: "FATAL: terminating connection due to administrator command", sqlState: nil)
         }
         return try await inner.query(sql, parameters)
@@ -48,8 +52,9 @@ struct DeliveryOutageTests {
         config.slowDelay = .milliseconds(1_500)
         let token = config.token
         try await FakeTelegramServer.withRunning(config) { server, port in
-            let bot = CurlTelegramClient(configuration: .init(
-                apiBase: "http://127.0.0.1:\(port)", token: token, connections: 2, timeout: .milliseconds(700)))
+            let bot = CurlTelegramClient(
+                configuration: .init(
+                    apiBase: "http://127.0.0.1:\(port)", token: token, connections: 2, timeout: .milliseconds(700)))
             defer { bot.shutdown() }
             let f = try await DomainFixture.make()
             let db = FailingStatusWrites(f.db, failing: "AMBIGUOUS", times: 3)

@@ -18,8 +18,9 @@ struct TelegramDeliveryTests {
         _ body: @Sendable (DomainFixture, FakeTelegramServer) async throws -> Void
     ) async throws {
         try await FakeTelegramServer.withRunning(config) { server, port in
-            let bot = CurlTelegramClient(configuration: .init(
-                apiBase: "http://127.0.0.1:\(port)", token: config.token, connections: 4, timeout: clientTimeout))
+            let bot = CurlTelegramClient(
+                configuration: .init(
+                    apiBase: "http://127.0.0.1:\(port)", token: config.token, connections: 4, timeout: clientTimeout))
             defer { bot.shutdown() }
             var delivery = TelegramDelivery(bot: bot, limiter: limiter, limits: limits)
             delivery.claimLease = claimLease
@@ -36,7 +37,8 @@ struct TelegramDeliveryTests {
 
     static func delivery(_ f: DomainFixture, _ id: JobID) async throws -> (status: String, attempts: Int64, error: String?, sent: Bool) {
         let rows = try await f.db.query(
-            "SELECT status, attempts, last_error, sent_at IS NOT NULL AS sent FROM telegram_deliveries WHERE job_id = $1", [.text(id.rawValue)])
+            "SELECT status, attempts, last_error, sent_at IS NOT NULL AS sent FROM telegram_deliveries WHERE job_id = $1",
+            [.text(id.rawValue)])
         return (try rows.string(0, "status"), try rows.int(0, "attempts"), rows[0, "last_error"], rows.bool(0, "sent"))
     }
 
@@ -68,7 +70,8 @@ struct TelegramDeliveryTests {
     @Test("a photo goes as sendPhoto with its caption, Markdown as Markdown")
     func photo() async throws {
         try await Self.withDelivery { f, server in
-            let p = TelegramSend(telegramID: 12, kind: .broadcast, text: "*look*", parseMode: .markdown, photoURL: "https://cdn.example/p.png")
+            let p = TelegramSend(
+                telegramID: 12, kind: .broadcast, text: "*look*", parseMode: .markdown, photoURL: "https://cdn.example/p.png")
             try await f.run(TelegramSend.kind, p)
             let m = try #require(server.messages(chatID: 12).first)
             #expect(m.method == "sendPhoto" && m.photo == "https://cdn.example/p.png" && m.text == "*look*" && m.parseMode == "Markdown")

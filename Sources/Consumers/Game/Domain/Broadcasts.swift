@@ -70,7 +70,8 @@ public enum Broadcasts {
     }
 
     /// The newest first; `status` filters.
-    public static func list(status: BroadcastStatus.State? = nil, limit: Int = 50, db: any PostgresClient) async throws -> [BroadcastStatus] {
+    public static func list(status: BroadcastStatus.State? = nil, limit: Int = 50, db: any PostgresClient) async throws -> [BroadcastStatus]
+    {
         let rows = try await db.query(
             "SELECT \(columns) WHERE ($1::text IS NULL OR b.status = $1) ORDER BY b.id DESC LIMIT $2",
             [status.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))])

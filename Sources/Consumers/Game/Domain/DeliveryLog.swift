@@ -135,39 +135,40 @@ enum DeliveryLog {
         messageID: Int64? = nil, db: any PostgresClient
     ) async throws -> Bool {
         let shard = ((p.telegramID % shards) + shards) % shards
-        let moved = try await db.query(
-            """
-            WITH moved AS (
-                UPDATE telegram_deliveries d
-                   SET status = $2, attempts = d.attempts + $3, last_error = $4, message_id = coalesce($5::bigint, d.message_id),
-                       sent_at = CASE WHEN $2 = 'SENT' THEN now() ELSE d.sent_at END, updated_at = now(),
-                       claim_owner = NULL, claim_expires_at = NULL
-                  FROM (SELECT job_id, status FROM telegram_deliveries
-                         WHERE job_id = $1 AND status NOT IN ('SENT', 'CANCELLED', 'AMBIGUOUS')
-                           AND ($6::text IS NULL OR claim_owner = $6)
-                           FOR UPDATE) old
-                 WHERE d.job_id = old.job_id
-                RETURNING old.status AS before),
-            delta AS (
-                SELECT ($2 = 'SENT')::int - (before = 'SENT')::int AS sent,
-                       ($2 IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int - (before IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int AS failed,
-                       ($2 = 'CANCELLED')::int - (before = 'CANCELLED')::int AS cancelled
-                  FROM moved),
-            counted AS (
-                INSERT INTO broadcast_counts AS c (broadcast_id, shard, sent, failed, cancelled)
-                SELECT $7::bigint, $8::smallint, sent, failed, cancelled FROM delta
-                 WHERE $7::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0 OR cancelled <> 0)
-                ON CONFLICT (broadcast_id, shard) DO UPDATE
-                   SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed, cancelled = c.cancelled + EXCLUDED.cancelled
-                RETURNING 1)
-            SELECT before, (SELECT count(*) FROM counted) AS counted FROM moved
-            """,
-            [
-                .text(row), .text(status.rawValue), .int(attempted ? 1 : 0), error.map { .text(String($0.prefix(1000))) } ?? .null,
-                messageID.map { .int($0) } ?? .null, owner.map { .text($0) } ?? .null, p.broadcastID.map { .int($0) } ?? .null,
-                .int(shard),
-            ]
-        ).count > 0
+        let moved =
+            try await db.query(
+                """
+                WITH moved AS (
+                    UPDATE telegram_deliveries d
+                       SET status = $2, attempts = d.attempts + $3, last_error = $4, message_id = coalesce($5::bigint, d.message_id),
+                           sent_at = CASE WHEN $2 = 'SENT' THEN now() ELSE d.sent_at END, updated_at = now(),
+                           claim_owner = NULL, claim_expires_at = NULL
+                      FROM (SELECT job_id, status FROM telegram_deliveries
+                             WHERE job_id = $1 AND status NOT IN ('SENT', 'CANCELLED', 'AMBIGUOUS')
+                               AND ($6::text IS NULL OR claim_owner = $6)
+                               FOR UPDATE) old
+                     WHERE d.job_id = old.job_id
+                    RETURNING old.status AS before),
+                delta AS (
+                    SELECT ($2 = 'SENT')::int - (before = 'SENT')::int AS sent,
+                           ($2 IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int - (before IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int AS failed,
+                           ($2 = 'CANCELLED')::int - (before = 'CANCELLED')::int AS cancelled
+                      FROM moved),
+                counted AS (
+                    INSERT INTO broadcast_counts AS c (broadcast_id, shard, sent, failed, cancelled)
+                    SELECT $7::bigint, $8::smallint, sent, failed, cancelled FROM delta
+                     WHERE $7::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0 OR cancelled <> 0)
+                    ON CONFLICT (broadcast_id, shard) DO UPDATE
+                       SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed, cancelled = c.cancelled + EXCLUDED.cancelled
+                    RETURNING 1)
+                SELECT before, (SELECT count(*) FROM counted) AS counted FROM moved
+                """,
+                [
+                    .text(row), .text(status.rawValue), .int(attempted ? 1 : 0), error.map { .text(String($0.prefix(1000))) } ?? .null,
+                    messageID.map { .int($0) } ?? .null, owner.map { .text($0) } ?? .null, p.broadcastID.map { .int($0) } ?? .null,
+                    .int(shard),
+                ]
+            ).count > 0
         // After the commit, never inside it; see BroadcastProgress.
         if moved, let broadcastID = p.broadcastID, status != .failed, status != .sending {
             try await BroadcastProgress.completeIfDone(broadcastID, db: db)
@@ -202,8 +203,10 @@ enum DeliveryLog {
                  WHERE $4::bigint IS NULL OR EXISTS (SELECT 1 FROM broadcasts WHERE id = $4::bigint)
                 ON CONFLICT DO NOTHING
                 """,
-                [.text(id.rawValue), .int(p.telegramID), .text(p.kind.rawValue), p.broadcastID.map { .int($0) } ?? .null,
-                 key.map { .text($0) } ?? .null])
+                [
+                    .text(id.rawValue), .int(p.telegramID), .text(p.kind.rawValue), p.broadcastID.map { .int($0) } ?? .null,
+                    key.map { .text($0) } ?? .null,
+                ])
             // Made here, or by a run for the same effect that got there first.
             rows = try await db.query(find, params)
             guard !rows.isEmpty else { return }  // its broadcast does not exist
@@ -211,7 +214,8 @@ enum DeliveryLog {
         let row = try rows.string(0, "job_id")
         let status = Status(rawValue: try rows.string(0, "status")) ?? .sending
         if let messageID = AcceptedUnlogged.take(row) {
-            try await record(row, p, status: .sent, owner: nil, attempted: true, error: nil, messageID: messageID == 0 ? nil : messageID, db: db)
+            try await record(
+                row, p, status: .sent, owner: nil, attempted: true, error: nil, messageID: messageID == 0 ? nil : messageID, db: db)
         } else if !status.isFinal && status != .permanentFailure {
             try await record(row, p, status: .permanentFailure, owner: nil, attempted: false, error: reason, db: db)
         }

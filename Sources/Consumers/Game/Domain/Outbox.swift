@@ -39,9 +39,10 @@ struct Outbox {
             guard let id = row[0].flatMap({ Int64($0) }), let kind = row[1], let payload = row[2],
                 let descriptor = registry.descriptor(named: kind)
             else { throw JobsError(.unknownKind, "job_outbox row \(row[0] ?? "?") names an unknown job kind") }
-            byQueue[descriptor.queue, default: []].append(JobEnvelope(
-                id: .generate(millis: now), kind: kind, payload: Array(payload.utf8), enqueuedAt: now,
-                idempotencyKey: "outbox:\(id)"))
+            byQueue[descriptor.queue, default: []].append(
+                JobEnvelope(
+                    id: .generate(millis: now), kind: kind, payload: Array(payload.utf8), enqueuedAt: now,
+                    idempotencyKey: "outbox:\(id)"))
             ids.append(id)
         }
         for (queue, envelopes) in byQueue { _ = try await client.enqueue(envelopes: envelopes, queue: queue) }

@@ -34,7 +34,9 @@ public enum AppHandlers {
         try handlers.register(SystemNoop.kind, handler: SystemNoopHandler.handle)
         try handlers.register(BetsPlace.kind, handler: BetsPlaceHandler(db: db).handle)
         try handlers.register(MarketsCreate.kind, handler: MarketsCreateHandler(db: db).handle)
-        try handlers.register(MarketsResolve.kind, handler: MarketsResolveHandler(db: db, chunkSize: deps.settlementChunk, lanes: max(1, deps.settlementLanes)).handle)
+        try handlers.register(
+            MarketsResolve.kind,
+            handler: MarketsResolveHandler(db: db, chunkSize: deps.settlementChunk, lanes: max(1, deps.settlementLanes)).handle)
         try handlers.register(MissionsProgress.kind, handler: MissionsProgressHandler(db: db).handle)
         try handlers.register(ReferralsClaim.kind, handler: ReferralsClaimHandler(db: db).handle)
         try handlers.register(LeaderboardClose.kind, handler: LeaderboardCloseHandler(db: db, defaultTop: deps.leaderboardTop).handle)

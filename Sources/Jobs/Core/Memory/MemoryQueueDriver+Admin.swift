@@ -6,8 +6,9 @@ extension MemoryQueueDriver {
 
     public func deadLetters(queue: QueueName, filter: DeadLetterFilter) async throws -> [DeadLetter] {
         withQueue(queue) { q in
-            Array(q.dead.reversed().lazy.compactMap { Self.deadLetter($0.id, $0.fields, queue: queue) }
-                .filter { filter.matches($0) }.prefix(filter.limit))
+            Array(
+                q.dead.reversed().lazy.compactMap { Self.deadLetter($0.id, $0.fields, queue: queue) }
+                    .filter { filter.matches($0) }.prefix(filter.limit))
         }
     }
 
@@ -38,13 +39,18 @@ extension MemoryQueueDriver {
                 let sid = q.nextEntryID(now: now)
                 q.stream[sid] = envelope.fields()
                 q.undelivered.append(sid)
-                q.setStatus(envelope.id.rawValue, ["status": "queued", "sid": sid, "updated_at": "\(now)",
-                                                   "redriven_at": "\(now)", "redrives": "\(envelope.redrives)", "attempt": "1"])
+                q.setStatus(
+                    envelope.id.rawValue,
+                    [
+                        "status": "queued", "sid": sid, "updated_at": "\(now)",
+                        "redriven_at": "\(now)", "redrives": "\(envelope.redrives)", "attempt": "1",
+                    ])
                 return true
             }
-            results.append(RedriveResult(
-                deadLetterID: letter.id, jobID: moved ? envelope.id : nil,
-                error: moved ? nil : "already gone from the dead-letter queue"))
+            results.append(
+                RedriveResult(
+                    deadLetterID: letter.id, jobID: moved ? envelope.id : nil,
+                    error: moved ? nil : "already gone from the dead-letter queue"))
         }
         return results
     }
@@ -99,8 +105,9 @@ extension MemoryQueueDriver {
         let now = clock.nowMillis()
         return withQueue(queue) { q in
             q.consumers.values.filter { now - $0.beat < 15_000 }.map { item in
-                ConsumerStatus(info: item.info, lastBeat: item.beat,
-                               pending: q.pending.values.filter { $0.consumer == item.info.name }.count)
+                ConsumerStatus(
+                    info: item.info, lastBeat: item.beat,
+                    pending: q.pending.values.filter { $0.consumer == item.info.name }.count)
             }.sorted { $0.info.name < $1.info.name }
         }
     }

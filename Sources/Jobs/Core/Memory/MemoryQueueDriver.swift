@@ -168,9 +168,10 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                     out.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: 1, consumer: consumer))
                 } catch {
                     q.stream[sid] = nil
-                    _ = q.addDead(Self.deadFields(
-                        reason: .undecodable, message: "undecodable: \(error)", now: now,
-                        fields: DeadLetter.rawFields(fields)), now: now, limit: deadLetterLimit)
+                    _ = q.addDead(
+                        Self.deadFields(
+                            reason: .undecodable, message: "undecodable: \(error)", now: now,
+                            fields: DeadLetter.rawFields(fields)), now: now, limit: deadLetterLimit)
                 }
             }
             return out
@@ -204,25 +205,29 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                     let kept = Array(fields.prefix(256))
                     let did = q.addDead(Self.deadFields(reason: .poison, message: message, now: now, fields: kept), now: now, limit: limit)
                     if let jid = fields.first(where: { $0.0 == JobEnvelope.Field.id }).map({ String(decoding: $0.1, as: UTF8.self) }) {
-                        q.setStatus(jid, ["status": "dead", "dead_id": did, "error": message, "updated_at": "\(now)"],
-                                    expiresAt: now + deadTTL)
+                        q.setStatus(
+                            jid, ["status": "dead", "dead_id": did, "error": message, "updated_at": "\(now)"],
+                            expiresAt: now + deadTTL)
                     }
                     if let envelope = try? JobEnvelope(fields: kept, entryMillis: Self.millis(sid)) {
-                        result.poisoned.append(FetchedJob(
-                            queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
+                        result.poisoned.append(
+                            FetchedJob(
+                                queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
                     }
                     continue
                 }
                 do {
                     let envelope = try JobEnvelope(fields: fields, entryMillis: Self.millis(sid))
                     q.pending[sid] = p
-                    result.jobs.append(FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
+                    result.jobs.append(
+                        FetchedJob(queue: queue, entryID: sid, envelope: envelope, deliveries: p.deliveries, consumer: consumer))
                 } catch {
                     q.pending[sid] = nil
                     q.stream[sid] = nil
-                    _ = q.addDead(Self.deadFields(
-                        reason: .undecodable, message: "undecodable: \(error)", now: now,
-                        fields: DeadLetter.rawFields(fields)), now: now, limit: limit)
+                    _ = q.addDead(
+                        Self.deadFields(
+                            reason: .undecodable, message: "undecodable: \(error)", now: now,
+                            fields: DeadLetter.rawFields(fields)), now: now, limit: limit)
                 }
             }
             return result
@@ -267,16 +272,26 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                     q.finished.append(now)
                 case .retry(let at, let error):
                     q.delayed[jid] = (at, next.fields())
-                    q.setStatus(jid, ["status": "retrying", "due": "\(at)", "updated_at": "\(now)", "error": error.error,
-                                      "attempt": "\(next.attempt)"])
+                    q.setStatus(
+                        jid,
+                        [
+                            "status": "retrying", "due": "\(at)", "updated_at": "\(now)", "error": error.error,
+                            "attempt": "\(next.attempt)",
+                        ])
                 case .snooze(let at):
                     q.delayed[jid] = (at, next.fields())
-                    q.setStatus(jid, ["status": "scheduled", "due": "\(at)", "updated_at": "\(now)", "error": "",
-                                      "attempt": "\(next.attempt)"])
+                    q.setStatus(
+                        jid,
+                        [
+                            "status": "scheduled", "due": "\(at)", "updated_at": "\(now)", "error": "",
+                            "attempt": "\(next.attempt)",
+                        ])
                 case .dead(let reason, let error):
-                    let did = q.addDead(Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields()), now: now, limit: limit)
-                    q.setStatus(jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
-                                expiresAt: now + deadKeep)
+                    let did = q.addDead(
+                        Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields()), now: now, limit: limit)
+                    q.setStatus(
+                        jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
+                        expiresAt: now + deadKeep)
                 }
             }
             q.finished.removeAll { $0 < now - 70_000 }
@@ -344,7 +359,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
             let names = queue.map { [$0] } ?? state.queues.keys.sorted()
             for name in names {
                 guard var q = state.queues[name], let fields = q.status(id.rawValue, now: now),
-                      let status = fields["status"].flatMap(JobStatus.init(rawValue:))
+                    let status = fields["status"].flatMap(JobStatus.init(rawValue:))
                 else { continue }
                 defer { state.queues[name] = q }
                 let cancelled = ["status": "cancelled", "updated_at": "\(now)"]

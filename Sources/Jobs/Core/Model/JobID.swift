@@ -13,7 +13,7 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible, Comparable {
     public static func < (a: JobID, b: JobID) -> Bool { a.rawValue < b.rawValue }
 
     private static let seedHigh: UInt16 = UInt16.random(in: .min ... .max)
-    private static let counter = Atomic<UInt64>(UInt64.random(in: 0 ... (UInt64.max >> 1)))
+    private static let counter = Atomic<UInt64>(UInt64.random(in: 0...(UInt64.max >> 1)))
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     /// A new id stamped with `millis` since the epoch.

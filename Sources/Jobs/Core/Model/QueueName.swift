@@ -16,9 +16,10 @@ public struct QueueName: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     static func isValid(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { c in
-            (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
-        }
+        !s.isEmpty && s.utf8.count <= 64
+            && s.utf8.allSatisfy { c in
+                (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
+            }
     }
 
     public var description: String { rawValue }

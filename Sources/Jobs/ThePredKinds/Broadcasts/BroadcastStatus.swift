@@ -70,11 +70,12 @@ public struct BroadcastStatus: Sendable, Equatable, Codable {
     /// Grows with every change (status rank, then total and ended counts), so a board never
     /// lets an older status replace a newer one, however two workers' writes interleave.
     public var version: Int64 {
-        let rank: Int64 = switch status {
-        case .pending: 0
-        case .processing: 1
-        case .completed, .cancelled: 2
-        }
+        let rank: Int64 =
+            switch status {
+            case .pending: 0
+            case .processing: 1
+            case .completed, .cancelled: 2
+            }
         return rank << 50 + min(total + ended, 1 << 49)
     }
 

@@ -51,7 +51,8 @@ extension LeaderboardPeriod {
     public static func isValidDay(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
+            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }), let y = Int64(parts[0]), let m = Int64(parts[1]),
+            let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
         else { return false }
         let (y2, m2, d2) = CivilDate.date(fromDays: CivilDate.days(year: y, month: m, day: d))
         return (y2, m2, d2) == (y, m, d)

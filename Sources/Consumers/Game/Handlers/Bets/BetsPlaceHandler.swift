@@ -89,8 +89,10 @@ struct BetsPlaceHandler: Sendable {
             INSERT INTO bets (user_id, market_id, outcome, stake, odds_hundredths, potential_win, job_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
             """,
-            [.int(userID), .int(p.marketID), .text(p.outcome.rawValue), .int(p.stake), .int(odds), .int(potentialWin),
-             .text(jobID)])
+            [
+                .int(userID), .int(p.marketID), .text(p.outcome.rawValue), .int(p.stake), .int(odds), .int(potentialWin),
+                .text(jobID),
+            ])
         let betID = try bet.int(0, "id")
         try tx.query(
             "INSERT INTO transactions (user_id, type, amount, effect_key) VALUES ($1, 'BET', $2, $3)",

@@ -87,7 +87,8 @@ struct BroadcastFanoutHandler: Sendable {
             queued += Int64(users.count)
             if queued % 50_000 < Int64(chunkSize) {
                 context.logger.info(
-                    "fan-out progress", metadata: ["broadcast": "\(id)", "queued": "\(queued)", "elapsed": "\(ContinuousClock.now - began)"])
+                    "fan-out progress",
+                    metadata: ["broadcast": "\(id)", "queued": "\(queued)", "elapsed": "\(ContinuousClock.now - began)"])
             }
         }
         return try await finishFanout(id)

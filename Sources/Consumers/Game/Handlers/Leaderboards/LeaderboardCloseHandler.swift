@@ -94,7 +94,8 @@ struct LeaderboardCloseHandler: Sendable {
     }
 
     /// Writes the snapshot of the period's `top` users; returns how many rows it has.
-    private static func rank(_ period: LeaderboardPeriod, id periodID: Int64, top: Int, in tx: PostgresConnection.Transaction) throws -> Int {
+    private static func rank(_ period: LeaderboardPeriod, id periodID: Int64, top: Int, in tx: PostgresConnection.Transaction) throws -> Int
+    {
         // Profit over bets created in the period: payout - stake when won, -stake when lost,
         // 0 while pending or refunded. Ties: more total wins first, then the lower user id.
         let ranked = try tx.query(

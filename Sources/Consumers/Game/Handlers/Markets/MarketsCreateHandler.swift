@@ -22,8 +22,10 @@ struct MarketsCreateHandler: Sendable {
                 INSERT INTO markets (title, description, category, end_date, promoted, job_id)
                 VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000.0), $5, $6) RETURNING id
                 """,
-                [.text(title), .text(p.description), .text(p.category.rawValue), .int(p.endsAtMillis), .bool(p.promoted),
-                 .text(jobID)])
+                [
+                    .text(title), .text(p.description), .text(p.category.rawValue), .int(p.endsAtMillis), .bool(p.promoted),
+                    .text(jobID),
+                ])
             return try row.int(0, "id")
         }
         context.logger.info("market created", metadata: ["market_id": "\(id)", "title": "\(title)"])

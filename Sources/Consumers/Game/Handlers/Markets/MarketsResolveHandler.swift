@@ -83,9 +83,11 @@ struct MarketsResolveHandler: Sendable {
         try await enqueueMissionEvents(of: market.id, client: context.client)
         context.logger.info(
             "market resolved",
-            metadata: ["market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(totals.settled)",
-                       "elapsed": "\(ContinuousClock.now - started)", "settling": "\(totals.settling)",
-                       "waiting_for_enqueue": "\(totals.waiting)"])
+            metadata: [
+                "market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(totals.settled)",
+                "elapsed": "\(ContinuousClock.now - started)", "settling": "\(totals.settling)",
+                "waiting_for_enqueue": "\(totals.waiting)",
+            ])
     }
 
     /// What one lane did, and where its time went: settling in PostgreSQL, waiting for Redis.
@@ -103,7 +105,9 @@ struct MarketsResolveHandler: Sendable {
 
     /// Settles the pending bets of users with `user_id % lanes == lane`, chunk after chunk, each
     /// chunk's messages enqueued while the next one settles. Returns when it finds none free.
-    func settleLane(_ lane: Int, of lanes: Int, market: Market, context: JobContext, started: ContinuousClock.Instant) async throws -> LaneTotals {
+    func settleLane(_ lane: Int, of lanes: Int, market: Market, context: JobContext, started: ContinuousClock.Instant) async throws
+        -> LaneTotals
+    {
         var totals = LaneTotals()
         var cursor: Int64 = 0
         var chunks = 0
@@ -126,8 +130,11 @@ struct MarketsResolveHandler: Sendable {
             enqueue = Task { try await self.enqueueMessages(of: chunk, market: market, client: context.client) }
             if chunks % 20 == 0 {
                 context.logger.info(
-                    "settling", metadata: ["market_id": "\(market.id)", "lane": "\(lane)", "settled": "\(totals.settled)",
-                                           "elapsed": "\(ContinuousClock.now - started)"])
+                    "settling",
+                    metadata: [
+                        "market_id": "\(market.id)", "lane": "\(lane)", "settled": "\(totals.settled)",
+                        "elapsed": "\(ContinuousClock.now - started)",
+                    ])
             }
         }
         let t2 = ContinuousClock.now
@@ -264,22 +271,24 @@ struct MarketsResolveHandler: Sendable {
         """
 
     static func settledBets(ids: PostgresValue, in tx: PostgresConnection.Transaction) throws -> [Settled] {
-        try decode(try tx.query(
-            """
-            SELECT b.id, b.user_id, b.status, b.stake, b.potential_win, u.telegram_id, u.unreachable
-              FROM bets b JOIN users u ON u.id = b.user_id
-             WHERE b.id = ANY($1::bigint[]) AND b.status <> 'PENDING' ORDER BY b.id
-            """, [ids]))
+        try decode(
+            try tx.query(
+                """
+                SELECT b.id, b.user_id, b.status, b.stake, b.potential_win, u.telegram_id, u.unreachable
+                  FROM bets b JOIN users u ON u.id = b.user_id
+                 WHERE b.id = ANY($1::bigint[]) AND b.status <> 'PENDING' ORDER BY b.id
+                """, [ids]))
     }
 
     static func decode(_ rows: PostgresRows) throws -> [Settled] {
         var bets: [Settled] = []
         bets.reserveCapacity(rows.count)
         for r in 0..<rows.count {
-            bets.append(Settled(
-                betID: try rows.int(r, "id"), userID: try rows.int(r, "user_id"), status: try rows.string(r, "status"),
-                stake: try rows.int(r, "stake"), potentialWin: try rows.int(r, "potential_win"),
-                telegramID: try rows.int(r, "telegram_id"), unreachable: rows.bool(r, "unreachable")))
+            bets.append(
+                Settled(
+                    betID: try rows.int(r, "id"), userID: try rows.int(r, "user_id"), status: try rows.string(r, "status"),
+                    stake: try rows.int(r, "stake"), potentialWin: try rows.int(r, "potential_win"),
+                    telegramID: try rows.int(r, "telegram_id"), unreachable: rows.bool(r, "unreachable")))
         }
         return bets
     }

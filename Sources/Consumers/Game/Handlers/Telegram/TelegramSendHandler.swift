@@ -30,7 +30,8 @@ struct TelegramSendHandler: Sendable {
     static func onDead(db: any PostgresClient) -> @Sendable (TelegramSend, JobDeath) async throws -> Void {
         { p, death in
             try await DeliveryLog.bury(
-                death.id, p, effectKey: DeliveryLog.effectKey(p, queuedUnder: death.idempotencyKey), reason: "\(death.reason): \(death.message)", db: db)
+                death.id, p, effectKey: DeliveryLog.effectKey(p, queuedUnder: death.idempotencyKey),
+                reason: "\(death.reason): \(death.message)", db: db)
         }
     }
 
@@ -107,11 +108,13 @@ struct TelegramSendHandler: Sendable {
     /// the broadcast was cancelled (the message is then logged CANCELLED).
     private func prepare(_ p: TelegramSend, _ claim: DeliveryLog.Claim, _ context: JobContext) async throws -> Bool {
         if claim.broadcastStatus == "CANCELLED" {
-            try await DeliveryLog.record(claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+            try await DeliveryLog.record(
+                claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
             return false
         }
         if let problem = Self.problem(in: p) {
-            try await DeliveryLog.record(claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
+            try await DeliveryLog.record(
+                claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
             throw JobFailure.permanent(problem)
         }
         let reservation = try await delivery.limiter.reserve(
@@ -123,7 +126,8 @@ struct TelegramSendHandler: Sendable {
         if reservation.wait > .milliseconds(250), let broadcastID = p.broadcastID,
             try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(broadcastID)])[0, "status"] == "CANCELLED"
         {
-            try await DeliveryLog.record(claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+            try await DeliveryLog.record(
+                claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
             return false
         }
         return true
@@ -138,14 +142,16 @@ struct TelegramSendHandler: Sendable {
     /// Writes an outcome after which the message must not be sent again (SENT, AMBIGUOUS), retrying
     /// for `sentWriteRetry` while PostgreSQL is away. If it never lands, this process remembers the
     /// message, so a later run here records it instead of sending, and the job is a dead letter.
-    private func recordOutcome(_ row: String, _ p: TelegramSend, status: DeliveryLog.Status, error: String?, messageID: Int64?) async throws {
+    private func recordOutcome(_ row: String, _ p: TelegramSend, status: DeliveryLog.Status, error: String?, messageID: Int64?) async throws
+    {
         let (db, retry) = (db, delivery.sentWriteRetry)
         try await shielded {
             let giveUp = ContinuousClock.now + retry
             var delay = Duration.milliseconds(50)
             while true {
                 do {
-                    try await DeliveryLog.record(row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db)
+                    try await DeliveryLog.record(
+                        row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db)
                     _ = AcceptedUnlogged.take(row)
                     return
                 } catch let failure {
@@ -190,7 +196,8 @@ struct TelegramSendHandler: Sendable {
     /// 5xx, refused connections and unexpected answers, where the message did not go out: retried
     /// with the kind's backoff; the last attempt ends it PERMANENT_FAILURE and the job in the
     /// dead-letter queue.
-    private func transient(_ error: String, _ row: String, _ owner: String, _ p: TelegramSend, _ context: JobContext) async throws -> Never {
+    private func transient(_ error: String, _ row: String, _ owner: String, _ p: TelegramSend, _ context: JobContext) async throws -> Never
+    {
         let db = db
         if TelegramSend.kind.retry.allowsRetry(afterAttempt: context.attempt) {
             try await shielded {
