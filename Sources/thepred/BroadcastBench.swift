@@ -81,7 +81,7 @@ struct BroadcastBench: AsyncParsableCommand {
         deps.fanoutChunk = chunk
         deps.telegram = TelegramDelivery(
             bot: bot, limiter: RedisRateLimiter(connection: RedisConnection(redis, name: "redis-limiter"), keys: keys))
-        var config = WorkerService.Configuration(queues: [BroadcastFanout.kind.queue, TelegramSend.kind.queue], consumerName: "bench")
+        var config = WorkerService.Configuration(queues: [BroadcastFanout.kind.queue, TelegramSend.bulkKind.queue], consumerName: "bench")
         config.concurrency = concurrency
         let worker = WorkerService(driver: driver, handlers: try AppHandlers.all(deps), configuration: config, logger: logger)
         let scheduler = SchedulerService(

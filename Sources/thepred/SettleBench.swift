@@ -95,7 +95,7 @@ struct SettleBench: AsyncParsableCommand {
             try await tasks.waitForAll()
             return elapsed
         }
-        let messages = try await driver.stats(queue: TelegramSend.kind.queue).ready
+        let messages = try await driver.stats(queue: TelegramSend.resultsKind.queue).ready
         let events = try await driver.stats(queue: MissionsProgress.kind.queue).ready
         let settled =
             try await pool.query(

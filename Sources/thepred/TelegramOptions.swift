@@ -32,6 +32,21 @@ struct TelegramOptions: ParsableArguments {
     @Option(name: .long, help: "Messages per minute to one group chat.")
     var telegramGroupRate: Int = 20
 
+    @Option(
+        name: .long,
+        help: """
+            How results and bulk messages share the free lane after interactive ones, as weights. \
+            Env: TELEGRAM_WEIGHTS.
+            """)
+    var telegramWeights: String = ProcessInfo.processInfo.environment["TELEGRAM_WEIGHTS"] ?? "results=2,bulk=1"
+
+    @Option(
+        name: .long,
+        help:
+            "The most of the free lane interactive messages take while results or bulk have work (0 < s <= 1). Env: TELEGRAM_INTERACTIVE_SHARE."
+    )
+    var telegramInteractiveShare: Double = Double(ProcessInfo.processInfo.environment["TELEGRAM_INTERACTIVE_SHARE"] ?? "") ?? 0.8
+
     @Option(name: .long, help: "Keep-alive HTTP connections to the Bot API, each on its own thread. Env: TELEGRAM_CONNECTIONS.")
     var telegramConnections: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_CONNECTIONS"] ?? "") ?? 8
 
@@ -41,6 +56,10 @@ struct TelegramOptions: ParsableArguments {
     func validate() throws {
         guard telegramRate >= 1, telegramPaidRate >= 1, telegramGroupRate >= 1 else {
             throw ValidationError("Telegram rates must be at least 1")
+        }
+        _ = try weights()
+        guard telegramInteractiveShare > 0 && telegramInteractiveShare <= 1 else {
+            throw ValidationError("--telegram-interactive-share must be within (0, 1]")
         }
         guard (1...256).contains(telegramConnections) else { throw ValidationError("--telegram-connections must be within 1...256") }
         // A send must be answered within 27 s of its delivery-log claim and may first wait up to 3 s
@@ -65,8 +84,27 @@ struct TelegramOptions: ParsableArguments {
         limits.globalPerSecond = telegramRate
         limits.paidPerSecond = telegramPaidRate
         limits.groupPerMinute = telegramGroupRate
+        limits.classWeights = (try? weights()) ?? limits.classWeights
+        limits.priorityShare = telegramInteractiveShare
         return limits
     }
 
-    var limitsDescription: String { "\(telegramRate)/s, paid \(telegramPaidRate)/s, 1/s per chat, \(telegramGroupRate)/min per group" }
+    /// `results=2,bulk=1`: both classes, each a positive integer weight.
+    func weights() throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for part in telegramWeights.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, ["results", "bulk"].contains(pair[0]), let weight = Int(pair[1]), (1...1000).contains(weight) else {
+                throw ValidationError("--telegram-weights takes results=N,bulk=M with weights within 1...1000; got \(telegramWeights)")
+            }
+            out[pair[0]] = weight
+        }
+        guard out.count == 2 else { throw ValidationError("--telegram-weights must name both results and bulk; got \(telegramWeights)") }
+        return out
+    }
+
+    var limitsDescription: String {
+        "\(telegramRate)/s (interactive first, at most \(Int(telegramInteractiveShare * 100))% while others wait; then \(telegramWeights)), "
+            + "paid \(telegramPaidRate)/s, 1/s per chat, \(telegramGroupRate)/min per group"
+    }
 }

@@ -108,7 +108,9 @@ extension WorkerCommand {
             let missing = known.filter { $0.queue == queue && handlers.registry.descriptor(named: $0.name.rawValue) == nil }
             guard missing.isEmpty else {
                 let names = missing.map(\.name.rawValue).joined(separator: ", ")
-                let hint = missing.contains { $0.name == TelegramSend.kind.name } ? " (telegram.send needs TELEGRAM_BOT_TOKEN)" : ""
+                let hint =
+                    missing.contains { TelegramSend.priority(ofKind: $0.name.rawValue) != nil }
+                    ? " (telegram.send needs TELEGRAM_BOT_TOKEN)" : ""
                 throw CLIError("cannot serve queue '\(queue)': this worker has no handler for \(names)\(hint)")
             }
         }

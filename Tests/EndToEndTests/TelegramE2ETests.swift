@@ -87,7 +87,8 @@ struct TelegramE2ETests {
                 try [Self.start(cli, ["scheduler"], database: database, port: port)]
                 + (1...2).map { _ in
                     try Self.start(
-                        cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16"], database: database, port: port)
+                        cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16"], database: database,
+                        port: port)
                 }
             let total = try await Self.total(cli, database: database, id)
             #expect(total > 80, "seeded users who are not banned")
@@ -118,7 +119,7 @@ struct TelegramE2ETests {
             let scheduler = try Self.start(cli, ["scheduler"], database: database, port: port)
             // Its lease is 2 s: the jobs it held are reclaimed by its lease, not by the rescuer's.
             let first = try Self.start(
-                cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16", "--visibility-timeout", "2"],
+                cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16", "--visibility-timeout", "2"],
                 database: database, port: port)
             let total = try await Self.total(cli, database: database, id)
             #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 20 })
@@ -129,7 +130,7 @@ struct TelegramE2ETests {
             let before = server.messages().count
             #expect(before < total, "killed before it finished")
             let second = try Self.start(
-                cli, ["worker", "--queues", "broadcasts,telegram", "--concurrency", "16", "--visibility-timeout", "2"],
+                cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16", "--visibility-timeout", "2"],
                 database: database, port: port)
             let done = try await eventually(timeout: .seconds(40)) { server.messages().count >= total }
             try await Task.sleep(for: .seconds(1))
@@ -154,7 +155,7 @@ struct TelegramE2ETests {
             #expect(made["status"] as? String == "PENDING")
             let processes = [
                 try Self.start(cli, ["scheduler"], database: database, port: port),
-                try Self.start(cli, ["worker", "--queues", "broadcasts,telegram"], database: database, port: port),
+                try Self.start(cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk"], database: database, port: port),
             ]
             try await Task.sleep(for: .seconds(1))
             #expect(server.messages().isEmpty, "not before its time")

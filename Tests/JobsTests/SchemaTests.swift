@@ -33,6 +33,9 @@ struct SchemaTests {
         }
     }
 
+    static let sampleSend = TelegramSend(
+        telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true)
+
     /// One payload of each kind with every optional field set.
     static let samples: [String: any Encodable & Sendable] = [
         "system.noop": SystemNoop(tag: "t"),
@@ -42,8 +45,9 @@ struct SchemaTests {
         "missions.progress": MissionsProgress(eventID: "e", event: .dailyActivity, userID: 1, telegramID: 2, day: "2026-01-01"),
         "referrals.claim": ReferralsClaim(telegramID: 1, username: "u", code: "c"),
         "leaderboard.close": LeaderboardClose(period: .week, startsAtMillis: 1, top: 3),
-        "telegram.send": TelegramSend(
-            telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true),
+        "telegram.send": sampleSend,
+        "telegram.send.results": sampleSend,
+        "telegram.send.bulk": sampleSend,
         "broadcast.fanout": BroadcastFanout(broadcastID: 1),
         "broadcast.cancel": BroadcastCancel(broadcastID: 1),
         "broadcast.create": BroadcastCreate(

@@ -14,8 +14,21 @@ public struct TelegramLimits: Sendable {
     /// A slot further off than this is not waited for in the job: the job is snoozed instead,
     /// so a worker's slots are not all spent sleeping.
     public var horizon: Duration = .seconds(3)
+    /// How the classes without priority share the free lane, by weight (fleet-wide). A class not
+    /// named here (interactive) goes first. Only the free lane is shared: the paid lane is its own.
+    public var classWeights: [String: Int] = ["results": 2, "bulk": 1]
+    /// The most of the free lane the priority class takes while a weighted class has work.
+    public var priorityShare = 0.8
+    /// How far ahead a weighted class may hold a slot: what a priority message waits behind them at most.
+    public var weightedAhead: Duration = .milliseconds(500)
 
     public init() {}
+
+    /// How a message of `className` shares the free lane; nil in the paid lane, which is not shared.
+    public func share(className: String, paid: Bool) -> RateShare? {
+        guard !paid else { return nil }
+        return RateShare(lane: "global", className: className, weights: classWeights, priorityShare: priorityShare, ahead: weightedAhead)
+    }
 
     /// The lanes one message must pass: the bot's lane (free or paid), its chat, and its group.
     public func lanes(chatID: Int64, paid: Bool) -> [RateLane] {

@@ -52,6 +52,9 @@ public struct RedisKeys: Sendable, Equatable {
     public func rateLane(_ limiter: String, _ lane: String) -> String { "\(prefix):{rate:\(limiter)}:lane:\(lane)" }
     /// Set while the whole fleet must hold its sends (a Telegram 429); expires on its own.
     public func ratePause(_ limiter: String) -> String { "\(prefix):{rate:\(limiter)}:pause" }
+    /// How the classes sharing one lane stand: fields `next:<class>` (µs, the class's next free
+    /// time) and `seen:<class>` (µs, its last request). Same hash tag as the lanes.
+    public func rateClasses(_ limiter: String, _ lane: String) -> String { "\(prefix):{rate:\(limiter)}:classes:\(lane)" }
 
     /// Hash of one broadcast's published status (`version`, `json`). The broadcast keys share the
     /// hash tag `{broadcasts}`, so the publish script touches one Cluster slot.

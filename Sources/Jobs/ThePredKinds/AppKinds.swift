@@ -12,6 +12,8 @@ public enum AppKinds {
         try registry.register(ReferralsClaim.kind)
         try registry.register(LeaderboardClose.kind)
         try registry.register(TelegramSend.kind)
+        try registry.register(TelegramSend.resultsKind)
+        try registry.register(TelegramSend.bulkKind)
         try registry.register(BroadcastFanout.kind)
         try registry.register(BroadcastCreate.kind)
         try registry.register(BroadcastCancel.kind)

@@ -104,7 +104,7 @@ struct LeaderboardCloseTests {
         #expect(try await f.int("SELECT balance FROM users WHERE id = $1", [.int(users[0])]) == 11_000)
         #expect(try await f.int("SELECT count(*) FROM leaderboard_periods WHERE closed_at IS NOT NULL") == 1)
         // The unreachable user is paid but not written to.
-        let messages = try await f.take(TelegramSend.kind)
+        let messages = try await f.take(TelegramSend.resultsKind)
         #expect(messages.map(\.telegramID).sorted() == [1, 2, 4])
         #expect(messages.contains { $0.text == "🏆 You finished #1 on the weekly leaderboard (WEEK 2026-11-09): +1000 PRED." })
         #expect(try await f.int("SELECT count(*) FROM job_outbox") == 0)

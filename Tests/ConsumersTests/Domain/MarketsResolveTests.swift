@@ -30,7 +30,7 @@ struct MarketsResolveTests {
         #expect(l[0, "balance"] == "9800" && l[0, "total_losses"] == "1" && l[0, "win_streak"] == "0" && l[0, "best_streak"] == "4")
         #expect(try await f.string("SELECT string_agg(status, ',' ORDER BY id) FROM bets") == "WON,LOST")
 
-        let messages = try await f.take(TelegramSend.kind).sorted { $0.telegramID < $1.telegramID }
+        let messages = try await f.take(TelegramSend.resultsKind).sorted { $0.telegramID < $1.telegramID }
         #expect(messages.map(\.kind) == [.betWon, .betLost])
         #expect(messages.map(\.telegramID) == [10, 20])
         #expect(messages[0].text == "🎉 You won <b>183 PRED</b> on “BTC &gt; &lt;100k&gt; &amp; up?”.")
@@ -72,7 +72,7 @@ struct MarketsResolveTests {
         #expect(try await f.int("SELECT count(*) FROM users WHERE balance <> 10000") == 0)
         #expect(try await f.int("SELECT count(*) FROM bets WHERE status = 'REFUNDED'") == 3)
         #expect(try await f.int("SELECT count(*) FROM users WHERE total_wins + total_losses + win_streak > 0") == 0)
-        let messages = try await f.take(TelegramSend.kind)
+        let messages = try await f.take(TelegramSend.resultsKind)
         #expect(messages.count == 3 && messages.allSatisfy { $0.kind == .marketResolved })
         #expect(messages.contains { $0.text == "Market “Will it rain?” was cancelled: refund <b>250 PRED</b>." })
         #expect(try await f.take(MissionsProgress.kind).filter { $0.event == .betSettled }.isEmpty)
@@ -104,7 +104,7 @@ struct MarketsResolveTests {
         #expect(
             try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: 424_242, result: .yes)) == "market 424242 does not exist")
         // One message per bet, however often the job ran: repeats carry the same idempotency key.
-        #expect(try await f.take(TelegramSend.kind).count == 20)
+        #expect(try await f.take(TelegramSend.resultsKind).count == 20)
         try await f.expectLedgerConsistent()
         try await f.expectAuditClean()
         try await f.drop()
@@ -141,7 +141,7 @@ struct MarketsResolveTests {
         #expect(try await f.int("SELECT count(*) FROM transactions WHERE type = 'WIN'") == 1_000)
         #expect(try await f.int("SELECT sum(total_wins + total_losses) FROM users") == 2_000)
         #expect(try await f.string("SELECT status FROM markets WHERE id = $1", [.int(market)]) == "Resolved")
-        let messages = try await f.take(TelegramSend.kind)
+        let messages = try await f.take(TelegramSend.resultsKind)
         #expect(messages.count == 2_000)
         try await f.expectLedgerConsistent()
         try await f.drop()
@@ -161,14 +161,14 @@ struct MarketsResolveTests {
         let claimed = try #require(try await handler.begin(MarketsResolve(marketID: market, result: .yes), jobID: job.rawValue))
         _ = try #require(try await handler.settleChunk(claimed, after: 0))
         #expect(try await f.int("SELECT count(*) FROM bets WHERE status = 'WON'") == 4)
-        #expect(try await f.take(TelegramSend.kind).isEmpty)
+        #expect(try await f.take(TelegramSend.resultsKind).isEmpty)
         // A resolve with another result must not take over a half-settled market.
         #expect(
             try await f.rejection(MarketsResolve.kind, MarketsResolve(marketID: market, result: .no))
                 == "market \(market) is being resolved as YES")
 
         try await f.run(MarketsResolve.kind, MarketsResolve(marketID: market, result: .yes), id: job, deliveries: 2)
-        let messages = try await f.take(TelegramSend.kind)
+        let messages = try await f.take(TelegramSend.resultsKind)
         #expect(messages.count == 10)
         #expect(Set(messages.map(\.telegramID)).count == 10)
         #expect(try await f.int("SELECT count(*) FROM transactions WHERE type = 'WIN'") == 10)

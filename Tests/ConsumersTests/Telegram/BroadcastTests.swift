@@ -31,12 +31,13 @@ struct BroadcastTests {
     /// Runs the queued fan-out job(s), returning the sends they queued.
     static func fanOut(_ f: DomainFixture) async throws -> [(id: JobID, payload: TelegramSend)] {
         for job in try await f.takeJobs(BroadcastFanout.kind) { try await f.run(BroadcastFanout.kind, job.payload, id: job.id) }
-        return try await f.takeJobs(TelegramSend.kind)
+        return try await f.takeJobs(TelegramSend.bulkKind)
     }
 
     static func send(_ f: DomainFixture, _ jobs: [(id: JobID, payload: TelegramSend)]) async throws {
         for job in jobs {
-            do { try await f.run(TelegramSend.kind, job.payload, id: job.id) } catch let e as JobFailure where e.isPermanent || e.isRejected
+            do { try await f.run(TelegramSend.bulkKind, job.payload, id: job.id) } catch let e as JobFailure
+                where e.isPermanent || e.isRejected
             {}
         }
     }
@@ -73,7 +74,7 @@ struct BroadcastTests {
             let b = try await Self.create(f)
             let fanout = try #require(try await f.takeJobs(BroadcastFanout.kind).first)
             try await f.run(BroadcastFanout.kind, fanout.payload, id: fanout.id)
-            let first = try await f.takeJobs(TelegramSend.kind)
+            let first = try await f.takeJobs(TelegramSend.bulkKind)
             #expect(first.count == 10)
             // As if it died after queuing users 5...8 but before their checkpoint: back to user 4.
             let fourth = try await f.int("SELECT id FROM users WHERE telegram_id = 1004")
@@ -81,7 +82,7 @@ struct BroadcastTests {
                 "UPDATE broadcasts SET fanout_after_user_id = $2, total_recipients = 4, fanout_completed_at = NULL WHERE id = $1",
                 [.int(b.id), .int(fourth)])
             try await f.run(BroadcastFanout.kind, fanout.payload, id: fanout.id, deliveries: 2)
-            #expect(try await f.takeJobs(TelegramSend.kind).isEmpty, "the same idempotency keys: nothing new")
+            #expect(try await f.takeJobs(TelegramSend.bulkKind).isEmpty, "the same idempotency keys: nothing new")
             let now = try #require(try await Broadcasts.status(b.id, db: f.db))
             #expect(now.total == 10 && now.fanoutDone)
         }
@@ -96,7 +97,7 @@ struct BroadcastTests {
             let fanout = try await f.driver.promoteDue(queue: BroadcastFanout.kind.queue, limit: 10)
             #expect(fanout.promoted == 0, "still in the future")
             try await f.run(BroadcastFanout.kind, BroadcastFanout(broadcastID: b.id))
-            #expect(try await f.takeJobs(TelegramSend.kind).isEmpty)
+            #expect(try await f.takeJobs(TelegramSend.bulkKind).isEmpty)
             #expect(server.messages().isEmpty)
             #expect(try await Broadcasts.cancel(b.id, db: f.db)?.status == .cancelled, "cancelling twice is harmless")
         }

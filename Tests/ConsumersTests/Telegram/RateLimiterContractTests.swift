@@ -77,3 +77,73 @@ struct RateLimiterContractTests {
         #expect(abs(got - micros) <= 1, "\(lane)")
     }
 }
+
+/// Classes sharing one lane: priority first, the weighted ones by weight, none starved.
+@Suite("Rate limiter classes")
+struct RateLimiterClassTests {
+    static let lane = RateLane("global", spacing: .milliseconds(10))
+
+    static func share(_ name: String, ahead: Duration = .seconds(60)) -> RateShare {
+        RateShare(lane: "global", className: name, weights: ["results": 2, "bulk": 1], priorityShare: 0.8, ahead: ahead)
+    }
+
+    /// The slot a reservation got, as a distance from `start`.
+    static func slot(_ limiter: any SendRateLimiter, _ name: String, start: ContinuousClock.Instant, ahead: Duration = .seconds(60))
+        async throws -> Duration?
+    {
+        let before = ContinuousClock.now
+        let r = try await limiter.reserve([lane], horizon: .seconds(60), share: share(name, ahead: ahead))
+        return r.granted ? before - start + r.wait : nil
+    }
+
+    @Test("weighted classes with work share the lane by weight", arguments: RateLimiterContractTests.kinds)
+    func weights(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        var results = 0
+        var bulk = 0
+        // Both ask in turn, as two busy backlogs would; a class ahead of its share is refused.
+        for _ in 0..<60 {
+            if try await Self.slot(limiter, "results", start: start) != nil { results += 1 }
+            if try await Self.slot(limiter, "bulk", start: start) != nil { bulk += 1 }
+        }
+        let resultsShare = Double(results) / Double(results + bulk)
+        #expect(abs(resultsShare - 2.0 / 3) < 0.05, "results \(results), bulk \(bulk)")
+    }
+
+    @Test("a class alone has the whole lane", arguments: RateLimiterContractTests.kinds)
+    func alone(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        var slots: [Duration] = []
+        for _ in 0..<10 { slots.append(try #require(try await Self.slot(limiter, "bulk", start: start))) }
+        let span = slots[9] - slots[0]
+        #expect(span > .milliseconds(80) && span < .milliseconds(120), "9 steps of 10 ms took \(span)")
+    }
+
+    @Test(
+        "a weighted class holds no slot beyond `ahead`; a priority message waits at most that long",
+        arguments: RateLimiterContractTests.kinds)
+    func ahead(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        var granted = 0
+        // The bulk class fills the calendar 100 ms ahead, then is refused.
+        while try await Self.slot(limiter, "bulk", start: start, ahead: .milliseconds(100)) != nil { granted += 1 }
+        #expect(granted >= 9 && granted <= 12, "granted \(granted) slots 10 ms apart within 100 ms")
+        let interactive = try #require(try await Self.slot(limiter, "interactive", start: start))
+        #expect(interactive < .milliseconds(200), "the interactive slot came \(interactive) after the start")
+    }
+
+    @Test("the priority class takes at most its share while a weighted class has work", arguments: RateLimiterContractTests.kinds)
+    func priorityShare(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        _ = try await Self.slot(limiter, "bulk", start: start)
+        var slots: [Duration] = []
+        for _ in 0..<11 { slots.append(try #require(try await Self.slot(limiter, "interactive", start: start))) }
+        // Paced at 10 ms / 0.8 = 12.5 ms, not the lane's 10 ms: 10 steps take 125 ms.
+        let span = slots[10] - slots[0]
+        #expect(span > .milliseconds(115) && span < .milliseconds(145), "10 steps took \(span)")
+    }
+}

@@ -46,9 +46,12 @@ public enum AppHandlers {
         try handlers.register(BroadcastCreate.kind, handler: BroadcastCreateHandler(db: db, publisher: publisher).handle)
         try handlers.register(BroadcastCancel.kind, handler: BroadcastCancelHandler(db: db, publisher: publisher).handle)
         if let telegram = deps.telegram {
-            try handlers.register(
-                TelegramSend.kind, handler: TelegramSendHandler(db: db, delivery: telegram, publisher: publisher).handle,
-                onDead: TelegramSendHandler.onDead(db: db))
+            // One handler, three kinds: each class has its own queue, so an interactive message
+            // never waits in a stream behind a broadcast's backlog.
+            for priority in TelegramSend.Priority.allCases {
+                let handler = TelegramSendHandler(db: db, delivery: telegram, publisher: publisher, priority: priority)
+                try handlers.register(TelegramSend.kind(for: priority), handler: handler.handle, onDead: TelegramSendHandler.onDead(db: db))
+            }
         }
         return handlers
     }

@@ -5,6 +5,11 @@ public final class MemoryRateLimiter: SendRateLimiter {
     private struct State {
         var nextFree: [String: ContinuousClock.Instant] = [:]
         var pausedUntil: ContinuousClock.Instant?
+        /// Per shared lane and class ("lane/class"): a weighted class's virtual time, any class's
+        /// last request, and the priority class's next free time.
+        var virtual: [String: Double] = [:]
+        var seen: [String: ContinuousClock.Instant] = [:]
+        var classNext: [String: ContinuousClock.Instant] = [:]
     }
 
     private let state = Mutex(State())
@@ -12,14 +17,40 @@ public final class MemoryRateLimiter: SendRateLimiter {
 
     public init() {}
 
-    public func reserve(_ lanes: [RateLane], horizon: Duration) async throws -> RateReservation {
+    public func reserve(_ lanes: [RateLane], horizon: Duration, share: RateShare?) async throws -> RateReservation {
         let now = clock.now
         return state.withLock { state in
             if let until = state.pausedUntil, until > now { return RateReservation(granted: false, wait: until - now) }
             var slot = now
             for lane in lanes { if let free = state.nextFree[lane.name], free > slot { slot = free } }
-            if slot - now > horizon { return RateReservation(granted: false, wait: slot - now) }
+            guard let share, let shared = lanes.first(where: { $0.name == share.lane }) else {
+                if slot - now > horizon { return RateReservation(granted: false, wait: slot - now) }
+                for lane in lanes { state.nextFree[lane.name] = slot + lane.spacing }
+                return RateReservation(granted: true, wait: slot - now)
+            }
+            // The same steps as the rate-reserve-shared script (RedisRateLimiter).
+            func key(_ name: String) -> String { share.lane + "/" + name }
+            let weight = share.weights[share.className]
+            if weight != nil { state.seen[key(share.className)] = now }
+            let active = share.weights.keys.filter { state.seen[key($0)].map { now - $0 <= share.activeWindow } ?? false }
+            let lowest = active.map { state.virtual[key($0)] ?? 0 }.min()
+            let others = active.filter { $0 != share.className }.map { state.virtual[key($0)] ?? 0 }.min()
+            var limit = horizon
+            var v = 0.0
+            if weight != nil {
+                limit = min(horizon, share.ahead)
+                v = max(state.virtual[key(share.className)] ?? 0, lowest ?? 0)
+                if let others, v > others { return RateReservation(granted: false, wait: shared.spacing) }
+            } else if let next = state.classNext[key(share.className)], next > slot {
+                slot = next
+            }
+            if slot - now > limit { return RateReservation(granted: false, wait: slot - now) }
             for lane in lanes { state.nextFree[lane.name] = slot + lane.spacing }
+            if let weight {
+                state.virtual[key(share.className)] = v + 1 / Double(weight)
+            } else {
+                state.classNext[key(share.className)] = slot + (lowest == nil ? shared.spacing : shared.spacing * (1 / share.priorityShare))
+            }
             return RateReservation(granted: true, wait: slot - now)
         }
     }

@@ -14,10 +14,22 @@ public final class RedisRateLimiter: SendRateLimiter {
         self.name = name
     }
 
-    public func reserve(_ lanes: [RateLane], horizon: Duration) async throws -> RateReservation {
+    public func reserve(_ lanes: [RateLane], horizon: Duration, share: RateShare?) async throws -> RateReservation {
         let laneKeys = lanes.map { keys.rateLane(name, $0.name) }
-        let args: [any RESPArgument] = [horizon.microseconds] + lanes.map { $0.spacing.microseconds }
-        let reply = try await connection.evaluate(Self.reserve, keys: [keys.ratePause(name)] + laneKeys, args: args)
+        let reply: RESPValue
+        if let share, let sharedIndex = lanes.firstIndex(where: { $0.name == share.lane }) {
+            var args: [any RESPArgument] = [
+                horizon.microseconds, share.ahead.microseconds, share.activeWindow.microseconds, String(share.priorityShare),
+                share.className, sharedIndex + 1, lanes.count,
+            ]
+            args += lanes.map { $0.spacing.microseconds }
+            for (className, weight) in share.weights.sorted(by: { $0.key < $1.key }) { args += [className, weight] as [any RESPArgument] }
+            reply = try await connection.evaluate(
+                Self.reserveShared, keys: [keys.ratePause(name), keys.rateClasses(name, share.lane)] + laneKeys, args: args)
+        } else {
+            let args: [any RESPArgument] = [horizon.microseconds] + lanes.map { $0.spacing.microseconds }
+            reply = try await connection.evaluate(Self.reserve, keys: [keys.ratePause(name)] + laneKeys, args: args)
+        }
         guard let parts = reply.array, parts.count == 2, let granted = parts[0].int, let wait = parts[1].int else {
             throw RedisError(code: .protocolError, message: "rate reserve returned \(reply)")
         }
@@ -52,6 +64,78 @@ public final class RedisRateLimiter: SendRateLimiter {
               local nextFree = slot + tonumber(ARGV[i])
               -- %.0f: tostring would print a 16-digit time in exponent form and lose precision.
               redis.call('SET', KEYS[i], string.format('%.0f', nextFree), 'PX', math.ceil((nextFree - now) / 1000) + 1000)
+            end
+            return {1, slot - now}
+            """)
+
+    static let reserveShared = RedisScript(
+        name: "rate-reserve-shared",
+        source: """
+            -- Reserve as rate-reserve does, and share one lane between classes of traffic.
+            -- KEYS[1] pause key; KEYS[2] the shared lane's class hash (fields v:<class> virtual time,
+            -- seen:<class> last request in µs, next:<class> the priority class's next free time in µs);
+            -- KEYS[3..2+L] lane keys
+            -- ARGV[1] horizon (µs); ARGV[2] ahead (µs): the furthest a weighted class may hold a slot;
+            -- ARGV[3] active window (µs); ARGV[4] priority share (0 < s <= 1); ARGV[5] the asking class;
+            -- ARGV[6] the shared lane's index among the lanes (1-based); ARGV[7] L, the number of lanes;
+            -- ARGV[8..7+L] each lane's spacing (µs); then pairs: a weighted class's name, its weight.
+            -- Weighted classes take turns by virtual time (start-time fair queuing): each grant adds
+            -- 1/weight to the class's v, and a class may take the next slot only while its v is not
+            -- above any other active class's. A class with no weight has priority, paced at shared
+            -- spacing / priority share while a weighted class is active.
+            -- Returns {1, wait µs} when a slot is held, {0, wait µs} when not.
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local paused = redis.call('PTTL', KEYS[1])
+            if paused > 0 then return {0, paused * 1000} end
+            local nl = tonumber(ARGV[7])
+            local slot = now
+            for i = 1, nl do
+              local free = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
+              if free > slot then slot = free end
+            end
+            local class = ARGV[5]
+            local window = tonumber(ARGV[3])
+            local shared = tonumber(ARGV[7 + tonumber(ARGV[6])])
+            local weight = nil
+            local others = nil
+            local lowest = nil
+            for j = 8 + nl, #ARGV, 2 do
+              local name = ARGV[j]
+              if name == class then
+                weight = tonumber(ARGV[j + 1])
+                redis.call('HSET', KEYS[2], 'seen:' .. name, string.format('%.0f', now))
+              end
+              local seen = tonumber(redis.call('HGET', KEYS[2], 'seen:' .. name) or '0')
+              if now - seen <= window then
+                local v = tonumber(redis.call('HGET', KEYS[2], 'v:' .. name) or '0')
+                if lowest == nil or v < lowest then lowest = v end
+                if name ~= class and (others == nil or v < others) then others = v end
+              end
+            end
+            redis.call('PEXPIRE', KEYS[2], 3600000)
+            local limit = tonumber(ARGV[1])
+            local v = 0
+            if weight then
+              limit = math.min(limit, tonumber(ARGV[2]))
+              -- A class coming back after a pause starts level with the others, with no credit.
+              v = math.max(tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0'), lowest)
+              if others ~= nil and v > others then return {0, shared} end
+            else
+              local classNext = tonumber(redis.call('HGET', KEYS[2], 'next:' .. class) or '0')
+              if classNext > slot then slot = classNext end
+            end
+            if slot - now > limit then return {0, slot - now} end
+            for i = 1, nl do
+              local nextFree = slot + tonumber(ARGV[7 + i])
+              redis.call('SET', KEYS[2 + i], string.format('%.0f', nextFree), 'PX', math.ceil((nextFree - now) / 1000) + 1000)
+            end
+            if weight then
+              redis.call('HSET', KEYS[2], 'v:' .. class, string.format('%.6f', v + 1 / weight))
+            else
+              local spacing = shared
+              if lowest ~= nil then spacing = shared / tonumber(ARGV[4]) end
+              redis.call('HSET', KEYS[2], 'next:' .. class, string.format('%.0f', slot + spacing))
             end
             return {1, slot - now}
             """)

@@ -41,9 +41,56 @@ public struct TelegramSend: Codable, Sendable, Equatable {
     }
 
     /// 5xx, timeouts and connection errors are retried at most 5 times (domain.md).
-    public static let kind = JobKind<TelegramSend>(
-        "telegram.send", queue: "telegram", retry: .exponentialJitter(maxAttempts: 5, maxBackoff: .seconds(300)),
-        timeout: .seconds(30))
+    static let retry = RetryPolicy.exponentialJitter(maxAttempts: 5, maxBackoff: .seconds(300))
+
+    /// The interactive class: the answer to what a user just did. Its queue, `telegram`, never
+    /// holds a broadcast's or a settlement's backlog, so these are fetched at once.
+    public static let kind = JobKind<TelegramSend>("telegram.send", queue: "telegram", retry: retry, timeout: .seconds(30))
+    /// The results class: settlement notifications and leaderboard rewards.
+    public static let resultsKind = JobKind<TelegramSend>(
+        "telegram.send.results", queue: "telegram-results", retry: retry, timeout: .seconds(30))
+    /// The bulk class: broadcasts, in the free lane or the paid one.
+    public static let bulkKind = JobKind<TelegramSend>("telegram.send.bulk", queue: "telegram-bulk", retry: retry, timeout: .seconds(30))
+
+    /// The kind (and so the queue) of each priority class.
+    public static func kind(for priority: Priority) -> JobKind<TelegramSend> {
+        switch priority {
+        case .interactive: kind
+        case .results: resultsKind
+        case .bulk: bulkKind
+        }
+    }
+
+    /// The priority class of a kind's name; nil for a name that is not one of the three.
+    public static func priority(ofKind name: String) -> Priority? {
+        Priority.allCases.first { kind(for: $0).name.rawValue == name }
+    }
+
+    /// The kind this message is enqueued as, by why it is sent.
+    public var jobKind: JobKind<TelegramSend> { Self.kind(for: kind.priority) }
+}
+
+extension TelegramSend {
+    /// Who waits for a message, which decides how it shares the bot's 30 messages a second.
+    public enum Priority: String, Sendable, CaseIterable, Codable {
+        /// A user just did something (a bet made a mission complete, a referral paid): first.
+        case interactive
+        /// Settlement notifications and leaderboard rewards: share what interactive leaves with bulk.
+        case results
+        /// Broadcasts.
+        case bulk
+    }
+}
+
+extension TelegramSend.Kind {
+    /// The class a message of this kind is sent in.
+    public var priority: TelegramSend.Priority {
+        switch self {
+        case .missionCompleted, .system: .interactive
+        case .betWon, .betLost, .marketResolved, .leaderboardReward: .results
+        case .broadcast: .bulk
+        }
+    }
 }
 
 extension TelegramSend: SelfEncodingPayload {

@@ -74,7 +74,7 @@ struct BroadcastFanoutHandler: Sendable {
                 message.telegramID = try users.int(i, "telegram_id")
                 jobs.append((message, .idempotent("broadcast:\(id):\(message.telegramID)")))
             }
-            _ = try await context.client.enqueue(TelegramSend.kind, jobs)
+            _ = try await context.client.enqueue(TelegramSend.bulkKind, jobs)
             let last = try users.int(users.count - 1, "id")
             let moved = try await db.query(
                 """
@@ -103,7 +103,7 @@ struct BroadcastFanoutHandler: Sendable {
         if skip.isEmpty {
             var message = template
             message.telegramID = telegramID
-            _ = try await context.client.enqueue(TelegramSend.kind, message, options: .idempotent("broadcast:\(id):\(telegramID)"))
+            _ = try await context.client.enqueue(TelegramSend.bulkKind, message, options: .idempotent("broadcast:\(id):\(telegramID)"))
             count = 1
         }
         let moved = try await db.query(

@@ -145,7 +145,7 @@ struct LeaderboardCloseHandler: Sendable {
             """, [.int(periodID), .text(period.kind.rawValue)])
         for r in 0..<paid.count where !paid.bool(r, "unreachable") {
             try outbox.add(
-                TelegramSend.kind,
+                TelegramSend.resultsKind,
                 Notifications.leaderboardReward(
                     telegramID: try paid.int(r, "telegram_id"), period: period, rank: Int(try paid.int(r, "rank")),
                     amount: try paid.int(r, "amount")),

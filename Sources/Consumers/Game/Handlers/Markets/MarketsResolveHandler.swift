@@ -308,7 +308,7 @@ struct MarketsResolveHandler: Sendable {
             }
             messages.append((message, .idempotent("notify:bet:\(bet.betID)")))
         }
-        if !messages.isEmpty { try await client.enqueue(TelegramSend.kind, messages) }
+        if !messages.isEmpty { try await client.enqueue(TelegramSend.resultsKind, messages) }
         try await db.query("UPDATE settlement_chunks SET enqueued_at = now() WHERE id = $1", [.int(chunk.id)])
     }
 

@@ -19,10 +19,30 @@ struct TelegramSendHandler: Sendable {
     let db: any PostgresClient
     let delivery: TelegramDelivery
     var publisher: BroadcastPublisher?
+    /// The class its kind sends in, which sets its pace on the free lane.
+    var priority: TelegramSend.Priority = .interactive
 
     func handle(_ p: TelegramSend, _ context: JobContext) async throws {
         defer { if let broadcast = p.broadcastID { publisher?.changed(broadcast) } }
         try await send(p, context)
+    }
+
+    /// A slot on the fleet's lanes. A refusal that clears soon (another class's turn on the shared
+    /// lane) is waited out here, within the horizon, rather than snoozed: a snooze costs the queue
+    /// a round of writes, and a backlog would make thousands of them a second.
+    private func reserveSlot(_ p: TelegramSend) async throws -> RateReservation {
+        let paid = p.paid ?? false
+        let lanes = delivery.limits.lanes(chatID: p.telegramID, paid: paid)
+        let share = delivery.limits.share(className: priority.rawValue, paid: paid)
+        var reservation = try await delivery.limiter.reserve(lanes, horizon: delivery.limits.horizon, share: share)
+        var waited = Duration.zero
+        while !reservation.granted, reservation.wait <= .milliseconds(500), waited < delivery.limits.horizon {
+            let pause = max(reservation.wait, .milliseconds(5))
+            try await Task.sleep(for: pause)
+            waited += pause
+            reservation = try await delivery.limiter.reserve(lanes, horizon: delivery.limits.horizon, share: share)
+        }
+        return reservation
     }
 
     /// The `onDead` hook: a send buried for any reason (exhausted, timed out, poison, a failed
@@ -117,8 +137,7 @@ struct TelegramSendHandler: Sendable {
                 claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
             throw JobFailure.permanent(problem)
         }
-        let reservation = try await delivery.limiter.reserve(
-            delivery.limits.lanes(chatID: p.telegramID, paid: p.paid ?? false), horizon: delivery.limits.horizon)
+        let reservation = try await reserveSlot(p)
         guard reservation.granted else {
             throw JobFailure.snooze(for: max(reservation.wait, .milliseconds(10)), reason: "rate limit: no send slot within the horizon")
         }
