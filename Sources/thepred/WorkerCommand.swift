@@ -25,6 +25,14 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs run at once in this process. Env: WORKER_CONCURRENCY.")
     var concurrency: Int = Int(ProcessInfo.processInfo.environment["WORKER_CONCURRENCY"] ?? "") ?? 16
 
+    @Option(
+        help: """
+            Most jobs of one queue in flight at once, as queue=N,queue=M. Default: telegram-results and \
+            telegram-bulk each at 3/8 of --concurrency, so their sends, waiting their turn on the lane, \
+            leave slots for the rest. Env: WORKER_QUEUE_CONCURRENCY.
+            """)
+    var queueConcurrency: String = ProcessInfo.processInfo.environment["WORKER_QUEUE_CONCURRENCY"] ?? ""
+
     @Option(help: "Seconds in-flight jobs may run on after a shutdown signal.")
     var grace: Int = 25
 
@@ -44,6 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        _ = try queueCaps()
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard visibilityTimeout >= 1 else { throw ValidationError("--visibility-timeout must be at least 1") }
         guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
@@ -82,6 +91,7 @@ struct WorkerCommand: AsyncParsableCommand {
         try Self.checkCanServe(served, handlers: handlers)
         var config = WorkerService.Configuration(queues: served, consumerName: consumer)
         config.concurrency = concurrency
+        config.queueConcurrency = try queueCaps()
         config.shutdownGrace = .seconds(grace)
         config.visibilityTimeout = .seconds(visibilityTimeout)
         config.maxDeliveries = maxDeliveries
@@ -114,5 +124,24 @@ extension WorkerCommand {
                 throw CLIError("cannot serve queue '\(queue)': this worker has no handler for \(names)\(hint)")
             }
         }
+    }
+}
+
+extension WorkerCommand {
+    /// `--queue-concurrency`, or the default caps of the two Telegram classes that wait their turn.
+    func queueCaps() throws -> [QueueName: Int] {
+        guard !queueConcurrency.isEmpty else {
+            let cap = max(1, concurrency * 3 / 8)
+            return [TelegramSend.resultsKind.queue: cap, TelegramSend.bulkKind.queue: cap]
+        }
+        var caps: [QueueName: Int] = [:]
+        for part in queueConcurrency.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, let n = Int(pair[1]), n >= 1 else {
+                throw ValidationError("--queue-concurrency takes queue=N pairs with N at least 1; got \(queueConcurrency)")
+            }
+            caps[try parseQueue(pair[0])] = n
+        }
+        return caps
     }
 }

@@ -169,3 +169,41 @@ struct TelegramE2ETests {
         }
     }
 }
+
+@Suite("Telegram priority classes, as processes", .serialized, .enabled(if: TestPostgres.available), .timeLimit(.minutes(3)))
+struct TelegramPriorityE2ETests {
+    @Test("while a free broadcast fills the lane, interactive messages arrive within 2 s and the broadcast keeps going")
+    func interactiveBeforeBulk() async throws {
+        let database = try await TelegramE2ETests.database(users: 400)
+        try await FakeTelegramServer.withRunning { (server, port) async throws in
+            let cli = try CLI()
+            let made = try await TelegramE2ETests.broadcast(cli, database: database)
+            #expect(made["id"] is Int)
+            let fleet = [
+                try TelegramE2ETests.start(cli, ["scheduler"], database: database, port: port),
+                try TelegramE2ETests.start(
+                    cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "32"], database: database, port: port),
+            ]
+            // The broadcast has the lane to itself first.
+            #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 30 })
+            var latencies: [Int64] = []
+            for i in 0..<5 {
+                let chat = Int64(900_001 + i)
+                let asked = Int64(Date().timeIntervalSince1970 * 1000)
+                let payload = #"{"telegram_id":\#(chat),"kind":"SYSTEM","text":"your bet is in","parse_mode":"HTML"}"#
+                let enqueued = try await cli.run("enqueue", "telegram.send", "--payload", payload)
+                #expect(enqueued.status == 0, "\(enqueued.err)")
+                #expect(try await eventually(timeout: .seconds(5)) { !server.messages(chatID: chat).isEmpty })
+                if let sent = server.messages(chatID: chat).first { latencies.append(sent.unixMillis - asked) }
+                try await Task.sleep(for: .milliseconds(700))
+            }
+            let bulkDuring = server.messages().filter { !(900_001...900_005).contains($0.chatID) }.count
+            try await TelegramE2ETests.stop(fleet)
+            #expect(latencies.count == 5)
+            #expect(latencies.allSatisfy { $0 < 2_000 }, "enqueue to arrival, ms: \(latencies)")
+            #expect(bulkDuring > 100, "the broadcast kept sending meanwhile: \(bulkDuring) messages")
+            #expect(server.stats().tooManyRequests == 0, "our own pacing never drew a 429")
+            #expect(FakeTelegramServer.busiestSecond(of: server.messages()) <= 30)
+        }
+    }
+}

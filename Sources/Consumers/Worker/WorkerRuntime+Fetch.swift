@@ -6,8 +6,19 @@ import Producers
 extension WorkerRuntime {
     func fetchLoop(queue: QueueName) async {
         var backoff = Duration.milliseconds(100)
+        let cap = config.queueConcurrency[queue]
         while !isStopping {
-            let slots = await acquireSlots(limit: config.fetchBatch)
+            var limit = config.fetchBatch
+            if let cap {
+                // At its cap, the queue waits for one of its own jobs to end; the slots stay free for the others.
+                let room = cap - state.withLock { $0.runningByQueue[queue] ?? 0 }
+                if room <= 0 {
+                    await pause(.milliseconds(10))
+                    continue
+                }
+                limit = min(limit, room)
+            }
+            let slots = await acquireSlots(limit: limit)
             if slots == 0 { break }
             do {
                 // Reclaim runs here, with slots this loop already holds: fetch loops keep every free
@@ -60,6 +71,7 @@ extension WorkerRuntime {
             guard s.inFlight[key] == nil else { return false }
             let task = Task { await self.execute(job) }
             s.inFlight[key] = InFlight(job: job, task: task, deadline: deadline)
+            s.runningByQueue[job.queue, default: 0] += 1
             return true
         }
         if !started { releaseSlots(1) }

@@ -44,6 +44,7 @@ extension WorkerRuntime {
     func finish(_ job: FetchedJob, _ outcome: JobCompletion.Outcome) {
         let (known, waiter, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
             guard s.inFlight.removeValue(forKey: Self.key(job)) != nil else { return (false, nil, nil) }
+            s.runningByQueue[job.queue, default: 1] -= 1
             s.completions.append(JobCompletion(job: job, outcome: outcome))
             s.processed += 1
             let w = s.completionWaiter

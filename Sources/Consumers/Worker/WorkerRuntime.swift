@@ -24,6 +24,8 @@ final class WorkerRuntime: Sendable {
         var slotWaiters: [(continuation: CheckedContinuation<Int, Never>, limit: Int)] = []
         /// Keyed by `key(queue, entryID)`: stream ids are per stream, so two queues can share one.
         var inFlight: [String: InFlight] = [:]
+        /// In-flight jobs per queue, for the queues with a cap (`Configuration.queueConcurrency`).
+        var runningByQueue: [QueueName: Int] = [:]
         /// Queues whose fetch loop should reclaim silent consumers' jobs before its next read.
         var reclaimDue: Set<QueueName> = []
         var completions: [JobCompletion] = []
@@ -121,6 +123,7 @@ final class WorkerRuntime: Sendable {
             let abandoned = self.state.withLock { s -> [InFlight] in
                 let left = Array(s.inFlight.values)
                 s.inFlight.removeAll()
+                s.runningByQueue.removeAll()
                 return left
             }
             if !abandoned.isEmpty {

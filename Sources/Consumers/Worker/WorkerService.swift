@@ -41,6 +41,10 @@ public struct WorkerService: Service {
         public var writeRetryMaxDelay: Duration = .seconds(2)
         /// The consumer name in the group; unique per process.
         public var consumerName: String
+        /// The most jobs of one queue in flight at once, for the queues named; the others share the
+        /// rest of `concurrency`. Keeps one class of work (a broadcast's sends, waiting their turn on
+        /// the Telegram lane) from holding every slot.
+        public var queueConcurrency: [QueueName: Int] = [:]
         /// Runs around every job, outside the handlers' own middleware. Metrics by default.
         public var middleware: [any JobMiddleware] = [MetricsJobMiddleware()]
 
