@@ -40,7 +40,11 @@ public final class MemoryRateLimiter: SendRateLimiter {
             if weight != nil {
                 limit = min(horizon, share.ahead)
                 v = max(state.virtual[key(share.className)] ?? 0, lowest ?? 0)
-                if let others, v > others { return RateReservation(granted: false, wait: shared.spacing) }
+                if let others, v > others {
+                    // Not its turn: the others catch up at their share of the lane.
+                    let total = Double(active.compactMap { share.weights[$0] }.reduce(0, +))
+                    return RateReservation(granted: false, wait: max(shared.spacing, shared.spacing * ((v - others) * total)))
+                }
             } else if let next = state.classNext[key(share.className)], next > slot {
                 slot = next
             }

@@ -100,6 +100,7 @@ public final class RedisRateLimiter: SendRateLimiter {
             local weight = nil
             local others = nil
             local lowest = nil
+            local total = 0
             for j = 8 + nl, #ARGV, 2 do
               local name = ARGV[j]
               if name == class then
@@ -108,6 +109,7 @@ public final class RedisRateLimiter: SendRateLimiter {
               end
               local seen = tonumber(redis.call('HGET', KEYS[2], 'seen:' .. name) or '0')
               if now - seen <= window then
+                total = total + tonumber(ARGV[j + 1])
                 local v = tonumber(redis.call('HGET', KEYS[2], 'v:' .. name) or '0')
                 if lowest == nil or v < lowest then lowest = v end
                 if name ~= class and (others == nil or v < others) then others = v end
@@ -120,7 +122,8 @@ public final class RedisRateLimiter: SendRateLimiter {
               limit = math.min(limit, tonumber(ARGV[2]))
               -- A class coming back after a pause starts level with the others, with no credit.
               v = math.max(tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0'), lowest)
-              if others ~= nil and v > others then return {0, shared} end
+              -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots away.
+              if others ~= nil and v > others then return {0, math.max(shared, (v - others) * total * shared)} end
             else
               local classNext = tonumber(redis.call('HGET', KEYS[2], 'next:' .. class) or '0')
               if classNext > slot then slot = classNext end
