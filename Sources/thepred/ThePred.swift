@@ -9,6 +9,6 @@ struct ThePred: AsyncParsableCommand {
             WorkerCommand.self, SchedulerCommand.self, QueuesCommand.self, DLQCommand.self, JobsCommand.self,
             EnqueueCommand.self, MigrateCommand.self, MarketsCommand.self, MissionsCommand.self, TiersCommand.self,
             LeaderboardsCommand.self, BroadcastsCommand.self, SeedCommand.self, AuditCommand.self, BenchCommand.self,
-            FakeTelegramCommand.self, FrontCommand.self, InitDataCommand.self,
+            FakeTelegramCommand.self, FrontCommand.self, InitDataCommand.self, TelegramCommand.self,
         ])
 }

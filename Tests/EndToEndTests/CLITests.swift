@@ -229,6 +229,24 @@ struct CLITests {
     }
 }
 
+@Suite("thepred telegram, as a process", .serialized)
+struct TelegramCommandTests {
+    @Test("each class's backlog, by its own queue")
+    func backlogs() async throws {
+        let cli = try CLI()
+        let payload = #"{"telegram_id":5,"kind":"BET_WON","text":"won","parse_mode":"HTML"}"#
+        for _ in 0..<3 { #expect(try await cli.run("enqueue", "telegram.send.results", "--payload", payload).status == 0) }
+        #expect(try await cli.run("enqueue", "telegram.send.bulk", "--payload", payload, "--delay", "600").status == 0)
+        let rows = try #require(try await cli.json("telegram", "--json") as? [[String: Any]])
+        let byClass = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["priority"] as? String).map { ($0, row) } })
+        #expect(byClass["results"]?["backlog"] as? Int == 3 && byClass["results"]?["queue"] as? String == "telegram-results")
+        #expect(byClass["bulk"]?["delayed"] as? Int == 1)
+        #expect(byClass["interactive"]?["backlog"] as? Int == 0)
+        let table = try await cli.run("telegram")
+        #expect(table.out.contains("results") && table.out.contains("stalled"), "nothing ended yet, so no rate: \(table.out)")
+    }
+}
+
 @Suite("thepred services, signalled while they start")
 struct StartupSignalTests {
     @Test("a worker SIGTERMed while it still connects exits 0 instead of dying of the signal")
