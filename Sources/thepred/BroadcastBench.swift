@@ -115,7 +115,10 @@ struct BroadcastBench: AsyncParsableCommand {
                     print("fan-out:     \(recipients) sends queued in \(format(fanout!))")
                 }
             }
-            if sendingSince == nil, let first = fake.messages().first { sendingSince = first.at }
+            if sendingSince == nil, let first = fake.messages().first {
+                sendingSince = first.at
+                print("first send:  \(format(first.at - t0)) after the broadcast was created")
+            }
             if now - lastPrint >= .seconds(5) {
                 lastPrint = now
                 status = try await Broadcasts.status(made.id, db: pool) ?? status

@@ -67,6 +67,34 @@ struct BroadcastTests {
         }
     }
 
+    @Test("the fan-out keeps a few seconds of sends queued and goes on from its checkpoint as they drain")
+    func pacedFanOut() async throws {
+        try await TelegramDeliveryTests.withDelivery(limits: Self.paidLimits) { f, _ in
+            try await Self.users(f, 10)
+            let b = try await Self.create(f, BroadcastRequest(text: "news"))
+            let fanout = try #require(try await f.takeJobs(BroadcastFanout.kind).first)
+            let handler = BroadcastFanoutHandler(db: f.db, chunkSize: 3, topUp: (free: 4, paid: 4))
+            var queued: [TelegramSend] = []
+            var snoozes = 0
+            for _ in 0..<10 {
+                do {
+                    try await handler.handle(fanout.payload, f.context(BroadcastFanout.kind, id: fanout.id))
+                    break
+                } catch let e as JobFailure where e.snoozeDelay != nil {
+                    snoozes += 1
+                }
+                // The lane drains what waits; the next run goes on from the checkpoint.
+                let waiting = try await f.takeJobs(TelegramSend.bulkKind)
+                #expect(waiting.count <= 4, "at most the top-up waits at once, not \(waiting.count)")
+                queued += waiting.map(\.payload)
+            }
+            queued += try await f.takeJobs(TelegramSend.bulkKind).map(\.payload)
+            #expect(snoozes >= 2)
+            #expect(queued.count == 10 && Set(queued.map(\.telegramID)).count == 10, "everyone once: \(queued.map(\.telegramID))")
+            #expect(try await Broadcasts.status(b.id, db: f.db)?.fanoutDone == true)
+        }
+    }
+
     @Test("a fan-out that stopped between queuing a chunk and its checkpoint queues nobody twice")
     func resume() async throws {
         try await TelegramDeliveryTests.withDelivery(limits: Self.paidLimits, fanoutChunk: 4) { f, _ in

@@ -5,8 +5,12 @@ import Postgres
 import Producers
 import ThePredKinds
 
-/// Walks a broadcast's recipients by user id in chunks, queues a `telegram.send` for each, and
-/// moves the checkpoint after every chunk. Memory holds one chunk, whatever the audience.
+/// Walks a broadcast's recipients by user id in chunks, queues a `telegram.send.bulk` for each,
+/// and moves the checkpoint after every chunk. Memory holds one chunk, whatever the audience.
+///
+/// The sends are produced as the lane drains: while the bulk queue already holds `topUp` sends
+/// (a few seconds' worth), the job snoozes a second and goes on from its checkpoint, so a
+/// 100,000-user broadcast keeps a few hundred sends in Redis rather than all of them.
 ///
 /// A chunk is queued before its checkpoint moves. A fan-out that dies in between queues that
 /// chunk again on its next run; the idempotency key `broadcast:<id>:<telegram id>` makes those
@@ -15,6 +19,9 @@ struct BroadcastFanoutHandler: Sendable {
     let db: any PostgresClient
     var chunkSize = 1_000
     var publisher: BroadcastPublisher?
+    /// Most sends waiting in the bulk queue before the fan-out waits: about 10 s of the free lane
+    /// (30/s), 5 s of the paid one (1000/s).
+    var topUp = (free: 300, paid: 5_000)
 
     func handle(_ p: BroadcastFanout, _ context: JobContext) async throws {
         defer { publisher?.changed(p.broadcastID) }
@@ -62,10 +69,14 @@ struct BroadcastFanoutHandler: Sendable {
         var queued: Int64 = 0
         let began = ContinuousClock.now
         while true {
+            let room = try await backlogRoom(paid: template.paid == true, context)
+            guard room > 0 else {
+                throw JobFailure.snooze(for: .seconds(1), reason: "the bulk queue holds enough sends; the fan-out goes on as it drains")
+            }
             let users = try await db.query(
                 """
                 SELECT id, telegram_id FROM users WHERE id > $1 AND NOT banned AND NOT unreachable ORDER BY id LIMIT $2
-                """, [.int(after), .int(Int64(chunkSize))])
+                """, [.int(after), .int(Int64(min(chunkSize, room)))])
             if users.isEmpty { break }
             var jobs: [(TelegramSend, EnqueueOptions)] = []
             jobs.reserveCapacity(users.count)
@@ -92,6 +103,14 @@ struct BroadcastFanoutHandler: Sendable {
             }
         }
         return try await finishFanout(id)
+    }
+
+    /// How many more sends the bulk queue may take now. A driver that cannot tell its figures
+    /// (no `QueueInspectionDriver`) gets whole chunks, as before the pacing.
+    private func backlogRoom(paid: Bool, _ context: JobContext) async throws -> Int {
+        guard let figures = context.client.driver as? any QueueInspectionDriver else { return chunkSize }
+        let s = try await figures.stats(queue: TelegramSend.bulkKind.queue)
+        return max(0, (paid ? topUp.paid : topUp.free) - (s.ready + s.delayed))
     }
 
     private func fanOutToOne(_ telegramID: Int64, _ template: TelegramSend, _ context: JobContext) async throws -> Bool {
