@@ -13,7 +13,7 @@ extension WorkerRuntime {
                 // At its cap, the queue waits for one of its own jobs to end; the slots stay free for the others.
                 let room = cap - state.withLock { $0.runningByQueue[queue] ?? 0 }
                 if room <= 0 {
-                    await pause(.milliseconds(10))
+                    await pause(.milliseconds(50))
                     continue
                 }
                 limit = min(limit, room)

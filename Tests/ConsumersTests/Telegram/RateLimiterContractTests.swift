@@ -111,6 +111,23 @@ struct RateLimiterClassTests {
         #expect(abs(resultsShare - 2.0 / 3) < 0.05, "results \(results), bulk \(bulk)")
     }
 
+    @Test(
+        "a class coming back after a pause starts level: the class that kept working is not starved",
+        arguments: RateLimiterContractTests.kinds)
+    func comesBackLevel(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        // Results alone for a while, so its virtual time runs ahead of bulk's, which never asked.
+        for _ in 0..<30 { _ = try await Self.slot(limiter, "results", start: start) }
+        var results = 0
+        for _ in 0..<30 {
+            if try await Self.slot(limiter, "results", start: start) != nil { results += 1 }
+            _ = try await Self.slot(limiter, "bulk", start: start)
+        }
+        // 2 to 1 from the start, not bulk alone until it has caught up 15 turns.
+        #expect(results >= 16, "results got \(results) of the 30 rounds after bulk came back")
+    }
+
     @Test("a class alone has the whole lane", arguments: RateLimiterContractTests.kinds)
     func alone(kind: String) async throws {
         let limiter = try RateLimiterContractTests.make(kind)

@@ -31,22 +31,33 @@ public final class MemoryRateLimiter: SendRateLimiter {
             // The same steps as the rate-reserve-shared script (RedisRateLimiter).
             func key(_ name: String) -> String { share.lane + "/" + name }
             let weight = share.weights[share.className]
-            if weight != nil { state.seen[key(share.className)] = now }
+            var limit = horizon
+            // Held up by its own chat or group lane, a weighted class is not waiting for the shared
+            // lane: refused before it counts as active, so it cannot hold the others back.
+            if weight != nil, slot - now > min(horizon, share.ahead) { return RateReservation(granted: false, wait: slot - now) }
+            var wasActive = false
+            if weight != nil {
+                wasActive = state.seen[key(share.className)].map { now - $0 <= share.activeWindow } ?? false
+                state.seen[key(share.className)] = now
+            }
             let active = share.weights.keys.filter { state.seen[key($0)].map { now - $0 <= share.activeWindow } ?? false }
             let lowest = active.map { state.virtual[key($0)] ?? 0 }.min()
             let others = active.filter { $0 != share.className }.map { state.virtual[key($0)] ?? 0 }.min()
-            var limit = horizon
             var v = 0.0
             if weight != nil {
                 limit = min(horizon, share.ahead)
-                v = max(state.virtual[key(share.className)] ?? 0, lowest ?? 0)
+                v = state.virtual[key(share.className)] ?? 0
+                // Coming back after a pause, a class starts level with the others; one that kept asking keeps its place.
+                if !wasActive, let others, others > v { v = others }
                 if let others, v > others {
                     // Not its turn: the others catch up at their share of the lane.
                     let total = Double(active.compactMap { share.weights[$0] }.reduce(0, +))
                     return RateReservation(granted: false, wait: max(shared.spacing, shared.spacing * ((v - others) * total)))
                 }
-            } else if let next = state.classNext[key(share.className)], next > slot {
-                slot = next
+            } else {
+                // While a weighted class waits, priority holds slots no further ahead than it may.
+                if lowest != nil { limit = min(horizon, share.ahead) }
+                if let next = state.classNext[key(share.className)], next > slot { slot = next }
             }
             if slot - now > limit { return RateReservation(granted: false, wait: slot - now) }
             for lane in lanes { state.nextFree[lane.name] = slot + lane.spacing }

@@ -98,15 +98,25 @@ public final class RedisRateLimiter: SendRateLimiter {
             local window = tonumber(ARGV[3])
             local shared = tonumber(ARGV[7 + tonumber(ARGV[6])])
             local weight = nil
+            for j = 8 + nl, #ARGV, 2 do
+              if ARGV[j] == class then weight = tonumber(ARGV[j + 1]) end
+            end
+            local limit = tonumber(ARGV[1])
+            local ahead = tonumber(ARGV[2])
+            -- Held up by its own chat or group lane, a weighted class is not waiting for the shared
+            -- lane: refused before it counts as active, so it cannot hold the others back.
+            if weight and slot - now > math.min(limit, ahead) then return {0, slot - now} end
+            local wasActive = false
+            if weight then
+              local before = tonumber(redis.call('HGET', KEYS[2], 'seen:' .. class) or '0')
+              wasActive = now - before <= window
+              redis.call('HSET', KEYS[2], 'seen:' .. class, string.format('%.0f', now))
+            end
             local others = nil
             local lowest = nil
             local total = 0
             for j = 8 + nl, #ARGV, 2 do
               local name = ARGV[j]
-              if name == class then
-                weight = tonumber(ARGV[j + 1])
-                redis.call('HSET', KEYS[2], 'seen:' .. name, string.format('%.0f', now))
-              end
               local seen = tonumber(redis.call('HGET', KEYS[2], 'seen:' .. name) or '0')
               if now - seen <= window then
                 total = total + tonumber(ARGV[j + 1])
@@ -116,15 +126,18 @@ public final class RedisRateLimiter: SendRateLimiter {
               end
             end
             redis.call('PEXPIRE', KEYS[2], 3600000)
-            local limit = tonumber(ARGV[1])
             local v = 0
             if weight then
-              limit = math.min(limit, tonumber(ARGV[2]))
-              -- A class coming back after a pause starts level with the others, with no credit.
-              v = math.max(tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0'), lowest)
+              limit = math.min(limit, ahead)
+              v = tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0')
+              -- Coming back after a pause, a class starts level with the others, with no credit
+              -- and no debt; a class that kept asking keeps its place.
+              if not wasActive and others ~= nil and others > v then v = others end
               -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots away.
               if others ~= nil and v > others then return {0, math.max(shared, (v - others) * total * shared)} end
             else
+              -- While a weighted class waits, priority holds slots no further ahead than it may.
+              if lowest ~= nil then limit = math.min(limit, ahead) end
               local classNext = tonumber(redis.call('HGET', KEYS[2], 'next:' .. class) or '0')
               if classNext > slot then slot = classNext end
             end
