@@ -141,6 +141,8 @@ public final class FakeTelegramServer: Service, Sendable {
         public var paidAccepted = 0
         /// 429: a flood limit.
         public var tooManyRequests = 0
+        /// Those of `tooManyRequests` where one chat's limit was in the way (1/s, a group's 20/min).
+        public var tooManyPerChat = 0
         /// 403: blocked by the user.
         public var forbidden = 0
         /// 400, and 413 for a body over 1 MiB: the request itself is wrong.
@@ -165,6 +167,7 @@ public final class FakeTelegramServer: Service, Sendable {
             case accepted, forbidden, unauthorized, slowed, total
             case paidAccepted = "paid_accepted"
             case tooManyRequests = "too_many_requests"
+            case tooManyPerChat = "too_many_per_chat"
             case badRequest = "bad_request"
             case notFound = "not_found"
             case serverErrors = "server_errors"
@@ -175,6 +178,7 @@ public final class FakeTelegramServer: Service, Sendable {
             accepted = try c.decode(Int.self, forKey: .accepted)
             paidAccepted = try c.decode(Int.self, forKey: .paidAccepted)
             tooManyRequests = try c.decode(Int.self, forKey: .tooManyRequests)
+            tooManyPerChat = try c.decodeIfPresent(Int.self, forKey: .tooManyPerChat) ?? 0
             forbidden = try c.decode(Int.self, forKey: .forbidden)
             badRequest = try c.decode(Int.self, forKey: .badRequest)
             unauthorized = try c.decode(Int.self, forKey: .unauthorized)
@@ -188,6 +192,7 @@ public final class FakeTelegramServer: Service, Sendable {
             try c.encode(accepted, forKey: .accepted)
             try c.encode(paidAccepted, forKey: .paidAccepted)
             try c.encode(tooManyRequests, forKey: .tooManyRequests)
+            try c.encode(tooManyPerChat, forKey: .tooManyPerChat)
             try c.encode(forbidden, forKey: .forbidden)
             try c.encode(badRequest, forKey: .badRequest)
             try c.encode(unauthorized, forKey: .unauthorized)

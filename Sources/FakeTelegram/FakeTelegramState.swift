@@ -125,7 +125,10 @@ struct FakeTelegramState: Sendable {
         // The answer names the wait until every limit in the way has a free slot, so a sender
         // that honours retry_after is not refused again for another limit.
         var wait = request.paid ? paid.wait(at: now) : global.wait(at: now)
-        if let chatWait = chats[request.chatID]?.wait(at: now) { wait = max(wait ?? .zero, chatWait) }
+        if let chatWait = chats[request.chatID]?.wait(at: now) {
+            wait = max(wait ?? .zero, chatWait)
+            stats.tooManyPerChat += 1
+        }
         guard let wait else { return nil }
         let seconds = Int((wait / .seconds(1)).rounded(.up))
         return .tooManyRequests(retryAfter: max(1, seconds))

@@ -23,8 +23,9 @@ struct FakeTelegramCommand: AsyncParsableCommand {
                    with message_id, chat_id, method, text, photo, parse_mode, paid,
                    at_ms; ?chat_id=N keeps one chat, ?since_id=M the later ones
               GET  /fake/stats       counts per answer: accepted, paid_accepted,
-                   too_many_requests, forbidden, bad_request, unauthorized,
-                   not_found, server_errors, slowed, total
+                   too_many_requests (too_many_per_chat of them for one chat's
+                   limit), forbidden, bad_request, unauthorized, not_found,
+                   server_errors, slowed, total
               POST /fake/reset       forgets messages, counts, flood windows and
                    pending failures
               GET  /fake/config      the behaviour now (never the token)

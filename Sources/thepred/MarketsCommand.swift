@@ -8,7 +8,7 @@ import ThePredKinds
 struct MarketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "markets", abstract: "List markets; create and resolve them through their jobs.",
-        subcommands: [List.self, Create.self, Resolve.self])
+        subcommands: [List.self, Create.self, Resolve.self, MarketsNotificationsCommand.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Markets, newest first, with pools and pending bets.")
@@ -57,7 +57,9 @@ struct MarketsCommand: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enqueue a markets.resolve job; prints its job id. Follow it with `thepred jobs show`.")
+            abstract:
+                "Enqueue a markets.resolve job; prints its job id. Follow it with `thepred jobs show`, and its messages with `thepred markets notifications`."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The market id.") var market: Int64
         @Option(help: "YES, NO or CANCELLED.") var result: MarketsResolve.Result

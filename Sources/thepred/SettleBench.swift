@@ -19,7 +19,9 @@ struct SettleBench: AsyncParsableCommand {
             Works in a scratch database made on the server of --database-url and dropped afterwards, and under
             a throwaway Redis key prefix. Phases: (1) seed one Active market with --bets pending bets; (2) enqueue
             markets.resolve and let one in-process worker settle it, timing from the enqueue to the moment the
-            job finished, which is when its last notification was enqueued; (3) the old system's way on
+            job finished; the same worker runs the market's markets.notify, which fills the results and missions
+            queues to their top-up and waits (nothing drains them), and Redis's used_memory is sampled every
+            50 ms from before the enqueue to 2 s after the job finished, for its peak; (3) the old system's way on
             --old-bets bets of a second market: one transaction, one statement per bet and change, one Redis
             round trip per notification; (4) `thepred audit` over the result.
             """)
@@ -80,37 +82,48 @@ struct SettleBench: AsyncParsableCommand {
     }
 
     /// Phase 2: resolves `market` through the queue and an in-process worker; returns bets/s.
+    /// The worker also runs the market's `markets.notify`, and nothing drains the results and
+    /// missions queues, so Redis holds what a settlement and its backlog put there at most.
     private func resolveThroughQueue(_ market: Int64, url: String, redis: RedisConfiguration, prefix: String) async throws -> Double {
+        let keys = RedisKeys(prefix: prefix)
         let driver = RedisQueueDriver(
-            configuration: .init(redis: redis, keys: RedisKeys(prefix: prefix), statusRetention: .seconds(600)),
-            logger: global.logger("thepred.redis"))
+            configuration: .init(redis: redis, keys: keys, statusRetention: .seconds(600)), logger: global.logger("thepred.redis"))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
-        let pool = PostgresPool(url: url, size: lanes + 2, name: "bench-worker")
+        let pool = PostgresPool(url: url, size: lanes + 3, name: "bench-worker")
         defer { pool.close() }
         let group = try await workerGroup(driver, pool)
-        let settleTime: Duration = try await withThrowingTaskGroup(of: Void.self) { tasks in
+        let idle = try await BenchRedis.redisMemory(driver)
+        let sampler = RedisMemorySampler(redis: redis, keys: keys)
+        let (settleTime, firstMessage): (Duration, Duration) = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let elapsed = try await resolve(market, driver, pool)
+            let times = try await resolve(market, driver, pool)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return elapsed
+            return times
         }
+        let peak = await sampler.stop()
         let messages = try await driver.stats(queue: TelegramSend.resultsKind.queue).ready
         let events = try await driver.stats(queue: MissionsProgress.kind.queue).ready
-        let settled =
-            try await pool.query(
-                "SELECT count(*) FILTER (WHERE status <> 'PENDING') AS n FROM bets WHERE market_id = $1", [.int(market)])[0, "n"] ?? "?"
+        let backlog = try required(try await MarketNotificationBacklog.status(market, db: pool), "the market has no notification backlog")
         let rate = Double(bets) / settleTime.inSeconds
         print(
             String(
-                format: "settle:      %9.0f bets/s  (%@ bets settled; last notification enqueued %.2f s after the resolve job was; "
-                    + "%d telegram.send and %d missions.progress jobs queued)",
-                rate, settled, settleTime.inSeconds, messages, events))
+                format: "settle:      %9.0f bets/s  (%lld bets; the market resolved %.2f s after the resolve job was enqueued)",
+                rate, backlog.totalBets, settleTime.inSeconds))
+        print(
+            String(
+                format: "notify:      first result message queued at %.2f s; in Redis %d telegram.send.results and %d missions.progress "
+                    + "jobs, in PostgreSQL %lld messages and %lld winners' events still to produce",
+                firstMessage.inSeconds, messages, events, backlog.toProduce, backlog.eventsLeft))
+        print(
+            String(
+                format: "redis:       used_memory idle %.1f MiB, peak %.1f MiB: +%.1f MiB during the settlement and its backlog",
+                Double(idle) / 1_048_576, Double(peak) / 1_048_576, Double(peak - idle) / 1_048_576))
         try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
         return rate
     }
 
-    /// One worker on the markets.resolve queue, with the app's handlers and this run's chunk and lanes.
+    /// One worker on the markets queue (resolve and notify), with the app's handlers and this run's chunk and lanes.
     private func workerGroup(_ driver: RedisQueueDriver, _ pool: PostgresPool) async throws -> ServiceGroup {
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = chunk
@@ -125,28 +138,39 @@ struct SettleBench: AsyncParsableCommand {
         return ServiceGroup(configuration: .init(services: [worker], logger: logger))
     }
 
-    /// Enqueues the resolve job and waits until it has succeeded; returns the time from the enqueue.
-    private func resolve(_ market: Int64, _ driver: RedisQueueDriver, _ pool: PostgresPool) async throws -> Duration {
+    /// Enqueues the resolve job and waits until it has succeeded and its producer has filled the
+    /// queues it may; returns the time from the enqueue to the success and to the first message.
+    private func resolve(_ market: Int64, _ driver: RedisQueueDriver, _ pool: PostgresPool) async throws -> (Duration, Duration) {
         let client = JobClient(driver: driver)
         let t0 = ContinuousClock.now
         let job = try await client.enqueue(MarketsResolve.kind, MarketsResolve(marketID: market, result: result)).id
         var lastPrint = t0
+        var settled: Duration?
+        var first: Duration?
         while true {
-            let record = try await driver.job(job, queue: MarketsResolve.kind.queue)
-            if let status = record?.status, status == .succeeded { break }
-            if let status = record?.status, status == .dead || status == .retrying {
-                throw CLIError("the resolve job ended \(status): \(record?.lastError ?? "")")
+            if settled == nil, let status = try await driver.job(job, queue: MarketsResolve.kind.queue)?.status {
+                if status == .succeeded { settled = ContinuousClock.now - t0 }
+                if status == .dead || status == .retrying {
+                    throw CLIError(
+                        "the resolve job ended \(status): \(try await driver.job(job, queue: MarketsResolve.kind.queue)?.lastError ?? "")")
+                }
+            }
+            let queued = try await driver.stats(queue: TelegramSend.resultsKind.queue).ready
+            if first == nil, queued > 0 { first = ContinuousClock.now - t0 }
+            if let settled, let first, let backlog = try await MarketNotificationBacklog.status(market, db: pool),
+                backlog.queued >= min(300, backlog.totalBets - backlog.skipped), ContinuousClock.now - t0 > settled + .seconds(2)
+            {
+                return (settled, first)
             }
             if ContinuousClock.now - lastPrint > .seconds(2) {
                 lastPrint = ContinuousClock.now
                 let pending =
                     try await pool.query(
                         "SELECT count(*) AS n FROM bets WHERE market_id = $1 AND status = 'PENDING'", [.int(market)])[0, "n"] ?? "?"
-                FileHandle.standardError.write(Data("  … \(pending) bets pending\n".utf8))
+                FileHandle.standardError.write(Data("  … \(pending) bets pending, \(queued) messages queued\n".utf8))
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        return ContinuousClock.now - t0
     }
 
     /// Phase 3: `--old-bets` bets of a second market settled one round trip at a time, compared with `rate`.

@@ -42,6 +42,16 @@ struct TelegramE2ETests {
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
+        // THEPRED_TEST_PROCESS_LOGS=<dir> keeps each process's log there, for a failing test.
+        if let dir = ProcessInfo.processInfo.environment["THEPRED_TEST_PROCESS_LOGS"] {
+            let path = "\(dir)/\(args[0])-\(UInt32.random(in: 0 ... .max)).log"
+            FileManager.default.createFile(atPath: path, contents: nil)
+            if let log = FileHandle(forWritingAtPath: path) {
+                p.standardError = log
+                env["LOG_LEVEL"] = "info"
+                p.environment = env
+            }
+        }
         try p.run()
         return p
     }

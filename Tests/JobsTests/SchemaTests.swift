@@ -34,7 +34,7 @@ struct SchemaTests {
     }
 
     static let sampleSend = TelegramSend(
-        telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, paid: true)
+        telegramID: 1, kind: .system, text: "t", parseMode: .markdown, photoURL: "https://x", broadcastID: 1, marketID: 2, paid: true)
 
     /// One payload of each kind with every optional field set.
     static let samples: [String: any Encodable & Sendable] = [
@@ -42,6 +42,7 @@ struct SchemaTests {
         "bets.place": BetsPlace(telegramID: 1, username: "u", marketID: 2, outcome: .yes, stake: 3),
         "markets.create": MarketsCreate(title: "t", description: "d", category: .tech, endsAtMillis: 1, promoted: true),
         "markets.resolve": MarketsResolve(marketID: 1, result: .cancelled),
+        "markets.notify": MarketsNotify(marketID: 1),
         "missions.progress": MissionsProgress(eventID: "e", event: .dailyActivity, userID: 1, telegramID: 2, day: "2026-01-01"),
         "referrals.claim": ReferralsClaim(telegramID: 1, username: "u", code: "c"),
         "leaderboard.close": LeaderboardClose(period: .week, startsAtMillis: 1, top: 3),
@@ -76,6 +77,7 @@ struct SchemaTests {
             TelegramSend(
                 telegramID: 1, kind: .broadcast, text: "", parseMode: .markdown, photoURL: "https://x/y?a=\"b\"",
                 broadcastID: 9, paid: false),
+            TelegramSend(telegramID: 3, kind: .betLost, text: "x", marketID: 77),
         ]
         for m in messages {
             #expect(try JSONCoding.decoder.decode(TelegramSend.self, from: Data(m.jsonBytes())) == m)

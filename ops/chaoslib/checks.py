@@ -241,11 +241,13 @@ def delivery_log(f):
     st = f.stack
     open_rows = st.psql("SELECT status, count(*) FROM telegram_deliveries WHERE status IN ('SENDING', 'FAILED') GROUP BY status")
     outbox = st.scalar("SELECT count(*) FROM job_outbox")
-    chunks = st.scalar("SELECT count(*) FROM settlement_chunks WHERE enqueued_at IS NULL")
+    backlogs = st.scalar("SELECT count(*) FROM market_notifications WHERE produced_at IS NULL OR events_done_at IS NULL")
+    winners = st.scalar("SELECT count(*) FROM settlement_winners")
     sent = st.scalar("SELECT count(*) FROM telegram_deliveries WHERE status = 'SENT'")
-    ok = not open_rows and outbox == "0" and chunks == "0"
-    fig = "%s SENT rows; no SENDING or FAILED row, outbox empty, every settlement chunk enqueued" % sent
-    return ok, fig if ok else "rows not final %s; job_outbox %s rows; settlement chunks not enqueued %s" % (open_rows, outbox, chunks)
+    ok = not open_rows and outbox == "0" and backlogs == "0" and winners == "0"
+    fig = "%s SENT rows; no SENDING or FAILED row, outbox empty, every market's notifications and mission events produced" % sent
+    return ok, fig if ok else "rows not final %s; job_outbox %s rows; markets still producing %s; winners' events not queued %s" % (
+        open_rows, outbox, backlogs, winners)
 
 
 def front_answers(f):

@@ -19,6 +19,8 @@ final class CurlConnection: @unchecked Sendable {
         let method: String
         let body: [UInt8]
         let answerBy: ContinuousClock.Instant?
+        let sendAt: ContinuousClock.Instant?
+        let latestStart: ContinuousClock.Instant?
         let pending: Pending
     }
 
@@ -94,12 +96,17 @@ final class CurlConnection: @unchecked Sendable {
             finish: { [self] in cleanup() })
     }
 
-    func send(method: String, body: [UInt8], answerBy: ContinuousClock.Instant?) async throws -> TelegramAnswer {
+    func send(
+        method: String, body: [UInt8], answerBy: ContinuousClock.Instant?, sendAt: ContinuousClock.Instant? = nil,
+        latestStart: ContinuousClock.Instant? = nil
+    ) async throws -> TelegramAnswer {
         let pending = Pending()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 pending.attach(continuation)
-                if !thread.submit(Request(method: method, body: body, answerBy: answerBy, pending: pending)) {
+                if !thread.submit(
+                    Request(method: method, body: body, answerBy: answerBy, sendAt: sendAt, latestStart: latestStart, pending: pending))
+                {
                     pending.resume(.failure(TelegramTransportError(.notSent, "\(method): the client is shut down")))
                 }
             }
@@ -113,7 +120,18 @@ final class CurlConnection: @unchecked Sendable {
     // MARK: On the connection's thread
 
     private func perform(_ request: Request) -> Result<TelegramAnswer, any Error> {
+        if let sendAt = request.sendAt {
+            let wait = sendAt - ContinuousClock.now
+            // This thread is the connection's own: a short wait here is precise and blocks no task.
+            if wait > .zero { usleep(useconds_t(min(wait, .seconds(1)).microseconds)) }
+        }
         let began = ContinuousClock.now
+        if let latestStart = request.latestStart, began > latestStart {
+            return .failure(
+                TelegramTransportError(
+                    .missedSlot,
+                    "\(request.method): not started, \((began - latestStart).milliseconds) ms past the latest start of its send slot"))
+        }
         if let answerBy = request.answerBy, began + .milliseconds(settings.timeoutMS) > answerBy {
             return .failure(
                 TelegramTransportError(

@@ -88,7 +88,9 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
             return i
         }
         defer { load.withLock { $0[index] -= 1 } }
-        return try await connections[index].send(method: message.method, body: message.jsonBody(), answerBy: message.answerBy)
+        return try await connections[index].send(
+            method: message.method, body: message.jsonBody(), answerBy: message.answerBy, sendAt: message.sendAt,
+            latestStart: message.latestStart)
     }
 
     /// Closes the connections once the requests already queued are done. Later sends throw.

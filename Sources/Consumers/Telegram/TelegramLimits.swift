@@ -11,6 +11,18 @@ public struct TelegramLimits: Sendable {
     /// arrive up to 30 ms late at 30/s (measured: 20 ms was too little on a loaded 2-core
     /// machine). Costs 3% of throughput: 29.1 msg/s of 30.
     public var headroom = 0.03
+    /// A send that would leave later than this after its slot does not use it, and asks for a
+    /// new one: a late message and the next one on time would share a window. The headroom (30 ms
+    /// at 30/s) covers this and the trip to Telegram.
+    public var lateness: Duration = .milliseconds(10)
+    /// How long before its slot a send is handed to the client, which waits the rest on its
+    /// connection's thread: a task on the cooperative pool can wake tens of ms late when both
+    /// threads are busy, a thread of its own does not.
+    public var handOff: Duration = .milliseconds(30)
+    /// A refused send waits this long at most in its job for the next try; a longer wait snoozes
+    /// the job. Turns on the shared lane come within a few spacings (34 ms each); a chat's own
+    /// limit can take a second, and waiting it out would hold a worker slot that long.
+    public var waitInProcess: Duration = .milliseconds(120)
     /// A slot further off than this is not waited for in the job: the job is snoozed instead,
     /// so a worker's slots are not all spent sleeping.
     public var horizon: Duration = .seconds(3)

@@ -13,10 +13,16 @@ public struct TelegramOutgoing: Sendable, Equatable {
     /// carry it past this instant, and fails it as not sent instead. The delivery log's claim on
     /// the message lasts until then, so no other run can send it while this one might.
     public var answerBy: ContinuousClock.Instant?
+    /// The send slot: the request does not start before it. The client waits for it on its own
+    /// thread, which wakes on time where a task on the cooperative pool may wait for a free thread.
+    public var sendAt: ContinuousClock.Instant?
+    /// A request that cannot start by then is not sent (`TelegramTransportError.missedSlot`): sent
+    /// late in its slot, it would share Telegram's window with the next one.
+    public var latestStart: ContinuousClock.Instant?
 
     public init(
         chatID: Int64, text: String, parseMode: String = "HTML", photoURL: String? = nil, paid: Bool = false,
-        answerBy: ContinuousClock.Instant? = nil
+        answerBy: ContinuousClock.Instant? = nil, sendAt: ContinuousClock.Instant? = nil, latestStart: ContinuousClock.Instant? = nil
     ) {
         self.chatID = chatID
         self.text = text
@@ -24,6 +30,8 @@ public struct TelegramOutgoing: Sendable, Equatable {
         self.photoURL = photoURL
         self.paid = paid
         self.answerBy = answerBy
+        self.sendAt = sendAt
+        self.latestStart = latestStart
     }
 
     /// The Bot API method this message needs.

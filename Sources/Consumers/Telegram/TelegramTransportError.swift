@@ -12,6 +12,8 @@ public struct TelegramTransportError: Error, CustomStringConvertible, Sendable {
         public static let other = Code(raw: "other")
         /// The request was never started: its `answerBy` could not be met, or the client is shut down.
         public static let notSent = Code(raw: "not sent")
+        /// The request was never started: it could not start by its `latestStart`.
+        public static let missedSlot = Code(raw: "missed slot")
     }
 
     public let code: Code
@@ -24,7 +26,7 @@ public struct TelegramTransportError: Error, CustomStringConvertible, Sendable {
     public init(_ code: Code, _ message: String, mayHaveArrived: Bool? = nil) {
         self.code = code
         self.message = message
-        self.mayHaveArrived = mayHaveArrived ?? (code != .connection && code != .notSent)
+        self.mayHaveArrived = mayHaveArrived ?? (code != .connection && code != .notSent && code != .missedSlot)
     }
 
     public var description: String { "\(code): \(message)" }

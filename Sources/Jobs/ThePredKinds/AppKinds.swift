@@ -8,6 +8,7 @@ public enum AppKinds {
         try registry.register(BetsPlace.kind)
         try registry.register(MarketsCreate.kind)
         try registry.register(MarketsResolve.kind)
+        try registry.register(MarketsNotify.kind)
         try registry.register(MissionsProgress.kind)
         try registry.register(ReferralsClaim.kind)
         try registry.register(LeaderboardClose.kind)

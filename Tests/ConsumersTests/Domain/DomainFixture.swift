@@ -120,6 +120,29 @@ struct DomainFixture {
         }
     }
 
+    /// Runs the market's `markets.notify` to its end, taking what it queues between runs as the
+    /// lanes would drain it; returns the messages and mission events in the order queued.
+    func notifications(of market: Int64, expectQueued: Bool = true) async throws -> (messages: [TelegramSend], events: [MissionsProgress]) {
+        if expectQueued {
+            #expect(try await take(MarketsNotify.kind) == [MarketsNotify(marketID: market)], "the resolve queued no producer")
+        }
+        var messages: [TelegramSend] = []
+        var events: [MissionsProgress] = []
+        for _ in 0..<10_000 {
+            var done = true
+            do {
+                try await run(MarketsNotify.kind, MarketsNotify(marketID: market))
+            } catch let failure as JobFailure where failure.snoozeDelay != nil {
+                done = false
+            }
+            messages += try await take(TelegramSend.resultsKind)
+            events += try await take(MissionsProgress.kind)
+            if done { return (messages, events) }
+        }
+        Issue.record("markets.notify did not end")
+        return (messages, events)
+    }
+
     /// Runs every queued mission event, as the missions workers would.
     func runMissionEvents() async throws {
         for event in try await take(MissionsProgress.kind) { try await run(MissionsProgress.kind, event) }
@@ -174,7 +197,7 @@ struct DomainFixture {
         var parts: [String] = []
         for table in [
             "users", "markets", "bets", "transactions", "user_missions", "mission_events", "leaderboard_periods",
-            "leaderboard_snapshots", "job_outbox", "settlement_chunks",
+            "leaderboard_snapshots", "job_outbox", "market_notifications", "settlement_winners",
         ] {
             parts.append(try await string("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \(table) t") ?? "")
         }

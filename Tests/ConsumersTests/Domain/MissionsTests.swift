@@ -46,7 +46,9 @@ struct MissionsTests {
         #expect(try await Self.poke(f, user, kind) == (true, 1))
         #expect(try await Self.poke(f, user, kind) == (true, 1))
         let reward = try await f.int("SELECT reward FROM missions WHERE kind = $1", [.text(kind.rawValue)])
-        let messages = try await f.take(TelegramSend.kind).filter { $0.kind == .missionCompleted }
+        // The events were bet_settled: a settlement's mission messages go in the results class.
+        #expect(try await f.take(TelegramSend.kind).isEmpty)
+        let messages = try await f.take(TelegramSend.resultsKind).filter { $0.kind == .missionCompleted }
         #expect(messages.filter { $0.text.contains("+\(reward) PRED") }.count >= 1)
         #expect(messages.allSatisfy { $0.telegramID == 77 })
         try await f.expectLedgerConsistent()
@@ -72,6 +74,18 @@ struct MissionsTests {
         #expect(try await Self.state(f, user, .highRoller) == (true, 1))
         #expect(try await Self.state(f, user, .firstBet) == (true, 1))
         try await f.expectLedgerConsistent()
+        try await f.drop()
+    }
+
+    @Test("a mission a bet completes is sent in the interactive class")
+    func betPlacedIsInteractive() async throws {
+        let f = try await DomainFixture.make()
+        try await f.user(telegramID: 8)
+        try await f.bet(8, on: try await f.market(), .yes, stake: 10)
+        try await f.runMissionEvents()
+        let texts = try await f.take(TelegramSend.kind).map(\.text)
+        #expect(texts.contains("✅ Mission <b>First bet</b> completed: +500 PRED."), "\(texts)")
+        #expect(try await f.take(TelegramSend.resultsKind).isEmpty)
         try await f.drop()
     }
 

@@ -50,6 +50,19 @@ public enum Broadcasts {
         return try await status(id, db: db)
     }
 
+    /// Recipients of broadcasts being fanned out who are not queued yet: the bulk class's backlog
+    /// that is not in Redis. Counted from each fan-out's checkpoint, as the fan-out will find them.
+    public static func unproduced(db: any PostgresClient) async throws -> Int64 {
+        try await db.query(
+            """
+            SELECT coalesce(sum((SELECT count(*) FROM users u WHERE u.id > b.fanout_after_user_id AND NOT u.banned AND NOT u.unreachable)),
+                            0)::bigint AS n
+              FROM broadcasts b
+             WHERE b.status = 'PROCESSING' AND b.fanout_completed_at IS NULL AND b.target = 'all'
+            """
+        ).int(0, "n")
+    }
+
     static let columns = """
         b.id, b.status, b.text, b.parse_mode, b.photo_url, b.target, b.telegram_id, b.paid, b.job_id,
         (extract(epoch FROM b.scheduled_at) * 1000)::bigint AS scheduled_at,

@@ -127,7 +127,7 @@ enum DeliveryLog {
     /// sent (SENT, AMBIGUOUS) and for a job that has ended. Returns whether it moved.
     ///
     /// One statement, so the SENT write after Telegram's answer is one round trip: the row, and
-    /// its broadcast's counters, which count each message once. A message that ends its
+    /// its broadcast's or market's counters, which count each message once. A message that ends its
     /// broadcast completes it, after the commit.
     @discardableResult
     static func record(
@@ -160,13 +160,19 @@ enum DeliveryLog {
                      WHERE $7::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0 OR cancelled <> 0)
                     ON CONFLICT (broadcast_id, shard) DO UPDATE
                        SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed, cancelled = c.cancelled + EXCLUDED.cancelled
+                    RETURNING 1),
+                market_counted AS (
+                    INSERT INTO market_notification_counts AS c (market_id, shard, sent, failed)
+                    SELECT $9::bigint, $8::smallint, sent, failed FROM delta
+                     WHERE $9::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0)
+                    ON CONFLICT (market_id, shard) DO UPDATE SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed
                     RETURNING 1)
-                SELECT before, (SELECT count(*) FROM counted) AS counted FROM moved
+                SELECT before, (SELECT count(*) FROM counted) + (SELECT count(*) FROM market_counted) AS counted FROM moved
                 """,
                 [
                     .text(row), .text(status.rawValue), .int(attempted ? 1 : 0), error.map { .text(String($0.prefix(1000))) } ?? .null,
                     messageID.map { .int($0) } ?? .null, owner.map { .text($0) } ?? .null, p.broadcastID.map { .int($0) } ?? .null,
-                    .int(shard),
+                    .int(shard), p.marketID.map { .int($0) } ?? .null,
                 ]
             ).count > 0
         // After the commit, never inside it; see BroadcastProgress.

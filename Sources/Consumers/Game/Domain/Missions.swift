@@ -1,3 +1,4 @@
+import Jobs
 import Postgres
 import ThePredKinds
 
@@ -33,8 +34,11 @@ enum Missions {
     }
 
     /// Updates every active mission of the user (the user's row is locked by the caller), pays
-    /// the ones that reached their target for the first time, and queues their messages.
-    static func advance(userID: Int64, in tx: PostgresConnection.Transaction, outbox: Outbox) throws {
+    /// the ones that reached their target for the first time, and queues their messages as
+    /// `messages` (the class the event that completed them belongs to).
+    static func advance(
+        userID: Int64, in tx: PostgresConnection.Transaction, outbox: Outbox, messages: JobKind<TelegramSend> = TelegramSend.kind
+    ) throws {
         let stats = try tx.query(
             """
             SELECT u.telegram_id, u.unreachable, u.total_bets, u.best_streak, u.total_wins, u.total_volume,
@@ -85,7 +89,7 @@ enum Missions {
         let telegramID = try stats.int(0, "telegram_id")
         for r in 0..<paid.count {
             try outbox.add(
-                TelegramSend.kind,
+                messages,
                 Notifications.missionCompleted(
                     telegramID: telegramID, mission: displayName(try paid.string(r, "kind")), reward: try paid.int(r, "amount")),
                 in: tx)

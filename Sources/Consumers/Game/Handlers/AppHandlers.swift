@@ -37,6 +37,7 @@ public enum AppHandlers {
         try handlers.register(
             MarketsResolve.kind,
             handler: MarketsResolveHandler(db: db, chunkSize: deps.settlementChunk, lanes: max(1, deps.settlementLanes)).handle)
+        try handlers.register(MarketsNotify.kind, handler: MarketsNotifyHandler(db: db, chunkSize: max(1, deps.fanoutChunk)).handle)
         try handlers.register(MissionsProgress.kind, handler: MissionsProgressHandler(db: db).handle)
         try handlers.register(ReferralsClaim.kind, handler: ReferralsClaimHandler(db: db).handle)
         try handlers.register(LeaderboardClose.kind, handler: LeaderboardCloseHandler(db: db, defaultTop: deps.leaderboardTop).handle)

@@ -19,12 +19,14 @@ public struct TelegramSend: Codable, Sendable, Equatable {
     public var parseMode: ParseMode
     public var photoURL: String?
     public var broadcastID: Int64?
+    /// The market a settlement notification is about, so its progress can be counted.
+    public var marketID: Int64?
     /// Sent in the paid-broadcast lane (`allow_paid_broadcast`).
     public var paid: Bool?
 
     public init(
         telegramID: Int64, kind: Kind, text: String, parseMode: ParseMode = .html, photoURL: String? = nil,
-        broadcastID: Int64? = nil, paid: Bool? = nil
+        broadcastID: Int64? = nil, marketID: Int64? = nil, paid: Bool? = nil
     ) {
         self.telegramID = telegramID
         self.kind = kind
@@ -32,12 +34,13 @@ public struct TelegramSend: Codable, Sendable, Equatable {
         self.parseMode = parseMode
         self.photoURL = photoURL
         self.broadcastID = broadcastID
+        self.marketID = marketID
         self.paid = paid
     }
 
     enum CodingKeys: String, CodingKey {
         case telegramID = "telegram_id", kind, text, parseMode = "parse_mode", photoURL = "photo_url"
-        case broadcastID = "broadcast_id", paid
+        case broadcastID = "broadcast_id", marketID = "market_id", paid
     }
 
     /// 5xx, timeouts and connection errors are retried at most 5 times (domain.md).
@@ -110,6 +113,7 @@ extension TelegramSend: SelfEncodingPayload {
         func string(_ s: String) { JSONText.appendString(s, to: &out) }
         if let broadcastID { key("broadcast_id"); out.append(contentsOf: String(broadcastID).utf8) }
         key("kind"); string(kind.rawValue)
+        if let marketID { key("market_id"); out.append(contentsOf: String(marketID).utf8) }
         if let paid { key("paid"); out.append(contentsOf: (paid ? "true" : "false").utf8) }
         key("parse_mode"); string(parseMode.rawValue)
         if let photoURL { key("photo_url"); string(photoURL) }

@@ -105,12 +105,10 @@ struct BroadcastFanoutHandler: Sendable {
         return try await finishFanout(id)
     }
 
-    /// How many more sends the bulk queue may take now. A driver that cannot tell its figures
-    /// (no `QueueInspectionDriver`) gets whole chunks, as before the pacing.
+    /// How many more sends the bulk queue may take now.
     private func backlogRoom(paid: Bool, _ context: JobContext) async throws -> Int {
-        guard let figures = context.client.driver as? any QueueInspectionDriver else { return chunkSize }
-        let s = try await figures.stats(queue: TelegramSend.bulkKind.queue)
-        return max(0, (paid ? topUp.paid : topUp.free) - (s.ready + s.delayed))
+        try await QueueRoom.room(
+            in: TelegramSend.bulkKind.queue, cap: paid ? topUp.paid : topUp.free, fallback: chunkSize, client: context.client)
     }
 
     private func fanOutToOne(_ telegramID: Int64, _ template: TelegramSend, _ context: JobContext) async throws -> Bool {

@@ -9,12 +9,12 @@ import ThePredKinds
 ///
 /// Exactly once, however often or wherever the job runs:
 /// - every bet moves out of PENDING under `WHERE status = 'PENDING'` on a row it has locked;
-/// - every payout is a ledger row with a unique `effect_key`, and balances grow by the rows inserted;
-/// - each chunk's bet ids go to `settlement_chunks` in the chunk's transaction, and its messages and
-///   mission events are enqueued from there after the commit with idempotency keys, so a crash
-///   between the commit and the enqueue loses nothing and sends nothing twice.
+/// - every payout is a ledger row with a unique `effect_key`, and balances grow by the rows inserted.
 /// A second job with the same result joins in (rows another worker holds are skipped); the last
-/// one to find no pending bet marks the market resolved.
+/// one to find no pending bet marks the market resolved, and in the same transaction opens its
+/// notification backlog (`MarketNotificationBacklog`). The messages and mission events are then
+/// produced by `markets.notify` as their queues drain, not enqueued here: a million of them would
+/// wait hours in Redis for the 30 messages a second.
 struct MarketsResolveHandler: Sendable {
     let db: any PostgresClient
     /// Bets per statement and transaction.
@@ -24,131 +24,80 @@ struct MarketsResolveHandler: Sendable {
 
     struct Market: Sendable {
         let id: Int64
-        /// Escaped for Telegram's HTML once, not per message.
-        let htmlTitle: String
         let result: MarketsResolve.Result
-
-        init(id: Int64, title: String, result: MarketsResolve.Result) {
-            self.id = id
-            htmlTitle = Notifications.escape(title)
-            self.result = result
-        }
-    }
-
-    /// One settled bet, as its message needs it.
-    struct Settled: Sendable {
-        let betID: Int64
-        let userID: Int64
-        let status: String
-        let stake: Int64
-        let potentialWin: Int64
-        let telegramID: Int64
-        let unreachable: Bool
     }
 
     struct Chunk: Sendable {
-        let id: Int64
-        let bets: [Settled]
+        let settled: Int
         let lastBetID: Int64
     }
 
     func handle(_ p: MarketsResolve, _ context: JobContext) async throws {
-        let jobID = context.id.rawValue
-        guard let market = try await begin(p, jobID: jobID) else {
-            // This job finished the market on an earlier delivery; only its messages may be left.
-            try await flushUnsentChunks(of: p.marketID, context: context)
-            try await enqueueMissionEvents(of: p.marketID, client: context.client)
+        guard let market = try await begin(p, jobID: context.id.rawValue) else {
+            // This job finished the market on an earlier delivery; its producer may not be queued.
+            try await enqueueNotifications(of: p.marketID, client: context.client)
             return
         }
-        try await flushUnsentChunks(of: market.id, context: context)
-
         let started = ContinuousClock.now
         // Lanes split the users (user_id mod lanes), so their chunks never wait on each other's locks.
         let lanes = self.lanes
-        var totals = LaneTotals()
-        try await withThrowingTaskGroup(of: LaneTotals.self) { group in
+        var settled = 0
+        try await withThrowingTaskGroup(of: Int.self) { group in
             for lane in 0..<lanes {
                 group.addTask { try await self.settleLane(lane, of: lanes, market: market, context: context, started: started) }
             }
-            for try await t in group { totals.add(t) }
+            for try await n in group { settled += n }
         }
         // Bets another worker on this market still holds: wait for them, or take them if it gave up.
         while try await hasPendingBets(market.id) {
-            let t = try await settleLane(0, of: 1, market: market, context: context, started: started)
-            totals.add(t)
-            if t.settled == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            let n = try await settleLane(0, of: 1, market: market, context: context, started: started)
+            settled += n
+            if n == 0 { try await Task.sleep(for: .milliseconds(50)) }
         }
         try await finish(market)
-        try await flushUnsentChunks(of: market.id, context: context)
-        try await enqueueMissionEvents(of: market.id, client: context.client)
+        try await enqueueNotifications(of: market.id, client: context.client)
         context.logger.info(
             "market resolved",
             metadata: [
-                "market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(totals.settled)",
-                "elapsed": "\(ContinuousClock.now - started)", "settling": "\(totals.settling)",
-                "waiting_for_enqueue": "\(totals.waiting)",
+                "market_id": "\(market.id)", "result": "\(market.result.rawValue)", "settled": "\(settled)",
+                "elapsed": "\(ContinuousClock.now - started)",
             ])
     }
 
-    /// What one lane did, and where its time went: settling in PostgreSQL, waiting for Redis.
-    struct LaneTotals: Sendable {
-        var settled = 0
-        var settling = Duration.zero
-        var waiting = Duration.zero
-
-        mutating func add(_ o: LaneTotals) {
-            settled += o.settled
-            settling += o.settling
-            waiting += o.waiting
-        }
-    }
-
-    /// Settles the pending bets of users with `user_id % lanes == lane`, chunk after chunk, each
-    /// chunk's messages enqueued while the next one settles. Returns when it finds none free.
+    /// Settles the pending bets of users with `user_id % lanes == lane`, chunk after chunk. Returns
+    /// how many it settled when it finds none free.
     func settleLane(_ lane: Int, of lanes: Int, market: Market, context: JobContext, started: ContinuousClock.Instant) async throws
-        -> LaneTotals
+        -> Int
     {
-        var totals = LaneTotals()
+        var settled = 0
         var cursor: Int64 = 0
         var chunks = 0
-        var enqueue: Task<Void, any Error>?
-        defer { enqueue?.cancel() }
         while true {
             // A shutdown stops between chunks; the next delivery resumes after the last commit.
             try Task.checkCancellation()
-            let t0 = ContinuousClock.now
             let next = try await retryingDeadlocks { try await settleChunk(market, after: cursor, lane: lane, of: lanes) }
-            totals.settling += ContinuousClock.now - t0
             // Rows another worker holds were skipped; the caller comes back for them.
             guard let chunk = next else { break }
             cursor = chunk.lastBetID
-            totals.settled += chunk.bets.count
+            settled += chunk.settled
             chunks += 1
-            let t1 = ContinuousClock.now
-            try await enqueue?.value
-            totals.waiting += ContinuousClock.now - t1
-            enqueue = Task { try await self.enqueueMessages(of: chunk, market: market, client: context.client) }
             if chunks % 20 == 0 {
                 context.logger.info(
                     "settling",
                     metadata: [
-                        "market_id": "\(market.id)", "lane": "\(lane)", "settled": "\(totals.settled)",
+                        "market_id": "\(market.id)", "lane": "\(lane)", "settled": "\(settled)",
                         "elapsed": "\(ContinuousClock.now - started)",
                     ])
             }
         }
-        let t2 = ContinuousClock.now
-        try await enqueue?.value
-        totals.waiting += ContinuousClock.now - t2
-        enqueue = nil
-        return totals
+        return settled
     }
 
     /// Claims the market for this result, or returns nil when this job already finished it.
     func begin(_ p: MarketsResolve, jobID: String) async throws -> Market? {
         try await db.transaction { tx -> Market? in
             let row = try tx.query(
-                "SELECT status, result, resolution, resolution_job_id, title FROM markets WHERE id = $1 FOR UPDATE",
+                "SELECT status, result, resolution, resolution_job_id FROM markets WHERE id = $1 FOR UPDATE",
                 [.int(p.marketID)])
             guard !row.isEmpty else { throw JobFailure.rejected("market \(p.marketID) does not exist") }
             let status = try row.string(0, "status")
@@ -168,7 +117,7 @@ struct MarketsResolveHandler: Sendable {
                      WHERE id = $1
                     """, [.int(p.marketID), .text(p.result.rawValue), .text(jobID)])
             }
-            return Market(id: p.marketID, title: try row.string(0, "title"), result: p.result)
+            return Market(id: p.marketID, result: p.result)
         }
     }
 
@@ -192,12 +141,8 @@ struct MarketsResolveHandler: Sendable {
             var ids: [Int64] = []
             ids.reserveCapacity(picked.count)
             for r in 0..<picked.count { ids.append(try picked.int(r, "id")) }
-            let idArray = PostgresValue.bigintArray(ids)
-            let bets = try Self.decode(try tx.query(Self.settleSQL, [idArray, .text(market.result.rawValue)]))
-            let chunkRow = try tx.query(
-                "INSERT INTO settlement_chunks (market_id, bet_ids) VALUES ($1, $2::bigint[]) RETURNING id",
-                [.int(market.id), idArray])
-            return Chunk(id: try chunkRow.int(0, "id"), bets: bets, lastBetID: ids.last!)
+            let settled = try tx.query(Self.settleSQL, [PostgresValue.bigintArray(ids), .text(market.result.rawValue)])
+            return Chunk(settled: Int(try settled.int(0, "settled")), lastBetID: ids.last!)
         }
     }
 
@@ -218,7 +163,7 @@ struct MarketsResolveHandler: Sendable {
     }
 
     /// One statement settles a chunk: bets, ledger rows, then each user once with the sums, and
-    /// returns the settled bets.
+    /// returns how many bets it settled.
     /// $1 the bet ids (bigint[]), $2 the result (YES, NO or CANCELLED).
     static let settleSQL = """
         WITH settled AS (
@@ -265,86 +210,13 @@ struct MarketsResolveHandler: Sendable {
           FROM touched t LEFT JOIN credit c ON c.user_id = t.user_id LEFT JOIN results r ON r.user_id = t.user_id
          WHERE u.id = t.user_id
         )
-        -- The chunk's bets, as their messages need them (users as they were: telegram_id does not change here).
-        SELECT s.id, s.user_id, s.status, s.stake, s.potential_win, u.telegram_id, u.unreachable
-          FROM settled s JOIN users u ON u.id = s.user_id ORDER BY s.id
+        SELECT count(*) AS settled FROM settled
         """
 
-    static func settledBets(ids: PostgresValue, in tx: PostgresConnection.Transaction) throws -> [Settled] {
-        try decode(
-            try tx.query(
-                """
-                SELECT b.id, b.user_id, b.status, b.stake, b.potential_win, u.telegram_id, u.unreachable
-                  FROM bets b JOIN users u ON u.id = b.user_id
-                 WHERE b.id = ANY($1::bigint[]) AND b.status <> 'PENDING' ORDER BY b.id
-                """, [ids]))
-    }
-
-    static func decode(_ rows: PostgresRows) throws -> [Settled] {
-        var bets: [Settled] = []
-        bets.reserveCapacity(rows.count)
-        for r in 0..<rows.count {
-            bets.append(
-                Settled(
-                    betID: try rows.int(r, "id"), userID: try rows.int(r, "user_id"), status: try rows.string(r, "status"),
-                    stake: try rows.int(r, "stake"), potentialWin: try rows.int(r, "potential_win"),
-                    telegramID: try rows.int(r, "telegram_id"), unreachable: rows.bool(r, "unreachable")))
-        }
-        return bets
-    }
-
-    /// Enqueues a chunk's messages, then marks the chunk enqueued.
-    func enqueueMessages(of chunk: Chunk, market: Market, client: JobClient) async throws {
-        var messages: [(TelegramSend, EnqueueOptions)] = []
-        messages.reserveCapacity(chunk.bets.count)
-        for bet in chunk.bets {
-            // Users who blocked the bot are not written to again (issue 4 marks them).
-            if bet.unreachable { continue }
-            let message: TelegramSend
-            switch bet.status {
-            case "WON": message = Notifications.betWon(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, payout: bet.potentialWin)
-            case "LOST": message = Notifications.betLost(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
-            default: message = Notifications.refunded(telegramID: bet.telegramID, htmlTitle: market.htmlTitle, stake: bet.stake)
-            }
-            messages.append((message, .idempotent("notify:bet:\(bet.betID)")))
-        }
-        if !messages.isEmpty { try await client.enqueue(TelegramSend.resultsKind, messages) }
-        try await db.query("UPDATE settlement_chunks SET enqueued_at = now() WHERE id = $1", [.int(chunk.id)])
-    }
-
-    /// One `bet_settled` event per winner of the market, once it is resolved: wins, streaks and
-    /// ranks can complete missions. The event id is per market and user, so a repeat (a
-    /// redelivery, a second worker) counts once; losses and refunds complete no mission.
-    func enqueueMissionEvents(of marketID: Int64, client: JobClient) async throws {
-        let winners = try await db.query(
-            "SELECT DISTINCT user_id FROM bets WHERE market_id = $1 AND status = 'WON' ORDER BY user_id", [.int(marketID)])
-        var events: [MissionsProgress] = []
-        events.reserveCapacity(winners.count)
-        for r in 0..<winners.count {
-            let user = try winners.int(r, "user_id")
-            events.append(MissionsProgress(eventID: "settle:\(marketID):\(user)", event: .betSettled, userID: user))
-        }
-        for start in stride(from: 0, to: events.count, by: 5_000) {
-            try await client.enqueue(MissionsProgress.kind, Array(events[start..<min(start + 5_000, events.count)]))
-        }
-    }
-
-    /// Re-enqueues chunks whose messages a crashed run committed but never enqueued.
-    func flushUnsentChunks(of marketID: Int64, context: JobContext) async throws {
-        let unsent = try await db.query(
-            "SELECT id, bet_ids FROM settlement_chunks WHERE market_id = $1 AND enqueued_at IS NULL ORDER BY id",
-            [.int(marketID)])
-        guard !unsent.isEmpty else { return }
-        let title = try await db.query("SELECT title, resolution FROM markets WHERE id = $1", [.int(marketID)])
-        guard let resolution = title[0, "resolution"].flatMap(MarketsResolve.Result.init(rawValue:)) else { return }
-        let market = Market(id: marketID, title: try title.string(0, "title"), result: resolution)
-        for r in 0..<unsent.count {
-            let ids = PostgresValue.text(try unsent.string(r, "bet_ids"))
-            let bets = try await db.transaction { tx in try Self.settledBets(ids: ids, in: tx) }
-            let chunk = Chunk(id: try unsent.int(r, "id"), bets: bets, lastBetID: 0)
-            try await enqueueMessages(of: chunk, market: market, client: context.client)
-        }
-        context.logger.info("re-enqueued messages of settled chunks", metadata: ["chunks": "\(unsent.count)"])
+    /// Queues the market's `markets.notify`, under its one key: a repeat is the same job.
+    func enqueueNotifications(of marketID: Int64, client: JobClient) async throws {
+        try await client.enqueue(
+            MarketsNotify.kind, MarketsNotify(marketID: marketID), options: .idempotent(MarketsNotify.idempotencyKey(market: marketID)))
     }
 
     func hasPendingBets(_ marketID: Int64) async throws -> Bool {
@@ -353,12 +225,17 @@ struct MarketsResolveHandler: Sendable {
         ).bool(0, "pending")
     }
 
+    /// Marks the market resolved and opens its notification backlog, in one transaction: the
+    /// job that moves the market is the one that opens it.
     func finish(_ market: Market) async throws {
-        try await db.query(
-            """
-            UPDATE markets SET status = CASE WHEN $2 = 'CANCELLED' THEN 'Cancelled' ELSE 'Resolved' END,
-                   result = CASE WHEN $2 = 'CANCELLED' THEN NULL ELSE $2 END, resolved_at = now()
-             WHERE id = $1 AND status = 'Active'
-            """, [.int(market.id), .text(market.result.rawValue)])
+        try await db.transaction { tx in
+            let moved = try tx.query(
+                """
+                UPDATE markets SET status = CASE WHEN $2 = 'CANCELLED' THEN 'Cancelled' ELSE 'Resolved' END,
+                       result = CASE WHEN $2 = 'CANCELLED' THEN NULL ELSE $2 END, resolved_at = now()
+                 WHERE id = $1 AND status = 'Active' RETURNING id
+                """, [.int(market.id), .text(market.result.rawValue)])
+            if !moved.isEmpty { try MarketNotificationBacklog.open(market.id, in: tx) }
+        }
     }
 }

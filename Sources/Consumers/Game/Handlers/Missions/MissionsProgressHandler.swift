@@ -38,7 +38,10 @@ struct MissionsProgressHandler: Sendable {
                     "INSERT INTO user_active_days (user_id, day) VALUES ($1, $2::date) ON CONFLICT DO NOTHING",
                     [.int(userID), .text(day)])
             }
-            try Missions.advance(userID: userID, in: tx, outbox: outbox)
+            // A mission a settlement completed is part of that settlement's results: a million-bet
+            // market can complete thousands at once, and they must not crowd the interactive class.
+            try Missions.advance(
+                userID: userID, in: tx, outbox: outbox, messages: p.event == .betSettled ? TelegramSend.resultsKind : TelegramSend.kind)
         }
         // Also when the event was a replay: an earlier run may have crashed before this line.
         try await outbox.flush(db, client: context.client)

@@ -27,22 +27,26 @@ struct TelegramSendHandler: Sendable {
         try await send(p, context)
     }
 
-    /// A slot on the fleet's lanes. A refusal that clears soon (another class's turn on the shared
-    /// lane) is waited out here, within the horizon, rather than snoozed: a snooze costs the queue
-    /// a round of writes, and a backlog would make thousands of them a second.
-    private func reserveSlot(_ p: TelegramSend) async throws -> RateReservation {
+    /// A slot on the fleet's lanes, and when it was asked for. A refusal that clears soon (another
+    /// class's turn on the shared lane) is waited out here rather than snoozed: a snooze costs the
+    /// queue a round of writes, and a backlog would make thousands of them a second. A longer one
+    /// (its chat had a message less than a second ago) is snoozed, so it does not keep a worker
+    /// slot its class could send with meanwhile.
+    private func reserveSlot(_ p: TelegramSend) async throws -> (RateReservation, asked: ContinuousClock.Instant) {
         let paid = p.paid ?? false
         let lanes = delivery.limits.lanes(chatID: p.telegramID, paid: paid)
         let share = delivery.limits.share(className: priority.rawValue, paid: paid)
+        var asked = ContinuousClock.now
         var reservation = try await delivery.limiter.reserve(lanes, horizon: delivery.limits.horizon, share: share)
         var waited = Duration.zero
-        while !reservation.granted, reservation.wait <= .milliseconds(500), waited < delivery.limits.horizon {
+        while !reservation.granted, reservation.wait <= delivery.limits.waitInProcess, waited < delivery.limits.horizon {
             let pause = max(reservation.wait, .milliseconds(5))
             try await Task.sleep(for: pause)
             waited += pause
+            asked = ContinuousClock.now
             reservation = try await delivery.limiter.reserve(lanes, horizon: delivery.limits.horizon, share: share)
         }
-        return reservation
+        return (reservation, asked)
     }
 
     /// The `onDead` hook: a send buried for any reason (exhausted, timed out, poison, a failed
@@ -82,8 +86,10 @@ struct TelegramSendHandler: Sendable {
             break
         }
         let row = claim.row
+        let slot: ContinuousClock.Instant
         do {
-            guard try await prepare(p, claim, context) else { return }
+            guard let granted = try await prepare(p, claim, context) else { return }
+            slot = granted
         } catch {
             // Nothing was sent: the next run need not wait for the lease.
             try? await shielded { try await DeliveryLog.release(row, owner: owner, db: db) }
@@ -91,12 +97,17 @@ struct TelegramSendHandler: Sendable {
         }
 
         let paid = p.paid ?? false
-        let message = TelegramOutgoing(
+        var message = TelegramOutgoing(
             chatID: p.telegramID, text: p.text, parseMode: p.parseMode.rawValue, photoURL: p.photoURL, paid: paid,
-            answerBy: claimedAt + delivery.claimLease - delivery.claimMargin)
+            answerBy: claimedAt + delivery.claimLease - delivery.claimMargin, sendAt: slot,
+            latestStart: slot + delivery.limits.lateness)
         let answer: TelegramAnswer
         do {
-            answer = try await delivery.bot.send(message)
+            guard let sent = try await sendInSlot(&message, p, claim) else { return }
+            answer = sent
+        } catch let error as TelegramTransportError where error.code == .missedSlot {
+            try await shielded { try await DeliveryLog.release(row, owner: owner, error: "\(error)", db: db) }
+            throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed its send slots (the process is too busy)")
         } catch let error as TelegramTransportError where error.mayHaveArrived {
             // Telegram may have delivered it; a second request could be a duplicate. Never re-sent.
             // Written with the SENT write's retries: found by ops/chaos, a PostgreSQL restart that
@@ -124,32 +135,70 @@ struct TelegramSendHandler: Sendable {
         try await shielded { try await refused(answer, row, owner, p, context) }
     }
 
-    /// Everything before the request: the broadcast's state, the text, a send slot. False when
+    /// Everything before the request: the broadcast's state, the text, a send slot. Nil when
     /// the broadcast was cancelled (the message is then logged CANCELLED).
-    private func prepare(_ p: TelegramSend, _ claim: DeliveryLog.Claim, _ context: JobContext) async throws -> Bool {
+    private func prepare(_ p: TelegramSend, _ claim: DeliveryLog.Claim, _ context: JobContext) async throws -> ContinuousClock.Instant? {
         if claim.broadcastStatus == "CANCELLED" {
             try await DeliveryLog.record(
                 claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
-            return false
+            return nil
         }
         if let problem = Self.problem(in: p) {
             try await DeliveryLog.record(
                 claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
             throw JobFailure.permanent(problem)
         }
-        let reservation = try await reserveSlot(p)
-        guard reservation.granted else {
-            throw JobFailure.snooze(for: max(reservation.wait, .milliseconds(10)), reason: "rate limit: no send slot within the horizon")
+        return try await slot(p, claim)
+    }
+
+    /// Sends in the slot the message carries; a slot the client could not start in is given up
+    /// for a new one, twice, before the job snoozes.
+    private func sendInSlot(_ message: inout TelegramOutgoing, _ p: TelegramSend, _ claim: DeliveryLog.Claim) async throws
+        -> TelegramAnswer?
+    {
+        var missed = 0
+        while true {
+            do {
+                return try await delivery.bot.send(message)
+            } catch let error as TelegramTransportError where error.code == .missedSlot && missed < 2 {
+                missed += 1
+                guard let slot = try await slot(p, claim) else { return nil }
+                message.sendAt = slot
+                message.latestStart = slot + delivery.limits.lateness
+            }
         }
-        if reservation.wait > .zero { try await Task.sleep(for: reservation.wait) }
-        if reservation.wait > .milliseconds(250), let broadcastID = p.broadcastID,
-            try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(broadcastID)])[0, "status"] == "CANCELLED"
-        {
-            try await DeliveryLog.record(
-                claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
-            return false
+    }
+
+    /// A send slot, waited for until just before it: the client waits the last moment on its own
+    /// thread, which wakes on time (`handOff`). A slot is only good on time: the lanes' headroom
+    /// absorbs `lateness` and the trip to Telegram, no more, and a message sent late in its slot
+    /// crowds the next one's window (Telegram's 429, and a pause for the whole fleet). A slot
+    /// missed here is given up for a new one. Nil when the broadcast was cancelled meanwhile.
+    private func slot(_ p: TelegramSend, _ claim: DeliveryLog.Claim) async throws -> ContinuousClock.Instant? {
+        for _ in 0..<3 {
+            let (reservation, asked) = try await reserveSlot(p)
+            guard reservation.granted else {
+                throw JobFailure.snooze(
+                    for: max(reservation.wait, .milliseconds(10)), reason: "rate limit: no send slot within the horizon")
+            }
+            // The earliest the slot can be: Redis's answer took some of the wait.
+            let slot = asked + reservation.wait
+            // A broadcast cancelled while its message waited is checked during the wait, not after it.
+            async let cancelled = reservation.wait > .milliseconds(250) ? broadcastCancelled(p) : false
+            try await Task.sleep(until: slot - delivery.limits.handOff, clock: .continuous)
+            if try await cancelled {
+                try await DeliveryLog.record(
+                    claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+                return nil
+            }
+            if ContinuousClock.now - slot <= delivery.limits.lateness { return slot }
         }
-        return true
+        throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed three send slots in a row (the process is too busy)")
+    }
+
+    private func broadcastCancelled(_ p: TelegramSend) async throws -> Bool {
+        guard let broadcastID = p.broadcastID else { return false }
+        return try await db.query("SELECT status FROM broadcasts WHERE id = $1", [.int(broadcastID)])[0, "status"] == "CANCELLED"
     }
 
     /// Writes SENT, retrying while PostgreSQL is away: until it is written, a later run would
