@@ -152,6 +152,19 @@ struct RateLimiterClassTests {
         #expect(interactive < .milliseconds(200), "the interactive slot came \(interactive) after the start")
     }
 
+    @Test(
+        "with the same `ahead` as the weighted classes, a priority message still gets a slot when they hold the lane that far",
+        arguments: RateLimiterContractTests.kinds)
+    func priorityBehindAFullCalendar(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        // Found by `thepred bench lanes`: the weighted classes kept the lane 500 ms ahead, a priority
+        // message's slot was always just beyond its own 500 ms, and it was refused again and again.
+        while try await Self.slot(limiter, "bulk", start: start, ahead: .milliseconds(100)) != nil {}
+        let interactive = try #require(try await Self.slot(limiter, "interactive", start: start, ahead: .milliseconds(100)))
+        #expect(interactive < .milliseconds(200), "the interactive slot came \(interactive) after the start")
+    }
+
     @Test("the priority class takes at most its share while a weighted class has work", arguments: RateLimiterContractTests.kinds)
     func priorityShare(kind: String) async throws {
         let limiter = try RateLimiterContractTests.make(kind)

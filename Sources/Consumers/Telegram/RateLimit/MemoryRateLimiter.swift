@@ -55,8 +55,9 @@ public final class MemoryRateLimiter: SendRateLimiter {
                     return RateReservation(granted: false, wait: max(shared.spacing, shared.spacing * ((v - others) * total)))
                 }
             } else {
-                // While a weighted class waits, priority holds slots no further ahead than it may.
-                if lowest != nil { limit = min(horizon, share.ahead) }
+                // While a weighted class waits, priority holds slots at most twice `ahead` away: the
+                // weighted classes hold the lane up to `ahead`, so its next slot can be that far off.
+                if lowest != nil { limit = min(horizon, share.ahead * 2) }
                 if let next = state.classNext[key(share.className)], next > slot { slot = next }
             }
             if slot - now > limit { return RateReservation(granted: false, wait: slot - now) }

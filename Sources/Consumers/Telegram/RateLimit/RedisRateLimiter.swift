@@ -136,8 +136,9 @@ public final class RedisRateLimiter: SendRateLimiter {
               -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots away.
               if others ~= nil and v > others then return {0, math.max(shared, (v - others) * total * shared)} end
             else
-              -- While a weighted class waits, priority holds slots no further ahead than it may.
-              if lowest ~= nil then limit = math.min(limit, ahead) end
+              -- While a weighted class waits, priority holds slots at most twice `ahead` away: the
+              -- weighted classes hold the lane up to `ahead`, so its next slot can be that far off.
+              if lowest ~= nil then limit = math.min(limit, 2 * ahead) end
               local classNext = tonumber(redis.call('HGET', KEYS[2], 'next:' .. class) or '0')
               if classNext > slot then slot = classNext end
             end
