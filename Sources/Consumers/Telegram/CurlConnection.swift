@@ -121,9 +121,8 @@ final class CurlConnection: @unchecked Sendable {
 
     private func perform(_ request: Request) -> Result<TelegramAnswer, any Error> {
         if let sendAt = request.sendAt {
-            let wait = sendAt - ContinuousClock.now
             // This thread is the connection's own: a short wait here is precise and blocks no task.
-            if wait > .zero { usleep(useconds_t(min(wait, .seconds(1)).microseconds)) }
+            while case let wait = sendAt - ContinuousClock.now, wait > .zero { usleep(useconds_t(min(wait, .seconds(1)).microseconds)) }
         }
         let began = ContinuousClock.now
         if let latestStart = request.latestStart, began > latestStart {

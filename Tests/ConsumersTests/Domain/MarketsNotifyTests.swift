@@ -71,7 +71,7 @@ struct MarketsNotifyTests {
         try await f.drop()
     }
 
-    @Test("users who blocked the bot are skipped and counted; sends are counted per market")
+    @Test("users who blocked the bot are skipped and counted; nothing counts as sent before it is")
     func skippedAndCounted() async throws {
         let f = try await DomainFixture.make()
         let market = try await f.market()

@@ -165,6 +165,27 @@ struct RateLimiterClassTests {
         #expect(interactive < .milliseconds(200), "the interactive slot came \(interactive) after the start")
     }
 
+    @Test(
+        "a priority backlog that keeps the lane booked ahead still leaves the weighted classes their share",
+        arguments: RateLimiterContractTests.kinds)
+    func priorityBacklogLeavesShare(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        let start = ContinuousClock.now
+        var counts: [String: Int] = [:]
+        // Found in review: priority booked the lane up to 2 x ahead, the weighted classes were then
+        // refused as if held up by their own lanes, stopped counting as active, and got nothing.
+        // Each round: priority asks three times (a backlog), then both weighted classes once.
+        for _ in 0..<200 {
+            for name in ["interactive", "interactive", "interactive", "results", "bulk"]
+            where try await Self.slot(limiter, name, start: start, ahead: .milliseconds(100)) != nil {
+                counts[name, default: 0] += 1
+            }
+        }
+        let weighted = counts["results", default: 0] + counts["bulk", default: 0]
+        let total = weighted + counts["interactive", default: 0]
+        #expect(total > 0 && Double(weighted) / Double(total) >= 0.15, "\(counts)")
+    }
+
     @Test("the priority class takes at most its share while a weighted class has work", arguments: RateLimiterContractTests.kinds)
     func priorityShare(kind: String) async throws {
         let limiter = try RateLimiterContractTests.make(kind)

@@ -1,5 +1,6 @@
 /// How far a resolved market's settlement notifications are: what `thepred markets notifications` shows.
 public struct MarketNotificationStatus: Sendable, Equatable, Encodable {
+    /// The market.
     public let marketID: Int64
     /// One message per bet of the market when it resolved …
     public let totalBets: Int64
@@ -7,12 +8,15 @@ public struct MarketNotificationStatus: Sendable, Equatable, Encodable {
     public let skipped: Int64
     /// Messages queued so far; the rest are produced as the results lane drains.
     public let queued: Int64
+    /// Confirmed by Telegram.
     public let sent: Int64
     /// Ended without a confirmed delivery (permanent failures, ambiguous answers).
     public let failed: Int64
     /// Winners whose mission event is not queued yet.
     public let eventsLeft: Int64
+    /// When the market resolved and its backlog opened (Unix ms).
     public let createdAt: Int64
+    /// When the last message was queued (Unix ms); nil while some are still to produce.
     public let producedAt: Int64?
 
     /// Not produced yet: still in PostgreSQL.

@@ -10,6 +10,8 @@ public final class MemoryRateLimiter: SendRateLimiter {
         var virtual: [String: Double] = [:]
         var seen: [String: ContinuousClock.Instant] = [:]
         var classNext: [String: ContinuousClock.Instant] = [:]
+        /// Per shared lane: whether the priority class took its last slot.
+        var lastWasPriority: [String: Bool] = [:]
     }
 
     private let state = Mutex(State())
@@ -33,8 +35,11 @@ public final class MemoryRateLimiter: SendRateLimiter {
             let weight = share.weights[share.className]
             var limit = horizon
             // Held up by its own chat or group lane, a weighted class is not waiting for the shared
-            // lane: refused before it counts as active, so it cannot hold the others back.
-            if weight != nil, slot - now > min(horizon, share.ahead) { return RateReservation(granted: false, wait: slot - now) }
+            // lane: refused before it counts as active, so it cannot hold the others back. Held up
+            // by the shared lane itself, it is waiting for it, and counts.
+            var own = now
+            for lane in lanes where lane.name != share.lane { if let free = state.nextFree[lane.name], free > own { own = free } }
+            if weight != nil, own - now > min(horizon, share.ahead) { return RateReservation(granted: false, wait: slot - now) }
             var wasActive = false
             if weight != nil {
                 wasActive = state.seen[key(share.className)].map { now - $0 <= share.activeWindow } ?? false
@@ -46,6 +51,9 @@ public final class MemoryRateLimiter: SendRateLimiter {
             var v = 0.0
             if weight != nil {
                 limit = min(horizon, share.ahead)
+                // Behind a slot the priority class took (it may book up to twice `ahead`), a weighted
+                // class may book the next one, so a priority backlog cannot keep it out for good.
+                if state.lastWasPriority[share.lane] == true { limit = min(horizon, share.ahead * 2 + shared.spacing) }
                 v = state.virtual[key(share.className)] ?? 0
                 // Coming back after a pause, a class starts level with the others; one that kept asking keeps its place.
                 if !wasActive, let others, others > v { v = others }
@@ -62,6 +70,7 @@ public final class MemoryRateLimiter: SendRateLimiter {
             }
             if slot - now > limit { return RateReservation(granted: false, wait: slot - now) }
             for lane in lanes { state.nextFree[lane.name] = slot + lane.spacing }
+            state.lastWasPriority[share.lane] = weight == nil
             if let weight {
                 state.virtual[key(share.className)] = v + 1 / Double(weight)
             } else {

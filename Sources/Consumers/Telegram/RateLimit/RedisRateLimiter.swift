@@ -73,7 +73,8 @@ public final class RedisRateLimiter: SendRateLimiter {
         source: """
             -- Reserve as rate-reserve does, and share one lane between classes of traffic.
             -- KEYS[1] pause key; KEYS[2] the shared lane's class hash (fields v:<class> virtual time,
-            -- seen:<class> last request in µs, next:<class> the priority class's next free time in µs);
+            -- seen:<class> last request in µs, next:<class> the priority class's next free time in µs,
+            -- last: p when the priority class took the lane's last slot, w when a weighted class did);
             -- KEYS[3..2+L] lane keys
             -- ARGV[1] horizon (µs); ARGV[2] ahead (µs): the furthest a weighted class may hold a slot;
             -- ARGV[3] active window (µs); ARGV[4] priority share (0 < s <= 1); ARGV[5] the asking class;
@@ -89,14 +90,18 @@ public final class RedisRateLimiter: SendRateLimiter {
             local paused = redis.call('PTTL', KEYS[1])
             if paused > 0 then return {0, paused * 1000} end
             local nl = tonumber(ARGV[7])
+            local sharedIndex = tonumber(ARGV[6])
             local slot = now
+            -- own: the earliest slot its other lanes (its chat, its group) allow.
+            local own = now
             for i = 1, nl do
               local free = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
               if free > slot then slot = free end
+              if i ~= sharedIndex and free > own then own = free end
             end
             local class = ARGV[5]
             local window = tonumber(ARGV[3])
-            local shared = tonumber(ARGV[7 + tonumber(ARGV[6])])
+            local shared = tonumber(ARGV[7 + sharedIndex])
             local weight = nil
             for j = 8 + nl, #ARGV, 2 do
               if ARGV[j] == class then weight = tonumber(ARGV[j + 1]) end
@@ -104,8 +109,9 @@ public final class RedisRateLimiter: SendRateLimiter {
             local limit = tonumber(ARGV[1])
             local ahead = tonumber(ARGV[2])
             -- Held up by its own chat or group lane, a weighted class is not waiting for the shared
-            -- lane: refused before it counts as active, so it cannot hold the others back.
-            if weight and slot - now > math.min(limit, ahead) then return {0, slot - now} end
+            -- lane: refused before it counts as active, so it cannot hold the others back. Held up
+            -- by the shared lane itself, it is waiting for it, and counts.
+            if weight and own - now > math.min(limit, ahead) then return {0, slot - now} end
             local wasActive = false
             if weight then
               local before = tonumber(redis.call('HGET', KEYS[2], 'seen:' .. class) or '0')
@@ -129,6 +135,9 @@ public final class RedisRateLimiter: SendRateLimiter {
             local v = 0
             if weight then
               limit = math.min(limit, ahead)
+              -- Behind a slot the priority class took (it may book up to twice `ahead`), a weighted
+              -- class may book the next one, so a priority backlog cannot keep it out for good.
+              if redis.call('HGET', KEYS[2], 'last') == 'p' then limit = math.min(tonumber(ARGV[1]), 2 * ahead + shared) end
               v = tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0')
               -- Coming back after a pause, a class starts level with the others, with no credit
               -- and no debt; a class that kept asking keeps its place.
@@ -148,8 +157,9 @@ public final class RedisRateLimiter: SendRateLimiter {
               redis.call('SET', KEYS[2 + i], string.format('%.0f', nextFree), 'PX', math.ceil((nextFree - now) / 1000) + 1000)
             end
             if weight then
-              redis.call('HSET', KEYS[2], 'v:' .. class, string.format('%.6f', v + 1 / weight))
+              redis.call('HSET', KEYS[2], 'v:' .. class, string.format('%.6f', v + 1 / weight), 'last', 'w')
             else
+              redis.call('HSET', KEYS[2], 'last', 'p')
               local spacing = shared
               if lowest ~= nil then spacing = shared / tonumber(ARGV[4]) end
               redis.call('HSET', KEYS[2], 'next:' .. class, string.format('%.0f', slot + spacing))

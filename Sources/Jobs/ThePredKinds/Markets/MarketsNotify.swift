@@ -6,8 +6,10 @@ import Jobs
 /// `markets.resolve` enqueues it once the market is settled. Each run tops the results queue up to
 /// a few seconds' worth of sends, then snoozes; a million-bet market never sits in Redis whole.
 public struct MarketsNotify: Codable, Sendable, Equatable {
+    /// The resolved market whose messages and events to produce.
     public var marketID: Int64
 
+    /// The producer of `marketID`'s backlog.
     public init(marketID: Int64) { self.marketID = marketID }
 
     enum CodingKeys: String, CodingKey { case marketID = "market_id" }

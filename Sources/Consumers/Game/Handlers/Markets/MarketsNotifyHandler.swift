@@ -51,7 +51,10 @@ struct MarketsNotifyHandler: Sendable {
                 let room = try await QueueRoom.room(
                     in: TelegramSend.resultsKind.queue, cap: topUp.messages, fallback: chunkSize, client: context.client)
                 if room > 0 {
-                    guard let more = try await queueMessages(market, limit: min(room, chunkSize), context) else { return }
+                    guard let more = try await queueMessages(market, limit: min(room, chunkSize), context) else {
+                        // Another run moved the cursor (this one outlived its lease): not done, so not acked.
+                        throw JobFailure.snooze(for: .milliseconds(100), reason: "another run of this job moved the cursor")
+                    }
                     producing = more
                     progressed = true
                 }
@@ -89,7 +92,7 @@ struct MarketsNotifyHandler: Sendable {
     }
 
     /// Queues the next chunk of messages and moves the cursor. Returns whether more may follow,
-    /// or nil when another run of this job moved the cursor first (this one stops).
+    /// or nil when another run of this job moved the cursor first.
     private func queueMessages(_ market: Market, limit: Int, _ context: JobContext) async throws -> Bool? {
         let cursor = try await db.query("SELECT after_bet_id FROM market_notifications WHERE market_id = $1", [.int(market.id)])
         let after = try cursor.int(0, "after_bet_id")

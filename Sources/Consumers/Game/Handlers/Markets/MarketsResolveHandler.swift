@@ -25,6 +25,8 @@ struct MarketsResolveHandler: Sendable {
     struct Market: Sendable {
         let id: Int64
         let result: MarketsResolve.Result
+        /// Resolved by another job with this result.
+        var resolvedBefore = false
     }
 
     struct Chunk: Sendable {
@@ -37,6 +39,11 @@ struct MarketsResolveHandler: Sendable {
             // This job finished the market on an earlier delivery; its producer may not be queued.
             try await enqueueNotifications(of: p.marketID, client: context.client)
             return
+        }
+        if market.resolvedBefore {
+            try await enqueueNotifications(of: p.marketID, client: context.client)
+            throw JobFailure.rejected(
+                "market \(p.marketID) is already resolved: \(p.result == .cancelled ? "Cancelled" : "Resolved \(p.result.rawValue)")")
         }
         let started = ContinuousClock.now
         // Lanes split the users (user_id mod lanes), so their chunks never wait on each other's locks.
@@ -104,6 +111,9 @@ struct MarketsResolveHandler: Sendable {
             let resolution = row[0, "resolution"]
             if status != "Active" {
                 if row[0, "resolution_job_id"] == jobID { return nil }
+                // Resolved already, the same way: its producer may never have been queued (the job
+                // that resolved it died before), so this one queues it before it is refused.
+                if resolution == p.result.rawValue { return Market(id: p.marketID, result: p.result, resolvedBefore: true) }
                 throw JobFailure.rejected(
                     "market \(p.marketID) is already resolved: \(status)\(row[0, "result"].map { " \($0)" } ?? "")")
             }

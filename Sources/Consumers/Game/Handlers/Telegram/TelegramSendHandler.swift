@@ -97,10 +97,13 @@ struct TelegramSendHandler: Sendable {
         }
 
         let paid = p.paid ?? false
+        // The free lane's sends are timed to the slot on the client's thread (see `slot`). The paid
+        // lane's are not: at 1000/s a connection waiting for one slot holds up the requests behind
+        // it (measured: 934 msg/s fell to 444 with a 30 ms hand-off, to 592 with 3 ms).
         var message = TelegramOutgoing(
             chatID: p.telegramID, text: p.text, parseMode: p.parseMode.rawValue, photoURL: p.photoURL, paid: paid,
-            answerBy: claimedAt + delivery.claimLease - delivery.claimMargin, sendAt: slot,
-            latestStart: slot + delivery.limits.lateness)
+            answerBy: claimedAt + delivery.claimLease - delivery.claimMargin, sendAt: paid ? nil : slot,
+            latestStart: paid ? nil : slot + delivery.limits.lateness)
         let answer: TelegramAnswer
         do {
             guard let sent = try await sendInSlot(&message, p, claim) else { return }
@@ -164,7 +167,7 @@ struct TelegramSendHandler: Sendable {
                 missed += 1
                 guard let slot = try await slot(p, claim) else { return nil }
                 message.sendAt = slot
-                message.latestStart = slot + delivery.limits.lateness
+                message.latestStart = slot + delivery.limits.lateness  // only the free lane's sends miss slots
             }
         }
     }
@@ -185,13 +188,14 @@ struct TelegramSendHandler: Sendable {
             let slot = asked + reservation.wait
             // A broadcast cancelled while its message waited is checked during the wait, not after it.
             async let cancelled = reservation.wait > .milliseconds(250) ? broadcastCancelled(p) : false
-            try await Task.sleep(until: slot - delivery.limits.handOff, clock: .continuous)
+            let paid = p.paid ?? false
+            try await Task.sleep(until: paid ? slot : slot - delivery.limits.handOff, clock: .continuous)
             if try await cancelled {
                 try await DeliveryLog.record(
                     claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
                 return nil
             }
-            if ContinuousClock.now - slot <= delivery.limits.lateness { return slot }
+            if paid || ContinuousClock.now - slot <= delivery.limits.lateness { return slot }
         }
         throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed three send slots in a row (the process is too busy)")
     }
