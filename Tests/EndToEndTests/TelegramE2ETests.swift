@@ -34,7 +34,7 @@ struct TelegramE2ETests {
     }
 
     /// A worker (or scheduler) process sending to the fake server on `port`.
-    static func start(_ cli: CLI, _ args: [String], database: String, port: Int) throws -> Process {
+    static func start(_ cli: CLI, _ args: [String], database: String, port: Int, in fleet: Fleet? = nil) throws -> Process {
         let (p, _, _) = cli.process(args + (args.first == "worker" ? ["--database-url", database] : []))
         var env = p.environment ?? [:]
         env["TELEGRAM_API_BASE"] = "http://127.0.0.1:\(port)"
@@ -53,6 +53,7 @@ struct TelegramE2ETests {
             }
         }
         try p.run()
+        _ = fleet?.add(p)
         return p
     }
 
@@ -90,15 +91,17 @@ struct TelegramE2ETests {
         let database = try await Self.database(users: 100)
         try await FakeTelegramServer.withRunning { (server, port) async throws in
             let cli = try CLI()
+            let fleet = Fleet()
+            defer { fleet.killAll() }
             let made = try await Self.broadcast(cli, database: database)
             let id = try #require(made["id"] as? Int)
             // The scheduler promotes snoozed jobs, as in production.
             let workers =
-                try [Self.start(cli, ["scheduler"], database: database, port: port)]
+                try [Self.start(cli, ["scheduler"], database: database, port: port, in: fleet)]
                 + (1...2).map { _ in
                     try Self.start(
                         cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16"], database: database,
-                        port: port)
+                        port: port, in: fleet)
                 }
             let total = try await Self.total(cli, database: database, id)
             #expect(total > 80, "seeded users who are not banned")
@@ -124,13 +127,15 @@ struct TelegramE2ETests {
         let database = try await Self.database(users: 60)
         try await FakeTelegramServer.withRunning { (server, port) async throws in
             let cli = try CLI()
+            let fleet = Fleet()
+            defer { fleet.killAll() }
             let made = try await Self.broadcast(cli, database: database)
             let id = try #require(made["id"] as? Int)
-            let scheduler = try Self.start(cli, ["scheduler"], database: database, port: port)
+            let scheduler = try Self.start(cli, ["scheduler"], database: database, port: port, in: fleet)
             // Its lease is 2 s: the jobs it held are reclaimed by its lease, not by the rescuer's.
             let first = try Self.start(
                 cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16", "--visibility-timeout", "2"],
-                database: database, port: port)
+                database: database, port: port, in: fleet)
             let total = try await Self.total(cli, database: database, id)
             #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 20 })
             // Between two sends (they are 34 ms apart), not in the millisecond after one.
@@ -141,7 +146,7 @@ struct TelegramE2ETests {
             #expect(before < total, "killed before it finished")
             let second = try Self.start(
                 cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "16", "--visibility-timeout", "2"],
-                database: database, port: port)
+                database: database, port: port, in: fleet)
             let done = try await eventually(timeout: .seconds(40)) { server.messages().count >= total }
             try await Task.sleep(for: .seconds(1))
             try await Self.stop([second, scheduler])
@@ -159,13 +164,16 @@ struct TelegramE2ETests {
         let database = try await Self.database(users: 3)
         try await FakeTelegramServer.withRunning { (server, port) async throws in
             let cli = try CLI()
+            let fleet = Fleet()
+            defer { fleet.killAll() }
             let made = try await Self.broadcast(cli, database: database, "--at", "3s")
             let id = try #require(made["id"] as? Int)
             let at = try #require(made["scheduled_at_ms"] as? Int)
             #expect(made["status"] as? String == "PENDING")
             let processes = [
-                try Self.start(cli, ["scheduler"], database: database, port: port),
-                try Self.start(cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk"], database: database, port: port),
+                try Self.start(cli, ["scheduler"], database: database, port: port, in: fleet),
+                try Self.start(
+                    cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk"], database: database, port: port, in: fleet),
             ]
             try await Task.sleep(for: .seconds(1))
             #expect(server.messages().isEmpty, "not before its time")
@@ -187,12 +195,15 @@ struct TelegramPriorityE2ETests {
         let database = try await TelegramE2ETests.database(users: 400)
         try await FakeTelegramServer.withRunning { (server, port) async throws in
             let cli = try CLI()
+            let started = Fleet()
+            defer { started.killAll() }
             let made = try await TelegramE2ETests.broadcast(cli, database: database)
             #expect(made["id"] is Int)
             let fleet = [
-                try TelegramE2ETests.start(cli, ["scheduler"], database: database, port: port),
+                try TelegramE2ETests.start(cli, ["scheduler"], database: database, port: port, in: started),
                 try TelegramE2ETests.start(
-                    cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "32"], database: database, port: port),
+                    cli, ["worker", "--queues", "broadcasts,telegram,telegram-bulk", "--concurrency", "32"], database: database, port: port,
+                    in: started),
             ]
             // The broadcast has the lane to itself first.
             #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 30 })
