@@ -207,17 +207,22 @@ struct MarketsResolveHandler: Sendable {
                    coalesce(sum(wins) FILTER (WHERE run = last_run), 0)::int AS tail
               FROM run_wins GROUP BY user_id
         ), touched AS (
-            SELECT user_id FROM credit UNION SELECT user_id FROM results
+            -- A FULL JOIN, which PostgreSQL can only hash or merge: with the CTEs' row estimates of
+            -- one or two, LEFT JOINs to them were planned as nested loops over the whole CTE per
+            -- user, quadratic in the chunk's users (EXPLAIN ANALYZE: 733 ms of a 5,000-bet chunk).
+            SELECT coalesce(c.user_id, r.user_id) AS user_id, c.amount, r.user_id IS NOT NULL AS has_results,
+                   r.wins, r.losses, r.head, r.best_tail, r.tail
+              FROM credit c FULL JOIN results r ON r.user_id = c.user_id
         ), updated AS (
         UPDATE users u
-           SET balance = u.balance + coalesce(c.amount, 0),
-               total_wins = u.total_wins + coalesce(r.wins, 0),
-               total_losses = u.total_losses + coalesce(r.losses, 0),
-               win_streak = CASE WHEN r.user_id IS NULL THEN u.win_streak
-                                 WHEN r.losses > 0 THEN r.tail ELSE u.win_streak + r.wins END,
-               best_streak = GREATEST(u.best_streak, u.win_streak + coalesce(r.head, 0), coalesce(r.best_tail, 0)),
-               rank = \(Rank.sql("u.total_wins + coalesce(r.wins, 0)"))
-          FROM touched t LEFT JOIN credit c ON c.user_id = t.user_id LEFT JOIN results r ON r.user_id = t.user_id
+           SET balance = u.balance + coalesce(t.amount, 0),
+               total_wins = u.total_wins + coalesce(t.wins, 0),
+               total_losses = u.total_losses + coalesce(t.losses, 0),
+               win_streak = CASE WHEN NOT t.has_results THEN u.win_streak
+                                 WHEN t.losses > 0 THEN t.tail ELSE u.win_streak + t.wins END,
+               best_streak = GREATEST(u.best_streak, u.win_streak + coalesce(t.head, 0), coalesce(t.best_tail, 0)),
+               rank = \(Rank.sql("u.total_wins + coalesce(t.wins, 0)"))
+          FROM touched t
          WHERE u.id = t.user_id
         )
         SELECT count(*) AS settled FROM settled
