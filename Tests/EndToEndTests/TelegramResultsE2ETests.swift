@@ -32,17 +32,6 @@ struct TelegramResultsE2ETests {
     /// The results class: the market's messages, and the missions its settlement completed.
     static func isResultsClass(_ m: FakeTelegramServer.Message) -> Bool { isResult(m) || m.text.hasPrefix("✅ Mission") }
 
-    /// Polls every 100 ms: the fake Bot API runs in this process, and a scan of a thousand
-    /// messages every 10 ms would take its threads often enough to delay the sends it times.
-    static func slowly(timeout: Duration, _ condition: @Sendable () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
-    }
-
     @Test(
         "with a broadcast running, results share the lane 2:1, a mission message arrives within 2 s, and a killed worker skips and repeats nobody"
     )
@@ -61,7 +50,10 @@ struct TelegramResultsE2ETests {
             #expect(try await eventually(timeout: .seconds(20)) { server.messages().count >= 30 })
             let resolved = try await cli.run("markets", "resolve", "\(market)", "--result", "YES")
             #expect(resolved.status == 0, "\(resolved.err)")
-            #expect(try await Self.slowly(timeout: .seconds(10)) { server.messages().contains(where: Self.isResult) })
+            // Every 100 ms: the fake Bot API runs in this process, and a scan of a thousand messages
+            // every 10 ms would take its threads often enough to delay the sends it times.
+            #expect(
+                try await eventually(timeout: .seconds(10), every: .milliseconds(100)) { server.messages().contains(where: Self.isResult) })
             let start = try #require(server.messages().first(where: Self.isResult)).at
 
             // An interactive message in the middle of both backlogs.
@@ -91,7 +83,9 @@ struct TelegramResultsE2ETests {
             let before = server.messages().filter(Self.isResult).count
             #expect(before < bettors, "killed before the results were all sent")
             let second = try fleet.add(TelegramE2ETests.start(cli, args, database: database, port: port))
-            let done = try await Self.slowly(timeout: .seconds(60)) { server.messages().filter(Self.isResult).count >= bettors }
+            let done = try await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
+                server.messages().filter(Self.isResult).count >= bettors
+            }
             try await Task.sleep(for: .seconds(1))
             try await TelegramE2ETests.stop([second, scheduler])
 

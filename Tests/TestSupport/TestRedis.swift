@@ -49,14 +49,14 @@ public func uniqueQueue(_ base: String = "q") -> QueueName {
     try! QueueName(validating: "\(base)-\(UInt32.random(in: 0 ... .max))")
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
+/// Polls `condition` every `every` until it holds or `timeout` passes.
 public func eventually(
-    timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool
+    timeout: Duration = .seconds(5), every: Duration = .milliseconds(10), _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
+        try await Task.sleep(for: every)
     }
     return try await condition()
 }

@@ -20,27 +20,29 @@ public struct MarketNotificationStatus: Sendable, Equatable, Encodable {
     public let producedAt: Int64?
 
     /// Not produced yet: still in PostgreSQL.
-    public var toProduce: Int64 { max(0, totalBets - skipped - queued) }
+    public let toProduce: Int64
     /// Neither sent nor failed: queued in Redis, or not produced yet.
-    public var pending: Int64 { max(0, totalBets - skipped - sent - failed) }
+    public let pending: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case marketID = "market_id", totalBets = "total_bets", skipped, queued, sent, failed, eventsLeft = "events_left"
-        case createdAt = "created_at", producedAt = "produced_at", toProduce = "to_produce", pending
+    init(
+        marketID: Int64, totalBets: Int64, skipped: Int64, queued: Int64, sent: Int64, failed: Int64, eventsLeft: Int64,
+        createdAt: Int64, producedAt: Int64?
+    ) {
+        self.marketID = marketID
+        self.totalBets = totalBets
+        self.skipped = skipped
+        self.queued = queued
+        self.sent = sent
+        self.failed = failed
+        self.eventsLeft = eventsLeft
+        self.createdAt = createdAt
+        self.producedAt = producedAt
+        toProduce = max(0, totalBets - skipped - queued)
+        pending = max(0, totalBets - skipped - sent - failed)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(marketID, forKey: .marketID)
-        try c.encode(totalBets, forKey: .totalBets)
-        try c.encode(skipped, forKey: .skipped)
-        try c.encode(queued, forKey: .queued)
-        try c.encode(sent, forKey: .sent)
-        try c.encode(failed, forKey: .failed)
-        try c.encode(toProduce, forKey: .toProduce)
-        try c.encode(pending, forKey: .pending)
-        try c.encode(eventsLeft, forKey: .eventsLeft)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(producedAt, forKey: .producedAt)
+    enum CodingKeys: String, CodingKey {
+        case marketID = "market_id", totalBets = "total_bets", skipped, queued, sent, failed, toProduce = "to_produce", pending
+        case eventsLeft = "events_left", createdAt = "created_at", producedAt = "produced_at"
     }
 }
