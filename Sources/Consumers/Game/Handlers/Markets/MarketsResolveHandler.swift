@@ -141,6 +141,11 @@ struct MarketsResolveHandler: Sendable {
             // A chunk of 10,000 bets waiting on row locks can outlast a worker's default statement
             // timeout; the resolve's own timeout is an hour, and cancelling it still stops this.
             try tx.setStatementTimeout(Self.chunkStatementTimeout)
+            // The lane filter's selectivity is unknown to the planner (it guesses 0.5 %), so for a
+            // large market it expects few matches and, near the start, sorts a sequential scan of
+            // every pending bet instead of walking an index in id order: 250 ms against 17 ms per
+            // pick of 10,000 in a market of a million. Every statement here has an index to use.
+            try tx.query("SET LOCAL enable_seqscan = off")
             // Keyset order: each pick starts after the last chunk, not at the bets settled already.
             let picked = try tx.query(
                 """
@@ -244,6 +249,9 @@ struct MarketsResolveHandler: Sendable {
     /// job that moves the market is the one that opens it.
     func finish(_ market: Market) async throws {
         try await db.transaction { tx in
+            // The winners are picked by sorting the market's won bets; a million of them spilled
+            // to disk at the default 4 MB.
+            try tx.query("SET LOCAL work_mem = '64MB'")
             let moved = try tx.query(
                 """
                 UPDATE markets SET status = CASE WHEN $2 = 'CANCELLED' THEN 'Cancelled' ELSE 'Resolved' END,
