@@ -58,7 +58,8 @@ struct LanesBench: AsyncParsableCommand {
         _ = try await Seeder(.init(users: recipients, markets: 1, bets: 0, resolvedFraction: 0)).run(on: conn)
         try await conn.query("UPDATE users SET banned = false, unreachable = false")
         let redis = try RedisConfiguration(url: global.redisURL)
-        let keys = RedisKeys(prefix: "thepred-bench-\(UInt32.random(in: 0 ... .max))")
+        let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
+        let keys = RedisKeys(prefix: prefix)
         let driver = RedisQueueDriver(configuration: .init(redis: redis, keys: keys, statusRetention: .seconds(600)))
         do { try await driver.ping() } catch { throw CLIError("cannot reach Redis at \(redis.redactedURL): \(describe(error))") }
         try await driver.prepareAppQueues()
@@ -97,6 +98,7 @@ struct LanesBench: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+        try await BenchRedis.deleteKeys(prefix: prefix, driver: driver)
     }
 
     func measure(pool: PostgresPool, client: JobClient, fake: FakeTelegramServer, weights: [String: Int]) async throws {
