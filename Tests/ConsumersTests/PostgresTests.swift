@@ -46,6 +46,19 @@ struct PostgresTests {
         try await fresh.drop(db)
     }
 
+    /// A quote or backslash followed by a combining mark is one Character, not equal to the
+    /// bare sign: escaping by Character left it raw, and the element ended at that quote.
+    @Test("text[] parameters keep quotes and backslashes that combine with the next scalar")
+    func textArrayCombiningMarks() async throws {
+        let db = PostgresConnection(url: TestPostgres.url(database: "postgres"))
+        defer { db.close() }
+        let values = ["a\"\u{301},b", "\\\u{301}", "plain", "", "{}", "NULL", "🇺🇦 \"q\""]
+        let rows = try await db.query(
+            "SELECT x, ord FROM unnest($1::text[]) WITH ORDINALITY AS t(x, ord) ORDER BY ord", [.textArray(values)])
+        #expect(rows.count == values.count)
+        for (i, value) in values.enumerated() { #expect(rows[i, "x"] == value) }
+    }
+
     @Test("a database with an unknown or changed migration is refused")
     func refusesUnknown() async throws {
         let fresh = FreshDatabase()

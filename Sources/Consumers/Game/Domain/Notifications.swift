@@ -32,18 +32,21 @@ enum Notifications {
                 + " (\(escape(period.description))): +\(amount) PRED.")
     }
 
-    /// Telegram's HTML mode needs these three escaped; market titles are admin text.
+    /// Telegram's HTML mode needs these three escaped; market titles are admin text. Escaped byte
+    /// by byte, not by Character: `"<\u{338}"` is one Character that is not equal to `"<"`, yet
+    /// Telegram's parser reads its `<` and refuses the message ("can't parse entities"). No byte
+    /// of a multi-byte UTF-8 sequence is ASCII, so the bytes replaced are exactly these three.
     static func escape(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(ch)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): out += Array("&amp;".utf8)
+            case UInt8(ascii: "<"): out += Array("&lt;".utf8)
+            case UInt8(ascii: ">"): out += Array("&gt;".utf8)
+            default: out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
