@@ -75,6 +75,27 @@ struct ModelTests {
         #expect(JobID.generate(millis: 1) < JobID.generate(millis: 2))
     }
 
+    /// Two of a user's own ids must not tell how many jobs were made between them: every one of
+    /// the 80 bits after the time is drawn afresh (a counter leaves its high bits constant).
+    @Test("job ids carry 80 fresh random bits after the time")
+    func jobIDsAreUnpredictable() {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+        let n = 2_000
+        var ones = [Int](repeating: 0, count: 80)
+        let time = JobID.generate(millis: 1_700_000_000_000).rawValue.prefix(10)
+        for _ in 0..<n {
+            let id = JobID.generate(millis: 1_700_000_000_000)
+            #expect(id.rawValue.prefix(10) == time)
+            // The last 16 characters are the 80 bits after the 48-bit time.
+            let digits = id.rawValue.utf8.suffix(16).map { alphabet.firstIndex(of: $0)! }
+            for (d, digit) in digits.enumerated() {
+                for b in 0..<5 where digit >> (4 - b) & 1 == 1 { ones[d * 5 + b] += 1 }
+            }
+        }
+        // Binomial(2000, 0.5): a standard deviation of 22; a bit outside 800...1200 is not random.
+        #expect(ones.allSatisfy { (800...1200).contains($0) }, "ones per bit: \(ones)")
+    }
+
     @Test func redisURLParsing() throws {
         let c = try RedisConfiguration(url: "redis://:s3cret@10.0.0.5:6380/3")
         #expect(c.host == "10.0.0.5" && c.port == 6380 && c.password == "s3cret" && c.database == 3)

@@ -1,9 +1,8 @@
-import Synchronization
-
 /// A job's id: a ULID (26 characters of Crockford base32), sortable by creation time.
 ///
-/// Ids are made from a random 80-bit value chosen once per process and a counter, so making one
-/// costs no system call; collisions would need two processes to pick the same random value.
+/// 48 bits of milliseconds, then 80 random bits drawn afresh for every id, so that ids a user
+/// sees say nothing about how many jobs were made in between, and cannot be guessed. Ids made in
+/// the same millisecond are not ordered among themselves.
 public struct JobID: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let rawValue: String
 
@@ -12,18 +11,16 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible, Comparable {
     public var description: String { rawValue }
     public static func < (a: JobID, b: JobID) -> Bool { a.rawValue < b.rawValue }
 
-    private static let seedHigh: UInt16 = UInt16.random(in: .min ... .max)
-    private static let counter = Atomic<UInt64>(UInt64.random(in: 0...(UInt64.max >> 1)))
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     /// A new id stamped with `millis` since the epoch.
     public static func generate(millis: Int64) -> JobID {
-        let low = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        // 128 bits: 48 bits of time, 16 random bits, 64 bits of counter.
-        let hi = (UInt64(truncatingIfNeeded: millis) << 16) | UInt64(seedHigh)
+        let random = RandomBytes.eightyBits()
+        // 128 bits: 48 bits of time and 16 random bits, then 64 random bits.
+        let hi = (UInt64(truncatingIfNeeded: millis) << 16) | UInt64(random.high)
         var chars = [UInt8](repeating: 0, count: 26)
         // Encode 130 bits (two leading zero bits) as 26 base32 digits, last digit first.
-        var lo = low
+        var lo = random.low
         var high = hi
         for i in stride(from: 25, through: 0, by: -1) {
             chars[i] = alphabet[Int(lo & 31)]
