@@ -56,6 +56,8 @@ struct JSONValueTests {
             (#""\u12g4""#, #"invalid \u escape"#), (#""\ud83d""#, "a high surrogate must be followed by a low one"),
             (#""\ude00""#, "a low surrogate without a high one"), ("{} {}", "unexpected data after the JSON value"),
             (#"{"a":1,"a":2}"#, "key \"a\" appears twice"), ("NaN", "unexpected character"),
+            (String(repeating: "9", count: 41), "number longer than 40 characters"),
+            ("0." + String(repeating: "1", count: 39), "number longer than 40 characters"),
         ])
     func malformed(text: String, reason: String) {
         #expect(refusal(text)?.reason == reason, "\(text)")

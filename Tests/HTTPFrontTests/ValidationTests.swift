@@ -123,6 +123,31 @@ struct ValidationTests {
         #expect(try await f.driver.waitingCount() == 0)
     }
 
+    /// Past Int64 the parser keeps a number as a double; the answer used to say "must be a whole
+    /// number" of 9223372036854775808, which is one.
+    @Test("numbers past Int64 name the field's range; over-long number literals are invalid JSON")
+    func hugeNumbers() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            for stake in ["9223372036854775808", "-9223372036854775809", "1e30", "123456789012345678901234567890"] {
+                let r = try await client.execute(
+                    uri: "/v1/bets", method: .post, headers: FrontFixture.user(),
+                    body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":\#(stake)}"#))
+                #expect(r.status.code == 422 && r.errorField == "stake", "\(r.text)")
+                #expect(
+                    (r.error["message"] as? String)?.contains("must be within 1...") == true
+                        && (r.error["message"] as? String)?.contains("outside the 64-bit integer range") == true, "\(r.text)")
+            }
+            let long = String(repeating: "7", count: 41)
+            let r = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(),
+                body: FrontFixture.body(#"{"market_id":1,"outcome":"YES","stake":\#(long)}"#))
+            #expect(r.status.code == 400 && r.errorCode == "invalid_json", "\(r.text)")
+            #expect((r.error["message"] as? String)?.contains("number longer than 40 characters") == true, "\(r.text)")
+        }
+        #expect(try await f.driver.waitingCount() == 0)
+    }
+
     @Test("a body over 64 KiB is 413, a body that is not JSON is 415")
     func sizeAndType() async throws {
         let f = FrontFixture()

@@ -197,15 +197,18 @@ struct SeedSimulation {
         let stake = min(wanted, cap, balance[user])
 
         var yes = rng.below(1000) < markets[market].yesPerMille
-        var odds = Odds.hundredths(
-            totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
+        // The seeded pools hold at most every user's 10,000 PRED, so the odds always fit.
+        func oddsFor(_ yes: Bool) -> Int64 {
+            Odds.hundredths(
+                totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake) ?? .max
+        }
+        var odds = oddsFor(yes)
         // Nobody backs a side the market has left empty at a thousandfold; they join the crowd.
         if odds > 100_000 {
             yes.toggle()
-            odds = Odds.hundredths(
-                totalPool: yesPool[market] + noPool[market], outcomePool: yes ? yesPool[market] : noPool[market], stake: stake)
+            odds = oddsFor(yes)
         }
-        let potentialWin = Odds.potentialWin(stake: stake, hundredths: odds)
+        let potentialWin = Odds.potentialWin(stake: stake, hundredths: odds) ?? .max
 
         balance[user] -= stake
         if balance[user] == 0 { timeline.leave(user) }

@@ -59,7 +59,15 @@ struct JSONBody {
     mutating func int(_ name: String, required: Bool = true, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
         guard let value = try take(name, required: required) else { return nil }
         guard case .int(let n) = value else {
-            if case .double = value { throw .invalid(name, "\(name) must be a whole number") }
+            if case .double(let d) = value {
+                // Whole, but past Int64 (9223372036854775808 and beyond): the parser kept it as a double.
+                if d.rounded() == d, d.magnitude >= 0x1p63 {
+                    throw .invalid(
+                        name,
+                        "\(name) must be within \(range.lowerBound)...\(range.upperBound); got a number outside the 64-bit integer range")
+                }
+                throw .invalid(name, "\(name) must be a whole number")
+            }
             throw .invalid(name, "\(name) must be an integer, not \(value.typeName)")
         }
         guard range.contains(n) else { throw .invalid(name, "\(name) must be within \(range.lowerBound)...\(range.upperBound); got \(n)") }

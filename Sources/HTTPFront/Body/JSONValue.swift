@@ -29,6 +29,10 @@ enum JSONValue: Sendable, Equatable {
     /// Deeper documents are refused: no route takes more than three levels, and recursion must stay bounded.
     static let maxDepth = 64
 
+    /// Longer number literals are refused: an integer field takes at most 20 characters, and a
+    /// double needs no more than 17 significant digits and an exponent.
+    static let maxNumberLength = 40
+
     /// Parses exactly one RFC 8259 value, with nothing but whitespace around it. Stricter than
     /// Foundation where it matters to a front: a repeated key or invalid UTF-8 is an error, not a guess.
     /// It replaces JSONDecoder on the request path, which threw and formatted an error for each

@@ -245,6 +245,10 @@ struct Parser {
             if negative { return .int(integral) }
             if integral != .min { return .int(-integral) }
         }
+        // No field takes more than 20 digits; a megabyte of them would only cost time to convert.
+        if at - start > JSONValue.maxNumberLength {
+            throw JSONValue.SyntaxError(reason: "number longer than \(JSONValue.maxNumberLength) characters", offset: start)
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)
         guard let d = Double(text), d.isFinite else { throw JSONValue.SyntaxError(reason: "number out of range", offset: start) }
         return .double(d)

@@ -16,6 +16,28 @@ struct BetsPlaceTests {
         #expect(Odds.potentialWin(stake: 7, hundredths: 183) == 12)  // floor(12.81)
     }
 
+    /// Pools near Int64's bounds (a corrupted row, or years of volume) trapped the odds arithmetic.
+    @Test("odds and payouts that do not fit in Int64 are nil, not a trap")
+    func oddsOverflow() {
+        #expect(Odds.hundredths(totalPool: .max - 10, outcomePool: 1, stake: 100) == nil)
+        #expect(Odds.hundredths(totalPool: .max / 100, outcomePool: 0, stake: 1) == nil)
+        #expect(Odds.hundredths(totalPool: 1, outcomePool: .max, stake: 1) == nil)
+        #expect(Odds.hundredths(totalPool: 1, outcomePool: -1, stake: 1) == nil)
+        #expect(Odds.potentialWin(stake: .max / 2, hundredths: 183) == nil)
+        #expect(Odds.hundredths(totalPool: .max / 1_000, outcomePool: .max / 2_000, stake: 1) == 200)
+    }
+
+    @Test("a bet on a market whose pools would overflow the odds is refused, and nothing changes")
+    func overflowingPools() async throws {
+        let f = try await DomainFixture.make()
+        let market = try await f.market(yes: Int64.max / 4, no: Int64.max / 4)
+        try await f.user(telegramID: 5)
+        let before = try await f.fingerprint()
+        let reason = try await f.rejection(BetsPlace.kind, BetsPlace(telegramID: 5, marketID: market, outcome: .yes, stake: 10))
+        #expect(reason.contains("do not fit in a 64-bit amount"))
+        #expect(try await f.fingerprint() == before)
+    }
+
     @Test("a bet debits the stake with its ledger row, grows the pools and counts, in one go")
     func placesOneBet() async throws {
         let f = try await DomainFixture.make()

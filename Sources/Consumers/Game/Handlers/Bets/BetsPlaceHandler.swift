@@ -81,8 +81,13 @@ struct BetsPlaceHandler: Sendable {
     ) throws -> Int64 {
         let totalPool = try market.int(0, "total_pool")
         let outcomePool = try market.int(0, p.outcome == .yes ? "total_yes_bets" : "total_no_bets")
-        let odds = Odds.hundredths(totalPool: totalPool, outcomePool: outcomePool, stake: p.stake)
-        let potentialWin = Odds.potentialWin(stake: p.stake, hundredths: odds)
+        guard let odds = Odds.hundredths(totalPool: totalPool, outcomePool: outcomePool, stake: p.stake),
+            let potentialWin = Odds.potentialWin(stake: p.stake, hundredths: odds)
+        else {
+            throw JobFailure.rejected(
+                "the odds of a \(p.stake) PRED stake on market \(p.marketID) do not fit in a 64-bit amount (pools \(totalPool), \(outcomePool))"
+            )
+        }
 
         let bet = try tx.query(
             """
