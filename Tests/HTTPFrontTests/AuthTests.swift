@@ -84,4 +84,55 @@ struct AuthTests {
         // A repeated field could be read two ways, so it is refused even when the signature holds.
         #expect(throws: APIError.self) { try v.verify(FrontFixture.initData(userID: 7) + "&auth_date=1", now: FrontFixture.now / 1000) }
     }
+
+    /// Init data as Telegram's clients send it, signed by Telegram with the bots' tokens: published
+    /// test vectors (the first from the @telegram-apps/init-data-node documentation, the second from
+    /// a public test suite). No published vector has both `query_id` and `signature`, so there are two.
+    /// The second proves the HMAC covers `signature`: only `hash` is left out of the check string.
+    static let telegramVectors: [(token: String, initData: String, id: Int64, username: String)] = [
+        (
+            "5768337691:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8",
+            "query_id=AAHdF6IQAAAAAN0XohDhrOrc&user=%7B%22id%22%3A279058397%2C%22first_name%22%3A%22Vladislav%22%2C"
+                + "%22last_name%22%3A%22Kibenko%22%2C%22username%22%3A%22vdkfrost%22%2C%22language_code%22%3A%22ru%22%2C"
+                + "%22is_premium%22%3Atrue%7D&auth_date=1662771648"
+                + "&hash=c501b71e775f74ce10e377dea85a7ea24ecd640b223ea86dfe453e0eaed2e2b2", 279_058_397, "vdkfrost"
+        ),
+        (
+            "8014119913:AAFyzp17QSynAxUmo51_oZrpypiKWckiFBA",
+            "user=%7B%22id%22%3A7498813057%2C%22first_name%22%3A%22Justin%22%2C%22last_name%22%3A%22Lung%22%2C"
+                + "%22username%22%3A%22justin_lung%22%2C%22language_code%22%3A%22zh-hans%22%2C%22allows_write_to_pm%22%3Atrue%2C"
+                + "%22photo_url%22%3A%22https%3A%5C%2F%5C%2Ft.me%5C%2Fi%5C%2Fuserpic%5C%2F320%5C%2F"
+                + "rGKW6Lt09BFrz7VflVuUhEs6QKCzwcYRig4tOJajh48XbQ6wjxfYBorP5x7116lJ.svg%22%7D"
+                + "&chat_instance=6755980278051609308&chat_type=sender&auth_date=1738051266"
+                + "&signature=7lnXe6LFLx7RSFUNuoJzWocQmIppy3vHs44gIKO-k8Atz78aORr2h7p3EyswVzywkGkdAxrAYXzgUL7_Cjf6AQ"
+                + "&hash=53414351f3b4ed4bba75ca16f1704c2b186b319e15124c4702e989d1841a262c", 7_498_813_057, "justin_lung"
+        ),
+    ]
+
+    @Test("init data signed by Telegram verifies, with query_id or signature; a changed byte does not")
+    func telegramSigned() throws {
+        for vector in Self.telegramVectors {
+            let v = InitDataVerifier(botToken: vector.token)
+            let authDate = try #require(
+                vector.initData.split(separator: "&").first { $0.hasPrefix("auth_date=") }.map { Int64($0.dropFirst(10))! })
+            #expect(try v.verify(vector.initData, now: authDate + 60) == TelegramUser(id: vector.id, username: vector.username))
+            // Without `signature` (or with another one) the HMAC no longer holds.
+            let tampered = vector.initData.replacingOccurrences(of: "signature=7", with: "signature=8")
+                .replacingOccurrences(of: "query_id=AAHd", with: "query_id=AAHe")
+            #expect(throws: APIError.self) { try v.verify(tampered, now: authDate + 60) }
+            #expect(throws: APIError.self) {
+                try InitDataVerifier(botToken: vector.token + "x").verify(vector.initData, now: authDate + 60)
+            }
+        }
+    }
+
+    @Test("a field name with '=' or a line break is refused, even when signed", arguments: ["a%3Db", "a%0Ab", "%3D", "%0A"])
+    func fieldNames(key: String) throws {
+        let v = InitDataVerifier(botToken: FrontFixture.botToken)
+        let decoded = key.removingPercentEncoding!
+        let data = FrontFixture.initData(userID: 7, extra: [(decoded, "1")])
+        #expect(throws: APIError.self) { try v.verify(data, now: FrontFixture.now / 1000) }
+        // The same init data with a plain name is taken: the name is what is refused.
+        #expect(try v.verify(FrontFixture.initData(userID: 7, extra: [("ab", "1")]), now: FrontFixture.now / 1000).id == 7)
+    }
 }

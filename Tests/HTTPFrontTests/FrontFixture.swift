@@ -36,17 +36,21 @@ struct FrontFixture {
     }
 
     /// Init data as Telegram signs it, made here with the bot token.
-    static func initData(userID: Int64 = 42, username: String = "alice", authDate: Int64 = now / 1000, token: String = botToken) -> String {
+    static func initData(
+        userID: Int64 = 42, username: String = "alice", authDate: Int64 = now / 1000, token: String = botToken,
+        extra: [(String, String)] = []
+    ) -> String {
         let user = #"{"id":\#(userID),"first_name":"Al","username":"\#(username)"}"#
-        let fields = [("auth_date", String(authDate)), ("query_id", "AAH-test"), ("user", user)]
+        let fields = [("auth_date", String(authDate)), ("query_id", "AAH-test"), ("user", user)] + extra
         let check = fields.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
         let secret = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: Array("WebAppData".utf8)))
         let hash = HMAC<SHA256>.authenticationCode(for: Array(check.utf8), using: SymmetricKey(data: Array(secret)))
         let hex = hash.map { String(format: "%02x", $0) }.joined()
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return (fields + [("hash", hex)]).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(
-            separator: "&")
+        return (fields + [("hash", hex)]).map {
+            "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        }.joined(separator: "&")
     }
 
     static func user(_ id: Int64 = 42) -> HTTPFields { [.authorization: "tma \(initData(userID: id))", .contentType: "application/json"] }

@@ -38,6 +38,11 @@ public struct InitDataVerifier: Sendable {
             guard let eq = part.firstIndex(of: UInt8(ascii: "=")), let key = Self.formDecode(part[..<eq]),
                 let value = Self.formDecode(part[(eq + 1)...])
             else { throw Self.refused("init data is not a URL-encoded query string") }
+            // The check string joins `key=value` lines: a key with `=` or a line break in it could be
+            // read as another split of the same bytes.
+            if key.contains(UInt8(ascii: "=")) || key.contains(UInt8(ascii: "\n")) {
+                throw Self.refused("init data has a field name with '=' or a line break in it")
+            }
             if key.elementsEqual("hash".utf8) {
                 guard hash == nil else { throw Self.refused("init data repeats hash") }
                 hash = value
