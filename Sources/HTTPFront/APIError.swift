@@ -20,6 +20,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let notFound = Code("not_found")
         public static let methodNotAllowed = Code("method_not_allowed")
         public static let conflict = Code("conflict")
+        public static let idempotencyKeyReused = Code("idempotency_key_reused")
         public static let tooLarge = Code("payload_too_large")
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let unavailable = Code("unavailable")

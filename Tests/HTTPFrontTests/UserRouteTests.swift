@@ -123,4 +123,27 @@ struct UserRouteTests {
             #expect(d.errorField == "Idempotency-Key")
         }
     }
+
+    /// Before, a repeat under the same key with stake 500 answered 202 with the stake-1 job, so the
+    /// client believed it had staked 500.
+    @Test("Idempotency-Key with another body is 422 idempotency_key_reused; the same body in another key order is a replay")
+    func idempotencyKeyReused() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            var headers = FrontFixture.user(1)
+            headers[HTTPField.Name("Idempotency-Key")!] = "tap-2"
+            let a = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: headers, body: FrontFixture.body(#"{"market_id":3,"outcome":"YES","stake":1}"#))
+            #expect(a.status == .accepted)
+            let b = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: headers, body: FrontFixture.body(#"{"market_id":3,"outcome":"YES","stake":500}"#))
+            #expect(b.status.code == 422, "\(b.text)")
+            #expect(b.errorCode == "idempotency_key_reused" && b.errorField == "Idempotency-Key")
+            let c = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: headers, body: FrontFixture.body(#"{"stake":1,"outcome":"YES","market_id":3}"#))
+            #expect(c.status == .accepted && c.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(c.json["job_id"] as? String == a.json["job_id"] as? String)
+            #expect(try await f.driver.waitingCount() == 1)
+        }
+    }
 }

@@ -31,11 +31,13 @@ struct Harness {
         if real && isRedis { try await Task.sleep(for: d) }
     }
 
-    func envelope(_ payload: String = "{}", kind: String = "test.job", notBefore: Int64? = nil, key: String? = nil) -> JobEnvelope {
+    func envelope(
+        _ payload: String = "{}", kind: String = "test.job", notBefore: Int64? = nil, key: String? = nil, fingerprint: String? = nil
+    ) -> JobEnvelope {
         let now = clock.nowMillis()
         return JobEnvelope(
             id: .generate(millis: now), kind: kind, payload: Array(payload.utf8), enqueuedAt: now, notBefore: notBefore,
-            idempotencyKey: key)
+            idempotencyKey: key, idempotencyFingerprint: fingerprint)
     }
 
     @discardableResult
@@ -266,6 +268,31 @@ struct DriverContractTests {
         #expect(results[1] == EnqueueResult(id: first.id, duplicate: true))
         #expect(results[2].duplicate == false)
         #expect(try await h.fetch().count == 2)
+    }
+
+    /// A client that sent stake 1 and then stake 500 under one key must not be told its 500 was taken.
+    @Test("a key repeated with another fingerprint is a duplicate that says so, and nothing is enqueued", arguments: Harness.kinds)
+    func idempotencyFingerprints(_ kind: String) async throws {
+        let h = try await Harness.make(kind)
+        let first = h.envelope("{\"stake\":1}", key: "tap-1", fingerprint: "f1")
+        #expect(try await h.enqueue([first]) == [EnqueueResult(id: first.id, duplicate: false)])
+        let results = try await h.enqueue([
+            h.envelope("{\"stake\":1}", key: "tap-1", fingerprint: "f1"),
+            h.envelope("{\"stake\":500}", key: "tap-1", fingerprint: "f2"),
+            // Without a fingerprint (an older producer) nothing can be compared.
+            h.envelope("{\"stake\":500}", key: "tap-1"),
+        ])
+        #expect(
+            results == [
+                EnqueueResult(id: first.id, duplicate: true), EnqueueResult(id: first.id, duplicate: true, fingerprintDiffers: true),
+                EnqueueResult(id: first.id, duplicate: true),
+            ])
+        // A key first kept without a fingerprint matches any request, as before.
+        let bare = h.envelope(key: "tap-2")
+        _ = try await h.enqueue([bare])
+        #expect(try await h.enqueue([h.envelope(key: "tap-2", fingerprint: "f3")]) == [EnqueueResult(id: bare.id, duplicate: true)])
+        let fetched = try await h.fetch()
+        #expect(fetched.map(\.envelope.id) == [first.id, bare.id])
     }
 
     @Test("cancel stops a waiting job and refuses a running one", arguments: Harness.kinds)

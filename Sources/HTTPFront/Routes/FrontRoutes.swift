@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,8 +34,15 @@ struct FrontRoutes: Sendable {
             options.idempotencyKey = builtInKey
         } else if let header = try Self.idempotencyKey(request) {
             options.idempotencyKey = "http:\(caller.owner):\(route):\(header)"
+            options.idempotencyFingerprint = try Self.fingerprint(payload, notBefore: notBefore)
         }
         let result = try await client.enqueue(kind, payload, options: options)
+        if result.fingerprintDiffers {
+            throw APIError(
+                .unprocessableContent, .idempotencyKeyReused,
+                "Idempotency-Key was already used for a request with another body (job \(result.id.rawValue)); send a new key for a new request",
+                field: "Idempotency-Key")
+        }
         metrics.enqueued(kind.name, duplicate: result.duplicate)
         let statusURL = caller == .admin ? "/v1/admin/jobs/\(result.id.rawValue)" : "/v1/jobs/\(result.id.rawValue)"
         var body = Array(#"{"job_id":"#.utf8)
@@ -45,6 +53,21 @@ struct FrontRoutes: Sendable {
         var headers: HTTPFields = [.contentType: "application/json", .location: statusURL]
         if result.duplicate { headers[Self.replayed] = "true" }
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// SHA-256 of the job the request makes (its payload as the job carries it, and when it is
+    /// due): the same request sent again has the same one, whatever the order of its JSON keys.
+    static func fingerprint<P: Encodable>(_ payload: P, notBefore: Int64?) throws -> String {
+        let bytes: [UInt8]
+        if let own = payload as? any SelfEncodingPayload {
+            bytes = own.jsonBytes()
+        } else {
+            bytes = Array(try JSONCoding.encoder.encode(payload))
+        }
+        var hash = SHA256()
+        hash.update(data: bytes)
+        hash.update(data: Array("\n\(notBefore ?? 0)".utf8))
+        return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// 1 to 255 printable ASCII characters, or none.

@@ -128,6 +128,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                 let fields = job.fields()
                 args.append(job.id.rawValue)
                 args.append(job.idempotencyKey ?? "")
+                args.append(job.idempotencyFingerprint ?? "")
                 args.append(job.notBefore ?? 0)
                 args.append(job.kind)
                 args.append(job.owner ?? "")
@@ -148,8 +149,10 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             }
             for id in ids {
                 guard let text = id.string else { throw RedisError(code: .protocolError, message: "enqueue returned a non-string") }
-                if text.hasPrefix("=") {
-                    results.append(EnqueueResult(id: JobID(rawValue: String(text.dropFirst())), duplicate: true))
+                if text.hasPrefix("=") || text.hasPrefix("!") {
+                    results.append(
+                        EnqueueResult(
+                            id: JobID(rawValue: String(text.dropFirst())), duplicate: true, fingerprintDiffers: text.hasPrefix("!")))
                 } else {
                     results.append(EnqueueResult(id: JobID(rawValue: text), duplicate: false))
                 }

@@ -7,24 +7,35 @@ enum RedisScripts {
             -- Enqueue a batch of jobs: ready ones into the stream, future ones into the delayed set.
             -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash
             -- ARGV[1] job key prefix, ARGV[2] idempotency key prefix, ARGV[3] idempotency retention (ms),
-            -- ARGV[4] now (ms); then per job: job id, idempotency key or '', due (ms, 0 = now), kind,
-            -- owner or '', field count n, and n stream field names and values alternating.
-            -- Returns per job its id, or '=' and the first job's id when the idempotency key was seen.
+            -- ARGV[4] now (ms); then per job: job id, idempotency key or '', fingerprint or '', due (ms,
+            -- 0 = now), kind, owner or '', field count n, and n stream field names and values alternating.
+            -- Returns per job its id, or, when the idempotency key was seen, '=' and the first job's id
+            -- ('!' instead of '=' when both jobs have fingerprints and they differ).
+            -- The key holds the job id, then a space and the fingerprint if there is one.
             -- The status hash keeps kind and owner, so both are known after the entry is gone.
             local out = {}
             local now = tonumber(ARGV[4])
             local i = 5
             while i <= #ARGV do
-              local id, idem, due, kind, owner = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
-              local n = tonumber(ARGV[i + 5])
-              local first = i + 6
+              local id, idem, fp, due, kind, owner =
+                ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
+              local n = tonumber(ARGV[i + 6])
+              local first = i + 7
               i = first + n
               local seen = false
               if idem ~= '' then
-                seen = redis.call('SET', ARGV[2] .. idem, id, 'NX', 'GET', 'PX', ARGV[3])
+                local value = id
+                if fp ~= '' then value = id .. ' ' .. fp end
+                seen = redis.call('SET', ARGV[2] .. idem, value, 'NX', 'GET', 'PX', ARGV[3])
               end
               if seen then
-                out[#out + 1] = '=' .. seen
+                local space = string.find(seen, ' ', 1, true)
+                if space then
+                  local sid, sfp = string.sub(seen, 1, space - 1), string.sub(seen, space + 1)
+                  out[#out + 1] = ((fp ~= '' and fp ~= sfp) and '!' or '=') .. sid
+                else
+                  out[#out + 1] = '=' .. seen
+                end
               else
                 local status
                 if due > now then

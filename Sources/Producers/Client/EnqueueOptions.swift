@@ -7,6 +7,9 @@ public struct EnqueueOptions: Sendable, Equatable {
     public var notBefore: Int64?
     /// A repeat with the same key, within the idempotency retention, returns the first job's id.
     public var idempotencyKey: String?
+    /// A digest of the request, kept with `idempotencyKey`: a repeat of the key with another
+    /// digest comes back with `EnqueueResult.fingerprintDiffers`, and is not enqueued either.
+    public var idempotencyFingerprint: String?
     /// A W3C `traceparent` to carry into the handler.
     public var traceContext: String?
     /// Who asks for the job (`tg:<telegram id>` for a user of the front), kept with its status.

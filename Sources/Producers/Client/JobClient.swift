@@ -47,7 +47,7 @@ public struct JobClient: Sendable {
                     // Within what decoding accepts: a time before 1970 runs at once, as it always did.
                     notBefore: options.notBefore.map { min(max($0, 0), JobEnvelope.Limits.maxMillis) },
                     idempotencyKey: options.idempotencyKey, traceContext: options.traceContext,
-                    owner: options.owner))
+                    owner: options.owner, idempotencyFingerprint: options.idempotencyFingerprint))
         }
         return try await driver.enqueue(envelopes, queue: kind.queue)
     }

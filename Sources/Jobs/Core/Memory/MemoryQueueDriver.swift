@@ -53,7 +53,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
         /// Each consumer's lease (ms); kept while it holds entries, as in Redis.
         var leases: [String: Int64] = [:]
         var jobs: [String: Status] = [:]
-        var idempotency: [String: (id: String, expiresAt: Int64)] = [:]
+        var idempotency: [String: (id: String, expiresAt: Int64, fingerprint: String?)] = [:]
         var consumers: [String: (info: ConsumerInfo, beat: Int64)] = [:]
         var finished: [Int64] = []
         var lastEntry: (ms: Int64, seq: Int64) = (0, 0)
@@ -126,9 +126,10 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
             jobs.map { job in
                 if let key = job.idempotencyKey {
                     if let seen = q.idempotency[key], seen.expiresAt > now {
-                        return EnqueueResult(id: JobID(rawValue: seen.id), duplicate: true)
+                        let differs = job.idempotencyFingerprint.map { mine in seen.fingerprint.map { $0 != mine } ?? false } ?? false
+                        return EnqueueResult(id: JobID(rawValue: seen.id), duplicate: true, fingerprintDiffers: differs)
                     }
-                    q.idempotency[key] = (job.id.rawValue, now + idemTTL)
+                    q.idempotency[key] = (job.id.rawValue, now + idemTTL, job.idempotencyFingerprint)
                 }
                 let id = job.id.rawValue
                 if let due = job.notBefore, due > now {

@@ -16,6 +16,9 @@ public struct JobEnvelope: Sendable, Equatable {
     /// Not to run before this time (milliseconds since the epoch).
     public var notBefore: Int64?
     public var idempotencyKey: String?
+    /// A digest of the request behind the job, kept with its idempotency key (not in the entry): a
+    /// repeat of the key with another digest is a different request, and `EnqueueResult` says so.
+    public var idempotencyFingerprint: String?
     /// A W3C `traceparent` value.
     public var traceContext: String?
     /// Who asked for the job, e.g. `tg:42` for a Telegram user; the front shows a user their own jobs only.
@@ -30,7 +33,7 @@ public struct JobEnvelope: Sendable, Equatable {
     public init(
         id: JobID, kind: String, payload: [UInt8], attempt: Int = 1, enqueuedAt: Int64, notBefore: Int64? = nil,
         idempotencyKey: String? = nil, traceContext: String? = nil, owner: String? = nil, snoozes: Int = 0,
-        redrives: Int = 0, errors: [AttemptError] = []
+        redrives: Int = 0, errors: [AttemptError] = [], idempotencyFingerprint: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -39,6 +42,7 @@ public struct JobEnvelope: Sendable, Equatable {
         self.enqueuedAt = enqueuedAt
         self.notBefore = notBefore
         self.idempotencyKey = idempotencyKey
+        self.idempotencyFingerprint = idempotencyFingerprint
         self.traceContext = traceContext
         self.owner = owner
         self.snoozes = snoozes
