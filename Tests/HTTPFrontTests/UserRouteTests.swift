@@ -99,6 +99,49 @@ struct UserRouteTests {
         }
     }
 
+    /// Before, a user's job showed `last_error` whatever it was: here a PostgreSQL message with a
+    /// host name, a SQLSTATE and a constraint name.
+    @Test("a user sees rejection and permanent-failure reasons, and a code for anything else; an admin sees the text")
+    func errorsUsersSee() async throws {
+        let f = FrontFixture()
+        let infra = #"PostgreSQL error 23505: duplicate key value violates unique constraint "bets_job_id_key" (db-3.internal:5432)"#
+        try await f.test { client in
+            var ids: [String] = []
+            for stake in 1...4 {
+                let r = try await client.execute(
+                    uri: "/v1/bets", method: .post, headers: FrontFixture.user(1),
+                    body: FrontFixture.body(#"{"market_id":1,"outcome":"NO","stake":\#(stake)}"#))
+                ids.append(try #require(r.json["job_id"] as? String))
+            }
+            let queue = BetsPlace.kind.queue
+            let jobs = try await f.driver.fetch(queue: queue, consumer: "w", maxCount: 4, blockFor: .milliseconds(10))
+            #expect(jobs.count == 4)
+            let now = f.clock.nowMillis()
+            let outcomes: [JobCompletion.Outcome] = [
+                .retry(at: now + 60_000, error: AttemptError(attempt: 1, at: now, error: infra)),
+                .dead(reason: .exhausted, error: AttemptError(attempt: 5, at: now, error: infra)),
+                .dead(reason: .permanent, error: AttemptError(attempt: 1, at: now, error: "market 1 does not take bets in PRED cents")),
+                .rejected(reason: "insufficient balance: stake 4 PRED, balance 3 PRED"),
+            ]
+            try await f.driver.complete(zip(jobs, outcomes).map { JobCompletion(job: $0, outcome: $1) }, queue: queue)
+            let byID = Dictionary(uniqueKeysWithValues: jobs.enumerated().map { ($1.envelope.id.rawValue, $0) })
+            let expected: [(lastError: String?, code: String?)] = [
+                (nil, "transient_failure"), (nil, "exhausted"), ("market 1 does not take bets in PRED cents", nil),
+                ("insufficient balance: stake 4 PRED, balance 3 PRED", nil),
+            ]
+            for id in ids {
+                let i = try #require(byID[id])
+                let mine = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(1))
+                #expect(mine.status == .ok)
+                #expect(mine.json["last_error"] as? String == expected[i].lastError, "\(mine.text)")
+                #expect(mine.json["error_code"] as? String == expected[i].code, "\(mine.text)")
+                #expect(!mine.text.contains("23505") && !mine.text.contains("db-3.internal"))
+                let admin = try await client.execute(uri: "/v1/admin/jobs/\(id)", method: .get, headers: FrontFixture.admin)
+                #expect(admin.json["last_error"] as? String == (i < 2 ? infra : expected[i].lastError), "\(admin.text)")
+            }
+        }
+    }
+
     @Test("Idempotency-Key: a repeat answers with the first job; another user's same key is theirs")
     func idempotency() async throws {
         let f = FrontFixture()

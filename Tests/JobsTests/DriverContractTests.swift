@@ -133,6 +133,8 @@ struct DriverContractTests {
         let record = try #require(try await h.driver.job(job.id, queue: nil))
         #expect(record.status == .dead)
         #expect(record.deadLetterID == dead.first?.id)
+        // The front shows users a permanent failure's reason and only a code for other deaths.
+        #expect(record.deadReason == .permanent)
         #expect(try await h.driver.stats(queue: h.queue).inFlight == 0)
     }
 

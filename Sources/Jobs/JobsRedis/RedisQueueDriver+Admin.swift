@@ -15,6 +15,7 @@ extension RedisQueueDriver {
         record.updatedAt = fields["updated_at"].flatMap { Int64($0) }
         record.lastError = fields["error"].flatMap { $0.isEmpty ? nil : $0 }
         record.deadLetterID = fields["dead_id"]
+        record.deadReason = fields["dead_reason"].map(DeadReason.init(rawValue:))
         record.kind = fields["kind"]
         record.owner = fields["owner"]
         switch status {

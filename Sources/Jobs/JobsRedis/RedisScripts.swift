@@ -189,7 +189,7 @@ enum RedisScripts {
               redis.call('XDEL', KEYS[1], ARGV[2])
             end
             if KEYS[3] ~= KEYS[1] then
-              redis.call('HSET', KEYS[3], 'status', 'dead', 'dead_id', did, 'error', ARGV[5], 'updated_at', ARGV[3])
+              redis.call('HSET', KEYS[3], 'status', 'dead', 'dead_id', did, 'dead_reason', ARGV[4], 'error', ARGV[5], 'updated_at', ARGV[3])
               redis.call('PEXPIRE', KEYS[3], ARGV[6])
             end
             return {did, dropped}
@@ -285,7 +285,7 @@ enum RedisScripts {
                   redis.call('XDEL', KEYS[1], id)
                   if jid then
                     local key = ARGV[7] .. jid
-                    redis.call('HSET', key, 'status', 'dead', 'dead_id', did, 'error', msg, 'updated_at', ARGV[6])
+                    redis.call('HSET', key, 'status', 'dead', 'dead_id', did, 'dead_reason', 'poison', 'error', msg, 'updated_at', ARGV[6])
                     redis.call('PEXPIRE', key, ARGV[8])
                   end
                   poisoned[#poisoned + 1] = {id, n, {unpack(dead, 7, math.min(#dead, 7 + 511))}}

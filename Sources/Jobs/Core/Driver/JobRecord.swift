@@ -13,6 +13,8 @@ public struct JobRecord: Sendable, Equatable {
     public var consumer: String?
     /// The dead-letter id, for dead jobs.
     public var deadLetterID: String?
+    /// Why it is dead (kept with the status since issue 15; nil for older records).
+    public var deadReason: DeadReason?
     /// The envelope's `owner`, kept after the job ends.
     public var owner: String?
     /// The envelope, while the job still waits or runs.

@@ -207,7 +207,11 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                     let did = q.addDead(Self.deadFields(reason: .poison, message: message, now: now, fields: kept), now: now, limit: limit)
                     if let jid = fields.first(where: { $0.0 == JobEnvelope.Field.id }).map({ String(decoding: $0.1, as: UTF8.self) }) {
                         q.setStatus(
-                            jid, ["status": "dead", "dead_id": did, "error": message, "updated_at": "\(now)"],
+                            jid,
+                            [
+                                "status": "dead", "dead_id": did, "dead_reason": DeadReason.poison.rawValue, "error": message,
+                                "updated_at": "\(now)",
+                            ],
                             expiresAt: now + deadTTL)
                     }
                     if let envelope = try? JobEnvelope(fields: kept, entryMillis: Self.millis(sid)) {
@@ -291,7 +295,8 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                     let did = q.addDead(
                         Self.deadFields(reason: reason, message: error.error, now: now, fields: next.fields()), now: now, limit: limit)
                     q.setStatus(
-                        jid, ["status": "dead", "dead_id": did, "error": error.error, "updated_at": "\(now)"],
+                        jid,
+                        ["status": "dead", "dead_id": did, "dead_reason": reason.rawValue, "error": error.error, "updated_at": "\(now)"],
                         expiresAt: now + deadKeep)
                 }
             }
@@ -333,6 +338,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
                 record.updatedAt = fields["updated_at"].flatMap { Int64($0) }
                 record.lastError = fields["error"].flatMap { $0.isEmpty ? nil : $0 }
                 record.deadLetterID = fields["dead_id"]
+                record.deadReason = fields["dead_reason"].map(DeadReason.init(rawValue:))
                 if status == .queued, let sid = fields["sid"] {
                     if let p = q.pending[sid] {
                         status = .running
