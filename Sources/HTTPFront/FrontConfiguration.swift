@@ -5,18 +5,33 @@ public struct FrontConfiguration: Sendable {
     public var host: String
     public var port: Int
     /// Signs Telegram Mini App init data; users cannot authenticate without it.
-    public var botToken: String
-    /// `Authorization: Bearer <token>` for admin routes; nil turns admin routes off (401).
-    public var adminToken: String?
+    public private(set) var botToken: String
+    /// `Authorization: Bearer <token>` for admin routes; nil turns admin routes off (401). At
+    /// least `minAdminTokenLength` characters: a short one can be guessed over the network.
+    public private(set) var adminToken: String?
     /// Init data older than this is refused.
     public var initDataMaxAge: Duration
 
     /// Bodies above this are refused with 413 before they are read whole.
     public static let maxBodyBytes = 64 * 1024
+    public static let minAdminTokenLength = 16
 
+    /// Why a configuration is refused.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Refuses an empty bot token and an admin token shorter than 16 characters, so that no
+    /// caller (the CLI, a test, an embedding program) can start a front with a guessable token.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, botToken: String, adminToken: String?, initDataMaxAge: Duration = .seconds(86_400)
-    ) {
+    ) throws(Invalid) {
+        guard !botToken.isEmpty else { throw Invalid(description: "a bot token is needed to check init data") }
+        if let adminToken, adminToken.unicodeScalars.count < Self.minAdminTokenLength {
+            throw Invalid(
+                description:
+                    "the admin token must have at least \(Self.minAdminTokenLength) characters; it has \(adminToken.unicodeScalars.count)")
+        }
         self.host = host
         self.port = port
         self.botToken = botToken

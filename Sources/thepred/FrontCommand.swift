@@ -27,25 +27,45 @@ struct FrontCommand: AsyncParsableCommand {
     var port: Int = Int(ProcessInfo.processInfo.environment["FRONT_PORT"] ?? "") ?? 8080
     // The secrets get no default in the declaration: --help prints defaults.
     @Option(
-        name: .customLong("telegram-bot-token"), help: "Bot token that signs Mini App init data. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+        name: .customLong("telegram-bot-token"),
+        help: "Bot token that signs Mini App init data. Shows in ps: prefer the env or the file. Never logged. Env: TELEGRAM_BOT_TOKEN.")
     var telegramBotTokenOption: String?
     @Option(
-        name: .customLong("admin-token"), help: "Token admins send as Bearer; empty turns admin routes off. Never logged. Env: ADMIN_TOKEN."
+        name: .customLong("telegram-bot-token-file"),
+        help: "A file holding the bot token (trailing newline ignored). Env: TELEGRAM_BOT_TOKEN_FILE.")
+    var telegramBotTokenFile: String?
+    @Option(
+        name: .customLong("admin-token"),
+        help:
+            "Token admins send as Bearer, at least 16 characters; none turns admin routes off. Shows in ps: prefer the env or the file. Never logged. Env: ADMIN_TOKEN."
     )
     var adminTokenOption: String?
+    @Option(
+        name: .customLong("admin-token-file"), help: "A file holding the admin token (trailing newline ignored). Env: ADMIN_TOKEN_FILE.")
+    var adminTokenFile: String?
 
-    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
-    var adminToken: String { adminTokenOption ?? ProcessInfo.processInfo.environment["ADMIN_TOKEN"] ?? "" }
+    func botTokenSecret() throws -> Secret {
+        try Secret.resolve(
+            option: "telegram-bot-token", argument: telegramBotTokenOption, file: telegramBotTokenFile, env: "TELEGRAM_BOT_TOKEN")
+    }
+    func adminTokenSecret() throws -> Secret {
+        try Secret.resolve(option: "admin-token", argument: adminTokenOption, file: adminTokenFile, env: "ADMIN_TOKEN")
+    }
     @Option(name: .long, help: "Seconds after auth_date that init data is refused. Env: INIT_DATA_MAX_AGE.")
     var initDataMaxAge: Int = Int(ProcessInfo.processInfo.environment["INIT_DATA_MAX_AGE"] ?? "") ?? 86_400
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be within 1...65535") }
         guard initDataMaxAge >= 1 else { throw ValidationError("--init-data-max-age must be at least 1") }
-        guard !telegramBotToken.isEmpty else {
-            throw ValidationError("a bot token is needed to check init data: set TELEGRAM_BOT_TOKEN or --telegram-bot-token")
+        guard !(try botTokenSecret().value.isEmpty) else {
+            throw ValidationError(
+                "a bot token is needed to check init data: set TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE (or --telegram-bot-token-file)"
+            )
         }
-        if !adminToken.isEmpty && adminToken.utf8.count < 16 { throw ValidationError("--admin-token must have at least 16 characters") }
+        let admin = try adminTokenSecret().value
+        if !admin.isEmpty && admin.unicodeScalars.count < FrontConfiguration.minAdminTokenLength {
+            throw ValidationError("the admin token must have at least \(FrontConfiguration.minAdminTokenLength) characters")
+        }
     }
 
     func run() async throws {
@@ -72,9 +92,15 @@ struct FrontCommand: AsyncParsableCommand {
         let deps = FrontDependencies(
             driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), ping: { try await driver.ping() },
             registry: registry)
-        let front = FrontConfiguration(
-            host: host, port: port, botToken: telegramBotToken, adminToken: adminToken.isEmpty ? nil : adminToken,
-            initDataMaxAge: .seconds(initDataMaxAge))
+        let (bot, admin) = (try botTokenSecret(), try adminTokenSecret())
+        if bot.fromArgument { logger.warning("\(Secret.warning(option: "telegram-bot-token", env: "TELEGRAM_BOT_TOKEN"))") }
+        if admin.fromArgument { logger.warning("\(Secret.warning(option: "admin-token", env: "ADMIN_TOKEN"))") }
+        let front: FrontConfiguration
+        do {
+            front = try FrontConfiguration(
+                host: host, port: port, botToken: bot.value, adminToken: admin.value.isEmpty ? nil : admin.value,
+                initDataMaxAge: .seconds(initDataMaxAge))
+        } catch { throw CLIError("\(error)") }
         if front.adminToken == nil { logger.warning("ADMIN_TOKEN is not set: admin routes answer 401") }
         let app = HTTPFront.application(configuration: front, dependencies: deps, logger: logger)
         let group = ServiceGroup(

@@ -18,10 +18,26 @@ struct TelegramOptions: ParsableArguments {
 
     @Option(
         name: .customLong("telegram-bot-token"),
-        help: "Bot token; without one the worker leaves the telegram queue alone. Never logged. Env: TELEGRAM_BOT_TOKEN.")
+        help:
+            "Bot token; without one the worker leaves the telegram queues alone. Shows in ps: prefer the env or the file. Never logged. Env: TELEGRAM_BOT_TOKEN."
+    )
     var telegramBotTokenOption: String?
 
-    var telegramBotToken: String { telegramBotTokenOption ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "" }
+    @Option(
+        name: .customLong("telegram-bot-token-file"),
+        help: "A file holding the bot token (trailing newline ignored). Env: TELEGRAM_BOT_TOKEN_FILE.")
+    var telegramBotTokenFile: String?
+
+    func botTokenSecret() throws -> Secret {
+        try Secret.resolve(
+            option: "telegram-bot-token", argument: telegramBotTokenOption, file: telegramBotTokenFile, env: "TELEGRAM_BOT_TOKEN")
+    }
+    /// Validated in `validate`, so it reads without error afterwards.
+    var telegramBotToken: String { (try? botTokenSecret().value) ?? "" }
+    /// What the worker should warn about at start.
+    var warnings: [String] {
+        telegramBotTokenOption != nil ? [Secret.warning(option: "telegram-bot-token", env: "TELEGRAM_BOT_TOKEN")] : []
+    }
 
     @Option(name: .long, help: "Messages per second for the whole fleet (free lane). Env: TELEGRAM_RATE.")
     var telegramRate: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_RATE"] ?? "") ?? 30
@@ -65,7 +81,8 @@ struct TelegramOptions: ParsableArguments {
         // A send must be answered within 27 s of its delivery-log claim and may first wait up to 3 s
         // for a slot; a longer request timeout would never start.
         guard (1...20).contains(telegramTimeout) else { throw ValidationError("--telegram-timeout must be within 1...20 s") }
-        if telegramBotToken.contains("/") || telegramBotToken.contains(" ") {
+        let token = try botTokenSecret().value
+        if token.contains("/") || token.contains(" ") {
             throw ValidationError("--telegram-bot-token looks wrong (it contains / or a space)")
         }
     }

@@ -67,6 +67,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = settlementChunk
         let driver = try await global.connectedDriver()
+        for warning in telegram.warnings { logger.warning("\(warning)") }
         let bot = telegram.client()
         defer { bot?.shutdown() }
         if let bot {

@@ -73,6 +73,14 @@ struct AuthTests {
         }
     }
 
+    @Test("the configuration itself refuses an admin token under 16 characters and an empty bot token")
+    func configurationSecrets() throws {
+        #expect(throws: FrontConfiguration.Invalid.self) { try FrontConfiguration(botToken: "1:a", adminToken: "fifteen-chars!!") }
+        #expect(throws: FrontConfiguration.Invalid.self) { try FrontConfiguration(botToken: "", adminToken: nil) }
+        #expect(try FrontConfiguration(botToken: "1:a", adminToken: "sixteen-chars!!!").adminToken == "sixteen-chars!!!")
+        #expect(try FrontConfiguration(botToken: "1:a", adminToken: nil).adminToken == nil)
+    }
+
     @Test("the verifier rejects init data without a user or auth_date")
     func verifierEdges() throws {
         let v = InitDataVerifier(botToken: FrontFixture.botToken)

@@ -27,7 +27,7 @@ struct FrontFixture {
 
     var router: Router<FrontRequestContext> {
         HTTPFront.router(
-            configuration: FrontConfiguration(botToken: Self.botToken, adminToken: Self.adminToken),
+            configuration: try! FrontConfiguration(botToken: Self.botToken, adminToken: Self.adminToken),
             dependencies: FrontDependencies(driver: driver, board: board, ping: ping, clock: clock))
     }
 
