@@ -44,7 +44,9 @@ public struct JobRecordView: Encodable, Sendable {
         updatedAtMillis = r.updatedAt
         if admin || r.status == .rejected || (r.status == .dead && r.deadReason == .permanent) {
             lastError = r.lastError
-        } else if r.lastError != nil {
+        } else if r.lastError != nil, r.status == .retrying || r.status == .dead {
+            // Only where the error still says something: a job that retried and then succeeded
+            // keeps its last error in the record, but it no longer failed.
             errorCode = r.status == .dead ? (r.deadReason?.rawValue ?? "failed") : "transient_failure"
         }
         if admin {
