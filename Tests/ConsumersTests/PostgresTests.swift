@@ -104,6 +104,42 @@ struct PostgresTests {
         try await fresh.drop(db)
     }
 
+    @Test("a PostgresStatement is prepared once per connection and survives a table changed under it; plain SQL is not prepared")
+    func preparedStatements() async throws {
+        let fresh = FreshDatabase()
+        let db = try await fresh.create()
+        let prepared = "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'SELECT * FROM t WHERE%'"
+        try await db.query("CREATE TABLE t (id bigint PRIMARY KEY, a text)")
+        try await db.query("INSERT INTO t VALUES (1, 'x')")
+        let select = PostgresStatement("SELECT * FROM t WHERE id = $1")
+        #expect(try await db.query("SELECT * FROM t WHERE id = $1", [.int(1)])[0, "a"] == "x")
+        #expect(try await db.query(prepared)[0, "n"] == "0")
+        for _ in 0..<3 { #expect(try await db.query(select, [.int(1)])[0, "a"] == "x") }
+        #expect(try await db.query(prepared)[0, "n"] == "1")
+        // The cached plan's result type changes: PostgreSQL refuses it (0A000) once; it is prepared again.
+        try await db.query("ALTER TABLE t ADD COLUMN b text DEFAULT 'y'")
+        #expect(try await db.query(select, [.int(1)])[0, "b"] == "y")
+        // Inside a transaction the refusal fails that transaction; the next one prepares it again.
+        try await db.query("ALTER TABLE t ADD COLUMN c text DEFAULT 'z'")
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { tx in try tx.query(select, [.int(1)]) }
+        }
+        let c = try await db.transaction { tx in try tx.query(select, [.int(1)])[0, "c"] }
+        #expect(c == "z")
+        // More distinct statements than the cache keeps: all run, and the server holds at most the cap.
+        for i in 0..<(PostgresConnection.preparedStatementCapacity + 10) {
+            #expect(try await db.query(PostgresStatement("SELECT $1::int + \(i) AS v"), [.int(1)])[0, "v"] == "\(i + 1)")
+        }
+        let held = try await db.query("SELECT count(*) AS n FROM pg_prepared_statements")[0, "n"]
+        #expect(Int(held ?? "") ?? .max <= PostgresConnection.preparedStatementCapacity)
+        // A new session has none: the cache starts over after a reconnect.
+        let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid")[0, "pid"])
+        try await fresh.admin.query("SELECT pg_terminate_backend($1::int)", [.text(pid)])
+        _ = try? await db.query("SELECT 1")
+        #expect(try await db.query(select, [.int(1)])[0, "a"] == "x")
+        try await fresh.drop(db)
+    }
+
     @Test("a connection whose server side went away reconnects on the next call")
     func reconnects() async throws {
         let fresh = FreshDatabase()

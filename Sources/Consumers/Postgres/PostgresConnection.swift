@@ -21,23 +21,33 @@ public final class PostgresConnection: Sendable {
 
     public func close() { core.close() }
 
+    /// How many ``PostgresStatement``s a connection keeps prepared before it deallocates them all.
+    public static var preparedStatementCapacity: Int { PostgresStatementCache.capacity }
+
     /// Runs one statement with parameters ($1, $2, …) and returns its rows.
     ///
     /// Cancelling the calling task stops the statement: a queued one never runs, a running one is
     /// cancelled on the server; either way the call throws `CancellationError`.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
-        try await core.submit { conn, _ in try Core.execute(conn, sql, parameters) }
+        try await core.submit { conn, _, _ in try Core.execute(conn, sql, parameters) }
+    }
+
+    /// Runs a statement prepared once on this connection (prepared on first use, and again after
+    /// a reconnect).
+    @discardableResult
+    public func query(_ statement: PostgresStatement, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await core.submit { conn, _, statements in try Core.execute(conn, statement.sql, parameters, statements: statements) }
     }
 
     /// Runs `body` inside BEGIN … COMMIT on this connection, rolling back if it throws.
     /// Statements of other callers wait until the transaction ends. Cancelling the calling task
     /// cancels the statement running and refuses the next ones, so the transaction rolls back.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
-        try await core.submit { conn, cancelled in
+        try await core.submit { conn, cancelled, statements in
             _ = try Core.execute(conn, "BEGIN", [])
             do {
-                let result = try body(Transaction(conn: conn, cancelled: cancelled))
+                let result = try body(Transaction(conn: conn, cancelled: cancelled, statements: statements))
                 _ = try Core.execute(conn, "COMMIT", [])
                 return result
             } catch {
@@ -53,11 +63,19 @@ public final class PostgresConnection: Sendable {
         /// Whether the caller's task was cancelled; checked before each statement, because a cancel
         /// that arrives between two statements finds nothing running on the server to stop.
         fileprivate let cancelled: @Sendable () -> Bool
+        fileprivate let statements: PostgresStatementCache
 
         @discardableResult
         public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
             if cancelled() { throw CancellationError() }
             return try Core.execute(conn, sql, parameters)
+        }
+
+        /// Runs a statement prepared once on this connection.
+        @discardableResult
+        public func query(_ statement: PostgresStatement, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
+            if cancelled() { throw CancellationError() }
+            return try Core.execute(conn, statement.sql, parameters, statements: statements)
         }
 
         /// Gives this transaction's statements `timeout` each instead of the session's
@@ -118,6 +136,7 @@ extension PostgresConnection {
         private var conn: OpaquePointer?
         private var cancelHandle: OpaquePointer?
         private var lastError = ""
+        private let statements = PostgresStatementCache()
 
         init(url: String, name: String, statementTimeout: Duration?) {
             self.url = url
@@ -128,9 +147,9 @@ extension PostgresConnection {
                 finish: { [self] in disconnect() })
         }
 
-        func submit<T: Sendable>(_ work: @escaping (OpaquePointer, _ cancelled: @escaping @Sendable () -> Bool) throws -> T) async throws
-            -> T
-        {
+        func submit<T: Sendable>(
+            _ work: @escaping (OpaquePointer, _ cancelled: @escaping @Sendable () -> Bool, PostgresStatementCache) throws -> T
+        ) async throws -> T {
             let ticket = PostgresTicket<T>()
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -146,7 +165,7 @@ extension PostgresConnection {
                             ticket.finish(.failure(CancellationError()))
                             return
                         }
-                        ticket.finish(Result { try work(conn) { ticket.cancelRequested } })
+                        ticket.finish(Result { try work(conn, { ticket.cancelRequested }, statements) })
                     }
                     if !thread.submit(job) {
                         ticket.finish(.failure(PostgresError(code: .closed, message: "closed", sqlState: nil)))
@@ -163,6 +182,7 @@ extension PostgresConnection {
         private func connection() -> OpaquePointer? {
             if let conn, PQstatus(conn) == CONNECTION_OK { return conn }
             disconnect()
+            statements.reset()
             conn = PQconnectdb(url)
             guard let conn, PQstatus(conn) == CONNECTION_OK else {
                 lastError =
@@ -191,11 +211,31 @@ extension PostgresConnection {
         /// At least 1: PostgreSQL reads 0 as "no timeout".
         static func milliseconds(_ d: Duration) -> Int64 { min(Int64(Int32.max), max(1, d.milliseconds)) }
 
-        static func execute(_ conn: OpaquePointer, _ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
+        /// Runs one statement; with `statements`, one with parameters as a prepared statement of
+        /// this connection.
+        static func execute(
+            _ conn: OpaquePointer, _ sql: String, _ parameters: [PostgresValue], statements: PostgresStatementCache? = nil
+        ) throws -> PostgresRows {
             let values: [String?] = parameters.map { if case .text(let t) = $0 { return t } else { return nil } }
-            let result = withCStrings(values) { pointers in
-                PQexecParams(conn, sql, Int32(values.count), nil, pointers, nil, nil, 0)
+            let count = Int32(values.count)
+            guard let statements, count > 0 else {
+                return try rows(of: withCStrings(values) { PQexecParams(conn, sql, count, nil, $0, nil, nil, 0) }, conn)
             }
+            do {
+                let name = try statements.name(for: sql, parameters: count, on: conn)
+                return try rows(of: withCStrings(values) { PQexecPrepared(conn, name, count, $0, nil, nil, 0) }, conn)
+            } catch let error as PostgresError where error.sqlState == "0A000" {
+                // "cached plan must not change result type": a migration changed a table under
+                // the statement. Prepared again next time; outside a transaction, at once.
+                statements.forget(sql)
+                guard PQtransactionStatus(conn) == PQTRANS_IDLE else { throw error }
+                let name = try statements.name(for: sql, parameters: count, on: conn)
+                return try rows(of: withCStrings(values) { PQexecPrepared(conn, name, count, $0, nil, nil, 0) }, conn)
+            }
+        }
+
+        /// The rows of a statement's result, or its error; clears the result.
+        private static func rows(of result: OpaquePointer?, _ conn: OpaquePointer) throws -> PostgresRows {
             guard let result else {
                 throw PostgresError(code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
             }
@@ -214,14 +254,7 @@ extension PostgresConnection {
                 let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
                 return PostgresRows(columns: columns, rows: rows, affected: affected)
             default:
-                let message =
-                    PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-                    ?? String(cString: PQerrorMessage(conn))
-                let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-                if PQstatus(conn) != CONNECTION_OK {
-                    throw PostgresError(code: .connection, message: message, sqlState: state)
-                }
-                throw PostgresError(code: .server, message: message, sqlState: state)
+                throw PostgresConnection.error(of: result, conn)
             }
         }
 
@@ -235,7 +268,7 @@ extension PostgresConnection {
                 if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
                     throw PostgresError(code: .decoding, message: "not a COPY … FROM STDIN statement: \(sql)", sqlState: nil)
                 }
-                throw error(of: start, conn)
+                throw PostgresConnection.error(of: start, conn)
             }
             PQclear(start)
 
@@ -290,23 +323,11 @@ extension PostgresConnection {
                                 code: .connection, message: String(cString: PQerrorMessage(conn)), sqlState: nil)
                     )
                 } else if failure == nil {
-                    failure = error(of: result, conn)
+                    failure = PostgresConnection.error(of: result, conn)
                 }
                 PQclear(result)
             }
             return (stored, failure)
-        }
-
-        /// The error a failed result carries: `.server` with its SQLSTATE, or `.connection`.
-        private static func error(of result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
-            let message =
-                PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-                ?? String(cString: PQerrorMessage(conn))
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            if PQstatus(conn) != CONNECTION_OK {
-                return PostgresError(code: .connection, message: message, sqlState: state)
-            }
-            return PostgresError(code: .server, message: message, sqlState: state)
         }
 
         /// Passes NUL-terminated copies of the values, nil for NULL, valid for the call only.
@@ -315,5 +336,19 @@ extension PostgresConnection {
             defer { for c in copies { free(c) } }
             return body(copies.map { $0.map { UnsafePointer($0) } })
         }
+    }
+}
+
+extension PostgresConnection {
+    /// The error a failed result carries: `.server` with its SQLSTATE, or `.connection`.
+    static func error(of result: OpaquePointer, _ conn: OpaquePointer) -> PostgresError {
+        let message =
+            PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            ?? String(cString: PQerrorMessage(conn))
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        if PQstatus(conn) != CONNECTION_OK {
+            return PostgresError(code: .connection, message: message, sqlState: state)
+        }
+        return PostgresError(code: .server, message: message, sqlState: state)
     }
 }

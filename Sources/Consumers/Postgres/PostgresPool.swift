@@ -35,6 +35,11 @@ public final class PostgresPool: PostgresClient {
         try await withConnection { try await $0.query(sql, parameters) }
     }
 
+    @discardableResult
+    public func query(_ statement: PostgresStatement, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(statement, parameters) }
+    }
+
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection.Transaction) throws -> T) async throws -> T {
         try await withConnection { try await $0.transaction(body) }
     }

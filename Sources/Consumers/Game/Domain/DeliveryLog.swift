@@ -67,14 +67,15 @@ enum DeliveryLog {
         let broadcast = p.broadcastID.map { PostgresValue.int($0) } ?? .null
         // The common case, a first run, in one round trip.
         let made = try await db.query(
-            """
-            WITH made AS (
-                INSERT INTO telegram_deliveries (job_id, telegram_id, kind, broadcast_id, status, effect_key, claim_owner, claim_expires_at)
-                VALUES ($1, $2, $3, $4, 'SENDING', $5, $6, clock_timestamp() + make_interval(secs => $7::bigint / 1000.0))
-                ON CONFLICT DO NOTHING
-                RETURNING job_id)
-            SELECT job_id, (SELECT status FROM broadcasts WHERE id = $4::bigint) AS broadcast_status FROM made
-            """,
+            PostgresStatement(
+                """
+                WITH made AS (
+                    INSERT INTO telegram_deliveries (job_id, telegram_id, kind, broadcast_id, status, effect_key, claim_owner, claim_expires_at)
+                    VALUES ($1, $2, $3, $4, 'SENDING', $5, $6, clock_timestamp() + make_interval(secs => $7::bigint / 1000.0))
+                    ON CONFLICT DO NOTHING
+                    RETURNING job_id)
+                SELECT job_id, (SELECT status FROM broadcasts WHERE id = $4::bigint) AS broadcast_status FROM made
+                """),
             [.text(id.rawValue), .int(p.telegramID), .text(p.kind.rawValue), broadcast, key, .text(owner), leaseMillis])
         if !made.isEmpty {
             return Claim(outcome: .claimed, row: id.rawValue, owner: owner, broadcastStatus: made[0, "broadcast_status"])
@@ -137,38 +138,39 @@ enum DeliveryLog {
         let shard = ((p.telegramID % shards) + shards) % shards
         let moved =
             try await db.query(
-                """
-                WITH moved AS (
-                    UPDATE telegram_deliveries d
-                       SET status = $2, attempts = d.attempts + $3, last_error = $4, message_id = coalesce($5::bigint, d.message_id),
-                           sent_at = CASE WHEN $2 = 'SENT' THEN now() ELSE d.sent_at END, updated_at = now(),
-                           claim_owner = NULL, claim_expires_at = NULL
-                      FROM (SELECT job_id, status FROM telegram_deliveries
-                             WHERE job_id = $1 AND status NOT IN ('SENT', 'CANCELLED', 'AMBIGUOUS')
-                               AND ($6::text IS NULL OR claim_owner = $6)
-                               FOR UPDATE) old
-                     WHERE d.job_id = old.job_id
-                    RETURNING old.status AS before),
-                delta AS (
-                    SELECT ($2 = 'SENT')::int - (before = 'SENT')::int AS sent,
-                           ($2 IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int - (before IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int AS failed,
-                           ($2 = 'CANCELLED')::int - (before = 'CANCELLED')::int AS cancelled
-                      FROM moved),
-                counted AS (
-                    INSERT INTO broadcast_counts AS c (broadcast_id, shard, sent, failed, cancelled)
-                    SELECT $7::bigint, $8::smallint, sent, failed, cancelled FROM delta
-                     WHERE $7::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0 OR cancelled <> 0)
-                    ON CONFLICT (broadcast_id, shard) DO UPDATE
-                       SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed, cancelled = c.cancelled + EXCLUDED.cancelled
-                    RETURNING 1),
-                market_counted AS (
-                    INSERT INTO market_notification_counts AS c (market_id, shard, sent, failed)
-                    SELECT $9::bigint, $8::smallint, sent, failed FROM delta
-                     WHERE $9::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0)
-                    ON CONFLICT (market_id, shard) DO UPDATE SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed
-                    RETURNING 1)
-                SELECT before, (SELECT count(*) FROM counted) + (SELECT count(*) FROM market_counted) AS counted FROM moved
-                """,
+                PostgresStatement(
+                    """
+                    WITH moved AS (
+                        UPDATE telegram_deliveries d
+                           SET status = $2, attempts = d.attempts + $3, last_error = $4, message_id = coalesce($5::bigint, d.message_id),
+                               sent_at = CASE WHEN $2 = 'SENT' THEN now() ELSE d.sent_at END, updated_at = now(),
+                               claim_owner = NULL, claim_expires_at = NULL
+                          FROM (SELECT job_id, status FROM telegram_deliveries
+                                 WHERE job_id = $1 AND status NOT IN ('SENT', 'CANCELLED', 'AMBIGUOUS')
+                                   AND ($6::text IS NULL OR claim_owner = $6)
+                                   FOR UPDATE) old
+                         WHERE d.job_id = old.job_id
+                        RETURNING old.status AS before),
+                    delta AS (
+                        SELECT ($2 = 'SENT')::int - (before = 'SENT')::int AS sent,
+                               ($2 IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int - (before IN ('PERMANENT_FAILURE', 'AMBIGUOUS'))::int AS failed,
+                               ($2 = 'CANCELLED')::int - (before = 'CANCELLED')::int AS cancelled
+                          FROM moved),
+                    counted AS (
+                        INSERT INTO broadcast_counts AS c (broadcast_id, shard, sent, failed, cancelled)
+                        SELECT $7::bigint, $8::smallint, sent, failed, cancelled FROM delta
+                         WHERE $7::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0 OR cancelled <> 0)
+                        ON CONFLICT (broadcast_id, shard) DO UPDATE
+                           SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed, cancelled = c.cancelled + EXCLUDED.cancelled
+                        RETURNING 1),
+                    market_counted AS (
+                        INSERT INTO market_notification_counts AS c (market_id, shard, sent, failed)
+                        SELECT $9::bigint, $8::smallint, sent, failed FROM delta
+                         WHERE $9::bigint IS NOT NULL AND (sent <> 0 OR failed <> 0)
+                        ON CONFLICT (market_id, shard) DO UPDATE SET sent = c.sent + EXCLUDED.sent, failed = c.failed + EXCLUDED.failed
+                        RETURNING 1)
+                    SELECT before, (SELECT count(*) FROM counted) + (SELECT count(*) FROM market_counted) AS counted FROM moved
+                    """),
                 [
                     .text(row), .text(status.rawValue), .int(attempted ? 1 : 0), error.map { .text(String($0.prefix(1000))) } ?? .null,
                     messageID.map { .int($0) } ?? .null, owner.map { .text($0) } ?? .null, p.broadcastID.map { .int($0) } ?? .null,
@@ -186,11 +188,12 @@ enum DeliveryLog {
     /// run need not wait for the lease; `error` notes why (a 429).
     static func release(_ row: String, owner: String, error: String? = nil, db: any PostgresClient) async throws {
         try await db.query(
-            """
-            UPDATE telegram_deliveries SET claim_owner = NULL, claim_expires_at = NULL, last_error = coalesce($3, last_error),
-                   updated_at = now()
-             WHERE job_id = $1 AND claim_owner = $2
-            """, [.text(row), .text(owner), error.map { .text($0) } ?? .null])
+            PostgresStatement(
+                """
+                UPDATE telegram_deliveries SET claim_owner = NULL, claim_expires_at = NULL, last_error = coalesce($3, last_error),
+                       updated_at = now()
+                 WHERE job_id = $1 AND claim_owner = $2
+                """), [.text(row), .text(owner), error.map { .text($0) } ?? .null])
     }
 
     /// For the `onDead` hook: the job is being buried, so its message ends PERMANENT_FAILURE
