@@ -24,6 +24,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooLarge = Code("payload_too_large")
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let unavailable = Code("unavailable")
+        public static let rateLimited = Code("rate_limited")
+        public static let originNotAllowed = Code("origin_not_allowed")
         public static let internalError = Code("internal")
     }
 
@@ -32,7 +34,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     /// The request field at fault, when one is.
     public let field: String?
-    /// Seconds, for 503.
+    /// Seconds, for 503 and 429.
     public var retryAfter: Int?
     /// The methods the path takes, for 405.
     public var allow: [String]?

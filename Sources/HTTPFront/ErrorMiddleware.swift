@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Jobs
+import NIOHTTP1
 
 /// Every error leaves the front as a JSON error: a refusal as itself, Redis out of reach as 503
 /// with Retry-After, the router's own 404 and 405, a body over the limit as 413, anything else as 500.
@@ -43,6 +44,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: return APIError(.methodNotAllowed, .methodNotAllowed, "the route does not take this method")
             default: return APIError(http.status, .badRequest, http.body ?? http.status.reasonPhrase)
             }
+        case is HTTPParserError:
+            // The connection ended or broke mid-request: a client that went away, or one whose
+            // body was too slow (the body deadline closed it). Nobody reads this answer.
+            return APIError(.requestTimeout, .badRequest, "the request did not arrive whole")
         case let http as any HTTPResponseError where http.status == .contentTooLarge:
             return APIError(.contentTooLarge, .tooLarge, "the body is larger than \(FrontConfiguration.maxBodyBytes) bytes")
         case let http as any HTTPResponseError:

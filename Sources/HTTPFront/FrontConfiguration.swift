@@ -11,6 +11,17 @@ public struct FrontConfiguration: Sendable {
     public private(set) var adminToken: String?
     /// Init data older than this is refused.
     public var initDataMaxAge: Duration
+    /// A connection that has not sent a whole request head within this long of opening, or of its
+    /// last answer, is closed: an idle keep-alive connection, and a head sent a byte at a time.
+    public var idleTimeout: Duration = .seconds(30)
+    /// A request whose body has not ended within this long of its head is dropped with its connection.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// Connections open at once; one more is closed as it opens.
+    public var maxConnections = 4096
+    /// Web origins a Mini App may call the front from.
+    public var cors = CORSPolicy.none
+    /// Requests a second per user, per address and for admins.
+    public var rateLimits = FrontRateLimits()
 
     /// Bodies above this are refused with 413 before they are read whole.
     public static let maxBodyBytes = 64 * 1024

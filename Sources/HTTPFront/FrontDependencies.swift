@@ -14,16 +14,20 @@ public struct FrontDependencies: Sendable {
     public var ping: @Sendable () async throws -> Void
     public var registry: PrometheusCollectorRegistry
     public var clock: any JobClock
+    /// Keeps the request allowances; in memory unless given (Redis in production, so every
+    /// front shares them).
+    public var rateLimiter: any RateLimitDriver
 
     public init(
         driver: any JobQueueDriver & JobStatusDriver & QueueInspectionDriver, board: any BroadcastBoard,
         ping: @escaping @Sendable () async throws -> Void, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        clock: any JobClock = SystemJobClock()
+        clock: any JobClock = SystemJobClock(), rateLimiter: (any RateLimitDriver)? = nil
     ) {
         self.driver = driver
         self.board = board
         self.ping = ping
         self.registry = registry
         self.clock = clock
+        self.rateLimiter = rateLimiter ?? MemoryRateLimitDriver(clock: clock)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPFront
+import HTTPTypes
 import Jobs
 import JobsRedis
 import Logging
@@ -54,7 +55,66 @@ struct FrontCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds after auth_date that init data is refused. Env: INIT_DATA_MAX_AGE.")
     var initDataMaxAge: Int = Int(ProcessInfo.processInfo.environment["INIT_DATA_MAX_AGE"] ?? "") ?? 86_400
 
+    @Option(help: "Address of the /metrics listener; loopback unless Prometheus scrapes from elsewhere. Env: METRICS_HOST.")
+    var metricsHost: String = ProcessInfo.processInfo.environment["METRICS_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port of the /metrics listener, apart from the API's; 0 serves no metrics. Env: METRICS_PORT.")
+    var metricsPort: Int = Int(ProcessInfo.processInfo.environment["METRICS_PORT"] ?? "") ?? 9464
+    @Option(
+        help:
+            "Web origins a Mini App may call the API from, comma-separated (https://app.example.com); empty allows none. Env: FRONT_CORS_ORIGINS."
+    )
+    var corsOrigins: String = ProcessInfo.processInfo.environment["FRONT_CORS_ORIGINS"] ?? ""
+    @Option(help: "Seconds a browser may keep a CORS preflight's answer. Env: FRONT_CORS_MAX_AGE.")
+    var corsMaxAge: Int = Int(ProcessInfo.processInfo.environment["FRONT_CORS_MAX_AGE"] ?? "") ?? 600
+    @Option(
+        help:
+            "Seconds a connection may take to send a whole request head, after opening or after its last answer (the idle timeout). Env: FRONT_IDLE_TIMEOUT."
+    )
+    var idleTimeout: Int = Int(ProcessInfo.processInfo.environment["FRONT_IDLE_TIMEOUT"] ?? "") ?? 30
+    @Option(help: "Seconds a request body may take to arrive after its head. Env: FRONT_BODY_TIMEOUT.")
+    var bodyTimeout: Int = Int(ProcessInfo.processInfo.environment["FRONT_BODY_TIMEOUT"] ?? "") ?? 30
+    @Option(help: "Connections open at once; one more is closed as it opens. Env: FRONT_MAX_CONNECTIONS.")
+    var maxConnections: Int = Int(ProcessInfo.processInfo.environment["FRONT_MAX_CONNECTIONS"] ?? "") ?? 4096
+    @Option(help: "POST requests of one signed user, RATE/s,BURST or off, fleet-wide. Env: FRONT_RATE_USER_WRITES.")
+    var rateUserWrites: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_WRITES"] ?? "5/s,20"
+    @Option(help: "GET requests of one signed user, RATE/s,BURST or off. Env: FRONT_RATE_USER_READS.")
+    var rateUserReads: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_READS"] ?? "20/s,50"
+    @Option(help: "Requests without valid credentials per client address, RATE/s,BURST or off. Env: FRONT_RATE_ADDRESS.")
+    var rateAddress: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADDRESS"] ?? "20/s,50"
+    @Option(help: "Admin requests, all admins together, RATE/s,BURST or off. Env: FRONT_RATE_ADMIN.")
+    var rateAdmin: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADMIN"] ?? "100/s,200"
+    @Option(
+        help:
+            "Header a proxy of yours writes the client address to (X-Forwarded-For; its last entry counts); unset, the peer address counts. Env: FRONT_CLIENT_ADDRESS_HEADER."
+    )
+    var clientAddressHeader: String? = ProcessInfo.processInfo.environment["FRONT_CLIENT_ADDRESS_HEADER"]
+
+    /// The limits as given, or the first error.
+    func rateLimits() throws -> FrontRateLimits {
+        var limits = FrontRateLimits()
+        do {
+            limits.userWrites = try RateRule.parse(rateUserWrites)
+            limits.userReads = try RateRule.parse(rateUserReads)
+            limits.address = try RateRule.parse(rateAddress)
+            limits.admin = try RateRule.parse(rateAdmin)
+        } catch { throw ValidationError(error.message) }
+        if let header = clientAddressHeader, !header.isEmpty {
+            guard HTTPField.Name(header) != nil else { throw ValidationError("--client-address-header \(header) is not a header name") }
+            limits.clientAddressHeader = header
+        }
+        return limits
+    }
+
     func validate() throws {
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be within 0...65535") }
+        guard metricsPort == 0 || metricsPort != port || metricsHost != host else {
+            throw ValidationError("--metrics-port must differ from --port: /metrics is served apart from the API")
+        }
+        guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard corsMaxAge >= 0 else { throw ValidationError("--cors-max-age must be at least 0") }
+        do { _ = try CORSPolicy(list: corsOrigins) } catch { throw ValidationError("\(error)") }
+        _ = try rateLimits()
         guard (1...65535).contains(port) else { throw ValidationError("--port must be within 1...65535") }
         guard initDataMaxAge >= 1 else { throw ValidationError("--init-data-max-age must be at least 1") }
         guard !(try botTokenSecret().value.isEmpty) else {
@@ -91,22 +151,38 @@ struct FrontCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let deps = FrontDependencies(
             driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), ping: { try await driver.ping() },
-            registry: registry)
+            registry: registry, rateLimiter: RedisRateLimitDriver(connection: driver.connection, keys: driver.keys))
         let (bot, admin) = (try botTokenSecret(), try adminTokenSecret())
         if bot.fromArgument { logger.warning("\(Secret.warning(option: "telegram-bot-token", env: "TELEGRAM_BOT_TOKEN"))") }
         if admin.fromArgument { logger.warning("\(Secret.warning(option: "admin-token", env: "ADMIN_TOKEN"))") }
-        let front: FrontConfiguration
+        var front: FrontConfiguration
         do {
             front = try FrontConfiguration(
                 host: host, port: port, botToken: bot.value, adminToken: admin.value.isEmpty ? nil : admin.value,
                 initDataMaxAge: .seconds(initDataMaxAge))
+            front.idleTimeout = .seconds(idleTimeout)
+            front.bodyTimeout = .seconds(bodyTimeout)
+            front.maxConnections = maxConnections
+            front.cors = try CORSPolicy(list: corsOrigins, maxAge: .seconds(corsMaxAge))
+            front.rateLimits = try rateLimits()
         } catch { throw CLIError("\(error)") }
         if front.adminToken == nil { logger.warning("ADMIN_TOKEN is not set: admin routes answer 401") }
         let app = HTTPFront.application(configuration: front, dependencies: deps, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app)], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if metricsPort != 0 {
+            services.append(
+                .init(
+                    service: HTTPFront.metricsApplication(
+                        configuration: front, dependencies: deps, host: metricsHost, port: metricsPort, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
-        logger.info("front listening", metadata: ["address": "\(host):\(port)", "redis": "\(redis.redactedURL)"])
+        logger.info(
+            "front listening",
+            metadata: [
+                "address": "\(host):\(port)", "metrics": "\(metricsPort == 0 ? "off" : "\(metricsHost):\(metricsPort)")",
+                "redis": "\(redis.redactedURL)", "cors_origins": "\(front.cors.origins.sorted().joined(separator: ","))",
+            ])
         try await group.run()
     }
 }

@@ -16,7 +16,8 @@ struct InitDataCommand: AsyncParsableCommand {
         abstract: "Print Telegram Mini App init data for a user, signed with the bot token.",
         discussion: "For local use: send it as `Authorization: tma <init data>` to a front holding the same token.")
     @Option(help: "The Telegram user id.") var user: Int64
-    @Option(help: "The username.") var username: String?
+    @Option(help: "The username; with --count, each user's id is appended to it.") var username: String?
+    @Option(help: "Users to sign for, one line each: --user, --user + 1, … (for load tests).") var count = 1
     @Option(name: .customLong("telegram-bot-token"), help: "Bot token. Env: TELEGRAM_BOT_TOKEN.")
     var telegramBotTokenOption: String?
 
@@ -24,12 +25,20 @@ struct InitDataCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard user >= 1 else { throw ValidationError("--user must be a positive Telegram id") }
+        guard (1...1_000_000).contains(count), user <= Int64.max - Int64(count) else {
+            throw ValidationError("--count must be within 1...1000000, and --user + --count a Telegram id")
+        }
         guard !telegramBotToken.isEmpty else { throw ValidationError("set TELEGRAM_BOT_TOKEN or --telegram-bot-token") }
     }
 
     func run() async throws {
-        print(
-            InitDataVerifier(botToken: telegramBotToken).sign(
-                userID: user, username: username, authDate: Int64(Date().timeIntervalSince1970)))
+        let verifier = InitDataVerifier(botToken: telegramBotToken)
+        let now = Int64(Date().timeIntervalSince1970)
+        var out = ""
+        for id in user..<(user + Int64(count)) {
+            let name = count == 1 ? username : username.map { "\($0)\(id)" }
+            out += verifier.sign(userID: id, username: name, authDate: now) + "\n"
+        }
+        print(out, terminator: "")
     }
 }

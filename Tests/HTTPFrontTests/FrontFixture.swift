@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Jobs
 import NIOCore
+import Prometheus
 import ThePredKinds
 
 /// A front on the in-memory queue and board, with a clock the test sets.
@@ -18,18 +19,33 @@ struct FrontFixture {
     let board: any BroadcastBoard
     let clock = ManualJobClock(millis: now)
     var ping: @Sendable () async throws -> Void = {}
+    /// Changes to the configuration; rate limits are off unless a test sets them, because the
+    /// test clock never refills an allowance.
+    var configure: @Sendable (inout FrontConfiguration) -> Void = { _ in }
+    /// In memory on the test clock unless given.
+    var rateLimiter: any RateLimitDriver
+    /// One registry for the API's router and the metrics listener's.
+    let registry = PrometheusCollectorRegistry()
 
     init(driver: (any JobQueueDriver & JobStatusDriver & QueueInspectionDriver)? = nil, board: (any BroadcastBoard)? = nil) {
         let clock = self.clock
         self.driver = driver ?? MemoryQueueDriver(clock: clock)
         self.board = board ?? MemoryBroadcastBoard()
+        rateLimiter = MemoryRateLimitDriver(clock: clock)
     }
 
-    var router: Router<FrontRequestContext> {
-        HTTPFront.router(
-            configuration: try! FrontConfiguration(botToken: Self.botToken, adminToken: Self.adminToken),
-            dependencies: FrontDependencies(driver: driver, board: board, ping: ping, clock: clock))
+    var configuration: FrontConfiguration {
+        var configuration = try! FrontConfiguration(botToken: Self.botToken, adminToken: Self.adminToken)
+        configuration.rateLimits = .off
+        configure(&configuration)
+        return configuration
     }
+
+    var dependencies: FrontDependencies {
+        FrontDependencies(driver: driver, board: board, ping: ping, registry: registry, clock: clock, rateLimiter: rateLimiter)
+    }
+
+    var router: Router<FrontRequestContext> { HTTPFront.router(configuration: configuration, dependencies: dependencies) }
 
     func test<R>(_ body: @Sendable (any TestClientProtocol) async throws -> R) async throws -> R {
         try await Application(router: router).test(.router, body)

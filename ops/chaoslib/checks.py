@@ -256,7 +256,7 @@ def front_answers(f):
     diff = [p for p in L.idem_pairs if p[1] != p[2] or (p[3] or "").lower() != "true"]
     ok = not bad and not diff and L.idem_pairs
     fig = "%d repeats with one Idempotency-Key answered the first job id (Idempotent-Replayed: true); %d answers 503 " \
-          "or unreachable were retried" % (len(L.idem_pairs), L.front_503)
+          "or unreachable and %d answers 429 were retried" % (len(L.idem_pairs), L.front_503, L.front_429)
     return ok, fig if ok else "refused valid requests: %s; repeats with another answer: %s" % (bad[:5], diff[:5])
 
 

@@ -152,7 +152,7 @@ class Stack:
     def start_front(self):
         c = self.cfg
         argv = [c.bin, "front", "--host", "127.0.0.1", "--port", str(c.front_port), "--redis-url", self.redis_url,
-                "--telegram-bot-token", TOKEN, "--admin-token", ADMIN_TOKEN]
+                "--telegram-bot-token", TOKEN, "--admin-token", ADMIN_TOKEN, "--metrics-port", str(c.front_port + 1000)]
         self.front = self.sup.start("front", argv, role="front")
 
     def scheduler_argv(self):

@@ -70,6 +70,7 @@ class Ledger:
         self.idem_pairs = []  # (key, first job id, second job id, replayed header)
         self.front_errors = []  # (what, status, body)
         self.front_503 = 0
+        self.front_429 = 0
         self.xadd_entries = 0
         self.xadd_twice = 0
         self.broadcasts = {}  # name -> {"job": id, "text": text}
@@ -107,6 +108,12 @@ class Front:
                 with self.ledger.lock:
                     self.ledger.front_503 += 1
                 time.sleep(0.25)
+                continue
+            # Over a rate limit: wait as told, as a Mini App would, and send the same request again.
+            if status == 429 and time.monotonic() < end:
+                with self.ledger.lock:
+                    self.ledger.front_429 += 1
+                time.sleep(min(5.0, float((hdrs or {}).get("retry-after", hdrs.get("Retry-After", "1")) or 1)))
                 continue
             with self.ledger.lock:
                 self.ledger.front_errors.append((what, status, str(data)[:300]))

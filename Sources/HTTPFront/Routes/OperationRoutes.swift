@@ -2,7 +2,7 @@ import Hummingbird
 import Jobs
 
 extension FrontRoutes {
-    /// Health, readiness, metrics and the API's own description; no credentials needed.
+    /// Health, readiness and the API's own description; no credentials needed.
     func addOperationRoutes(to router: Router<FrontRequestContext>) {
         router.get("/healthz") { _, _ in
             Self.raw(Array(#"{"status":"ok"}"#.utf8))
@@ -19,9 +19,16 @@ extension FrontRoutes {
             return Self.raw(Array(#"{"status":"ready"}"#.utf8))
         }
 
+        router.get("/openapi.yaml") { _, _ in
+            Self.raw(HTTPFront.openAPIDocument, contentType: "application/yaml")
+        }
+    }
+
+    /// The Prometheus text, for the metrics listener.
+    func addMetricsRoute(to router: Router<FrontRequestContext>) {
         router.get("/metrics") { _, context in
             // The queue's figures are read at scrape time, at most once a second however often
-            // scrapes come (the route needs no credentials); a queue out of reach leaves them as last seen.
+            // scrapes come (the route is on loopback unless configured otherwise); a queue out of reach leaves them as last seen.
             if metrics.claimQueueRefresh(nowMillis: deps.clock.nowMillis()) {
                 do {
                     metrics.record(try await queueStats())
@@ -34,8 +41,5 @@ extension FrontRoutes {
             return Self.raw(out, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
 
-        router.get("/openapi.yaml") { _, _ in
-            Self.raw(HTTPFront.openAPIDocument, contentType: "application/yaml")
-        }
     }
 }

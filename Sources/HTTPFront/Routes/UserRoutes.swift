@@ -7,7 +7,7 @@ extension FrontRoutes {
     /// comes from the signed data, never from the body.
     func addUserRoutes(to router: Router<FrontRequestContext>) {
         router.post("/v1/bets") { request, context in
-            let user = try auth.user(request.headers[.authorization])
+            let user = try auth.user(request, context)
             var body = try await JSONBody.read(request, context: context)
             let marketID = try body.int("market_id", in: 1...Self.maxSafeInteger)!
             let outcome = try body.choice("outcome", BetOutcome.self)!
@@ -18,7 +18,7 @@ extension FrontRoutes {
         }
 
         router.post("/v1/daily-checkin") { request, context in
-            let user = try auth.user(request.headers[.authorization])
+            let user = try auth.user(request, context)
             try await JSONBody.read(request, context: context).finish()
             let day = LeaderboardPeriod.utcDay(deps.clock.nowMillis())
             let event = "daily:\(user.id):\(day)"
@@ -29,7 +29,7 @@ extension FrontRoutes {
         }
 
         router.post("/v1/referrals") { request, context in
-            let user = try auth.user(request.headers[.authorization])
+            let user = try auth.user(request, context)
             var body = try await JSONBody.read(request, context: context)
             let code = try body.string("code", length: 1...64)!
             try body.finish()
@@ -38,7 +38,7 @@ extension FrontRoutes {
         }
 
         router.get("/v1/jobs/{id}") { request, context in
-            let user = try auth.user(request.headers[.authorization])
+            let user = try auth.user(request, context)
             let id = try Self.jobID(context)
             // Someone else's job is reported as missing, so ids cannot be probed.
             guard let record = try await deps.driver.job(id, queue: nil), record.owner == Caller.user(user).owner else {

@@ -56,6 +56,10 @@ public struct RedisKeys: Sendable, Equatable {
     /// time) and `seen:<class>` (µs, its last request). Same hash tag as the lanes.
     public func rateClasses(_ limiter: String, _ lane: String) -> String { "\(prefix):{rate:\(limiter)}:classes:\(lane)" }
 
+    /// One subject's request allowance (its theoretical arrival time, µs, Redis clock), such as
+    /// `user:42:write`; expires when the allowance is full again.
+    public func requestRate(_ subject: String) -> String { "\(prefix):rl:\(subject)" }
+
     /// Hash of one broadcast's published status (`version`, `json`). The broadcast keys share the
     /// hash tag `{broadcasts}`, so the publish script touches one Cluster slot.
     public func broadcast(_ id: Int64) -> String { "\(prefix):{broadcasts}:\(id)" }

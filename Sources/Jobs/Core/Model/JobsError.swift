@@ -1,7 +1,7 @@
 /// An error of the job platform, with an opaque code so new cases never break callers.
 public struct JobsError: Error, Sendable, CustomStringConvertible, Equatable {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Value: String, Sendable { case invalidName, duplicateKind, unknownKind, encoding, notFound, conflict, driver }
+        enum Value: String, Sendable { case invalidName, duplicateKind, unknownKind, encoding, notFound, conflict, driver, invalidArgument }
         let value: Value
         public static let invalidName = Code(value: .invalidName)
         public static let duplicateKind = Code(value: .duplicateKind)
@@ -10,6 +10,8 @@ public struct JobsError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let notFound = Code(value: .notFound)
         public static let conflict = Code(value: .conflict)
         public static let driver = Code(value: .driver)
+        /// A setting or an argument out of its range.
+        public static let invalidArgument = Code(value: .invalidArgument)
         public var description: String { value.rawValue }
     }
 
