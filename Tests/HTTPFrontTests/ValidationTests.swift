@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Jobs
 import NIOCore
 import Testing
+import ThePredKinds
 
 /// Every refusal names its code and, where there is one, the field; none enqueues anything.
 @Suite("HTTP front: validation")
@@ -106,7 +107,43 @@ struct ValidationTests {
             uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":"2026-05-25T00:00:00Z"}"#, status: 409,
             code: "conflict", field: "starts_at"),
         Case(uri: "/v1/admin/leaderboards/year/close", admin: true, body: "{}", status: 404, code: "not_found", field: nil),
+        // Where the OpenAPI document and the code disagreed (an OpenAPI-driven fuzzer found them).
+        Case(
+            uri: "/v1/admin/leaderboards/week/close", admin: true, body: #"{"starts_at":null}"#, status: 422, code: "invalid_field",
+            field: "starts_at"),
+        Case(
+            uri: "/v1/bets", admin: false, body: #"{"market_id":null,"outcome":"YES","stake":1}"#, status: 422, code: "invalid_field",
+            field: "market_id"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","photo_url":"HTTP://"}"#, status: 422, code: "invalid_field",
+            field: "photo_url"),
+        Case(
+            uri: "/v1/admin/broadcasts", admin: true, body: #"{"text":"hi","photo_url":"https://a.example/x y.png"}"#, status: 422,
+            code: "invalid_field", field: "photo_url"),
+        Case(
+            uri: "/v1/admin/markets/9007199254740992/resolve", admin: true, body: #"{"result":"YES"}"#, status: 422, code: "invalid_field",
+            field: "id"),
     ]
+
+    @Test("photo_url takes exactly what the document's pattern takes")
+    func photoURLMatchesDocument() throws {
+        let doc = try String(contentsOf: OperationTests.root.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
+        let line = try #require(doc.split(separator: "\n").first { $0.contains("photo_url: {type: string, maxLength") })
+        let pattern = try #require(line.split(separator: "'").dropFirst().first.map(String.init))
+        let regex = try NSRegularExpression(pattern: pattern)
+        let samples = [
+            "https://a.example/x.png", "HTTP://A-B.example:8080/p?q=1&r=%20", "http://1.2.3.4", "http://h:", "http://h:123456",
+            "HTTP://", "https:///x", "ftp://a.example", "https://a.example/x y", "https://a.example/\u{E9}", "https://user@a.example",
+            "https://a.example#f", "https://a.example/#f", "http://[::1]/", "https://a.example:0/", " https://a.example",
+        ]
+        for url in samples {
+            let documented = regex.firstMatch(in: url, range: NSRange(url.startIndex..., in: url)) != nil
+            let accepted = (try? BroadcastRequest(text: "hi", photoURL: url).validate(now: 0)) != nil
+            #expect(
+                documented == accepted,
+                "\(url): the document \(documented ? "takes" : "refuses") it, the code \(accepted ? "takes" : "refuses") it")
+        }
+    }
 
     @Test("each bad request gets its status, code and field, and nothing is queued", arguments: cases)
     func refused(_ c: Case) async throws {

@@ -48,9 +48,12 @@ struct JSONBody {
         // Only fields that are there, so `finish` can compare counts.
         if fields[name] != nil { taken.insert(name) }
         switch fields[name] {
-        case nil, .null?:
+        case nil:
             if required { throw .invalid(name, "\(name) is required") }
             return nil
+        case .null?:
+            // The document gives every field a type, and null is none of them: leave it out.
+            throw .invalid(name, required ? "\(name) is required and must not be null" : "\(name) must not be null; leave it out instead")
         case let value?:
             return value
         }

@@ -95,7 +95,9 @@ struct FrontRoutes: Sendable {
 
     static func positiveID(_ context: FrontRequestContext, _ name: String = "id") throws(APIError) -> Int64 {
         let raw = context.parameters.get(name) ?? ""
-        guard let id = Int64(raw), id >= 1 else { throw .invalid(name, "\(name) must be a positive integer; got \(raw.prefix(40))") }
+        guard let id = Int64(raw), (1...maxSafeInteger).contains(id) else {
+            throw .invalid(name, "\(name) must be an integer from 1 to \(maxSafeInteger); got \(raw.prefix(40))")
+        }
         return id
     }
 
