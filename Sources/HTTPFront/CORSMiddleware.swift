@@ -10,7 +10,13 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: CORSPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let origin = request.headers[.origin] else { return try await next(request, context) }
+        guard let origin = request.headers[.origin] else {
+            // The answer differs by Origin, so a cache in between must key on it even for this one.
+            guard !policy.origins.isEmpty else { return try await next(request, context) }
+            var response = try await next(request, context)
+            response.headers[.vary] = response.headers[.vary].map { "\($0), Origin" } ?? "Origin"
+            return response
+        }
         let allowed = policy.allows(origin)
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             guard allowed else {

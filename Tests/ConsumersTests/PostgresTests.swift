@@ -126,6 +126,9 @@ struct PostgresTests {
         }
         let c = try await db.transaction { tx in try tx.query(select, [.int(1)])[0, "c"] }
         #expect(c == "z")
+        // Deallocated behind the cache's back (26000): prepared again at once.
+        try await db.query("DEALLOCATE ALL")
+        #expect(try await db.query(select, [.int(1)])[0, "a"] == "x")
         // More distinct statements than the cache keeps: all run, and the server holds at most the cap.
         for i in 0..<(PostgresConnection.preparedStatementCapacity + 10) {
             #expect(try await db.query(PostgresStatement("SELECT $1::int + \(i) AS v"), [.int(1)])[0, "v"] == "\(i + 1)")

@@ -60,6 +60,8 @@ struct CORSTests {
             let local = try await client.execute(
                 uri: "/v1/jobs/x", method: .options, headers: Self.preflight("http://localhost:5173", method: "GET"))
             #expect(local.headers[.accessControlAllowOrigin] == "http://localhost:5173")
+            // Without Origin the answer still varies by it, for the caches in between.
+            #expect(try await client.execute(uri: "/openapi.yaml", method: .get).headers[.vary] == "Origin")
             let otherPort = try await client.execute(uri: "/v1/bets", method: .options, headers: Self.preflight("http://localhost:5174"))
             #expect(otherPort.status == .forbidden)
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Jobs
 import JobsRedis
+import Synchronization
 import Testing
 
 @Suite("HTTP front: operations and the OpenAPI document")
@@ -46,6 +47,21 @@ struct OperationTests {
             #expect(r.status == .serviceUnavailable)
             #expect(r.headers[.retryAfter] == "1")
             #expect(r.errorCode == "unavailable")
+        }
+    }
+
+    @Test("readyz pings Redis at most once a second however often it is asked")
+    func readinessIsCached() async throws {
+        var f = FrontFixture()
+        let pings = Mutex(0)
+        f.ping = { pings.withLock { $0 += 1 } }
+        let clock = f.clock
+        try await f.test { client async throws in
+            for _ in 0..<100 { #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok) }
+            #expect(pings.withLock { $0 } == 1)
+            clock.advance(by: .seconds(1))
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            #expect(pings.withLock { $0 } == 2)
         }
     }
 

@@ -52,7 +52,7 @@ struct RateLimitContractTests {
         #expect(try RateRule.parse(" 0.5/s ") == RateRule(perSecond: 0.5, burst: 1))
         #expect(try RateRule.parse("off") == nil)
         #expect(try RateRule.parse("") == nil)
-        for bad in ["5", "5/m,1", "0/s,1", "5/s,0", "-1/s,3", "5/s,x", "nan/s,1", "5/s,1,2"] {
+        for bad in ["5", "5/m,1", "0/s,1", "1e-300/s,1", "0.0009/s,1", "5/s,0", "-1/s,3", "5/s,x", "nan/s,1", "5/s,1,2"] {
             #expect(throws: JobsError.self, "\(bad)") { try RateRule.parse(bad) }
         }
         #expect(RateRule(perSecond: 5, burst: 20)?.description == "5/s,20")

@@ -224,10 +224,11 @@ extension PostgresConnection {
             do {
                 let name = try statements.name(for: sql, parameters: count, on: conn)
                 return try rows(of: withCStrings(values) { PQexecPrepared(conn, name, count, $0, nil, nil, 0) }, conn)
-            } catch let error as PostgresError where error.sqlState == "0A000" {
-                // "cached plan must not change result type": a migration changed a table under
-                // the statement. Prepared again next time; outside a transaction, at once.
-                statements.forget(sql)
+            } catch let error as PostgresError where error.sqlState == "0A000" || error.sqlState == "26000" {
+                // 0A000 "cached plan must not change result type": a migration changed a table
+                // under the statement; 26000: the server no longer has it (a DEALLOCATE by someone
+                // else). Prepared again next time; outside a transaction, at once.
+                statements.forget(sql, on: conn)
                 guard PQtransactionStatus(conn) == PQTRANS_IDLE else { throw error }
                 let name = try statements.name(for: sql, parameters: count, on: conn)
                 return try rows(of: withCStrings(values) { PQexecPrepared(conn, name, count, $0, nil, nil, 0) }, conn)

@@ -5,7 +5,7 @@ import CLibpq
 /// thousand times a second in the paid lane). Used on the connection's thread only; emptied when
 /// the connection is re-established, because the server forgets them with the session.
 ///
-/// A connection pooler in transaction mode (PgBouncer before 1.21) would hand these statements
+/// A connection pooler in transaction mode would hand these statements
 /// to other sessions; connect to PostgreSQL directly or in session mode.
 final class PostgresStatementCache {
     /// Statements kept per connection. SQL with values spliced in would otherwise grow the cache
@@ -18,8 +18,12 @@ final class PostgresStatementCache {
     /// Forgets every statement; for a new connection.
     func reset() { names.removeAll() }
 
-    /// Forgets one statement, such as one whose cached plan the server refused after a migration.
-    func forget(_ sql: String) { names[sql] = nil }
+    /// Forgets one statement, such as one whose cached plan the server refused after a migration,
+    /// and deallocates it on the server (which fails harmlessly in an aborted transaction).
+    func forget(_ sql: String, on conn: OpaquePointer) {
+        guard let name = names.removeValue(forKey: sql) else { return }
+        PQclear(PQexec(conn, "DEALLOCATE \(name)"))
+    }
 
     /// The name `sql` is prepared under on `conn`, preparing it first if need be.
     func name(for sql: String, parameters: Int32, on conn: OpaquePointer) throws -> String {

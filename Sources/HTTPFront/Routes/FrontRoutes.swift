@@ -11,6 +11,7 @@ struct FrontRoutes: Sendable {
     let auth: Authenticator
     let metrics: FrontMetrics
     let client: JobClient
+    let readiness = Readiness()
 
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!

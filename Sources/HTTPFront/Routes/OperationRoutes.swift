@@ -9,13 +9,24 @@ extension FrontRoutes {
         }
 
         router.get("/readyz") { _, context in
-            do {
-                try await deps.ping()
-            } catch {
-                // The details (host, port, reason) go to the log, not to whoever asks.
-                context.logger.warning("not ready: the queue is out of reach", metadata: ["error": "\(error)"])
-                throw APIError.unavailable("the queue is out of reach")
+            // At most one ping a second however often it is asked (it takes no credentials and
+            // no rate limit, so a flood of it must not become a flood of Redis round trips).
+            let now = deps.clock.nowMillis()
+            let ready: Bool
+            if let known = readiness.known(at: now) {
+                ready = known
+            } else {
+                do {
+                    try await deps.ping()
+                    ready = true
+                } catch {
+                    // The details (host, port, reason) go to the log, not to whoever asks.
+                    context.logger.warning("not ready: the queue is out of reach", metadata: ["error": "\(error)"])
+                    ready = false
+                }
+                readiness.record(ready, at: now)
             }
+            guard ready else { throw APIError.unavailable("the queue is out of reach") }
             return Self.raw(Array(#"{"status":"ready"}"#.utf8))
         }
 

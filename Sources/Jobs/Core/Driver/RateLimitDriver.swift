@@ -14,9 +14,10 @@ public struct RateRule: Sendable, Hashable, CustomStringConvertible {
     public let perSecond: Double
     public let burst: Int
 
-    /// Nil unless `perSecond` is above 0 and at most a million and `burst` is 1 to a million.
+    /// Nil unless `perSecond` is 0.001 to a million and `burst` is 1 to a million, so that the
+    /// arithmetic in microseconds stays within 2^53 (exact in Redis's Lua doubles).
     public init?(perSecond: Double, burst: Int) {
-        guard perSecond > 0, perSecond <= 1_000_000, perSecond.isFinite, (1...1_000_000).contains(burst) else { return nil }
+        guard perSecond >= 0.001, perSecond <= 1_000_000, perSecond.isFinite, (1...1_000_000).contains(burst) else { return nil }
         self.perSecond = perSecond
         self.burst = burst
     }
@@ -33,7 +34,7 @@ public struct RateRule: Sendable, Hashable, CustomStringConvertible {
         else {
             throw JobsError(
                 .invalidArgument,
-                "a rate limit is RATE/s or RATE/s,BURST (such as 5/s,20) with RATE up to 1000000 and BURST 1 to 1000000, or off; got \(text)"
+                "a rate limit is RATE/s or RATE/s,BURST (such as 5/s,20) with RATE 0.001 to 1000000 and BURST 1 to 1000000, or off; got \(text)"
             )
         }
         return rule
