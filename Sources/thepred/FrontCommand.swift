@@ -76,18 +76,23 @@ struct FrontCommand: AsyncParsableCommand {
     @Option(help: "Connections open at once; one more is closed as it opens. Env: FRONT_MAX_CONNECTIONS.")
     var maxConnections: Int = Int(ProcessInfo.processInfo.environment["FRONT_MAX_CONNECTIONS"] ?? "") ?? 4096
     @Option(help: "POST requests of one signed user, RATE/s,BURST or off, fleet-wide. Env: FRONT_RATE_USER_WRITES.")
-    var rateUserWrites: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_WRITES"] ?? "5/s,20"
+    var rateUserWrites: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_WRITES"] ?? Self.defaultRule(\.userWrites)
     @Option(help: "GET requests of one signed user, RATE/s,BURST or off. Env: FRONT_RATE_USER_READS.")
-    var rateUserReads: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_READS"] ?? "20/s,50"
+    var rateUserReads: String = ProcessInfo.processInfo.environment["FRONT_RATE_USER_READS"] ?? Self.defaultRule(\.userReads)
     @Option(help: "Requests without valid credentials per client address, RATE/s,BURST or off. Env: FRONT_RATE_ADDRESS.")
-    var rateAddress: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADDRESS"] ?? "20/s,50"
+    var rateAddress: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADDRESS"] ?? Self.defaultRule(\.address)
     @Option(help: "Admin requests, all admins together, RATE/s,BURST or off. Env: FRONT_RATE_ADMIN.")
-    var rateAdmin: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADMIN"] ?? "100/s,200"
+    var rateAdmin: String = ProcessInfo.processInfo.environment["FRONT_RATE_ADMIN"] ?? Self.defaultRule(\.admin)
     @Option(
         help:
             "Header a proxy of yours writes the client address to (X-Forwarded-For; its last entry counts); unset, the peer address counts. Env: FRONT_CLIENT_ADDRESS_HEADER."
     )
     var clientAddressHeader: String? = ProcessInfo.processInfo.environment["FRONT_CLIENT_ADDRESS_HEADER"]
+
+    /// A default as `RATE/s,BURST`, from `FrontRateLimits` itself, so the two cannot differ.
+    static func defaultRule(_ rule: KeyPath<FrontRateLimits, RateRule?>) -> String {
+        FrontRateLimits()[keyPath: rule]?.description ?? "off"
+    }
 
     /// The limits as given, or the first error.
     func rateLimits() throws -> FrontRateLimits {
