@@ -45,7 +45,9 @@ let package = Package(
         // The Redis-streams driver with its hiredis connection, Lua scripts and key names.
         .target(
             name: "JobsRedis",
-            dependencies: ["Jobs", "CHiredis", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Jobs", "CHiredis", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/Jobs/JobsRedis"
         ),
         // ThePred's job kinds: payload types, their `JobKind` definitions and periodic schedules,
@@ -58,6 +60,7 @@ let package = Package(
             dependencies: [
                 "Jobs",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -76,7 +79,9 @@ let package = Package(
         // The one wrapper of libpq: connection, pool, COPY, cancellation, migrator, row and value helpers.
         .target(
             name: "Postgres",
-            dependencies: ["Jobs", "CLibpq", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Jobs", "CLibpq", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/Consumers/Postgres"
         ),
         // The one wrapper of libcurl, the Bot API, Telegram's limits and the fleet send limiter.
@@ -91,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Jobs", "ThePredKinds", "Producers", "JobsWorker", "Postgres", "Telegram",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Consumers/Game"
@@ -115,12 +121,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Prometheus text on a listener of its own, and the gauges every process shows (queues,
+        // process start). No driver and no C library: the figures are handed to it.
+        .target(
+            name: "MetricsExport",
+            dependencies: [
+                "Jobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP front: validates, authenticates and enqueues. It links no Consumers target, so
         // a database call in it does not build.
         .target(
             name: "HTTPFront",
             dependencies: [
-                "Jobs", "ThePredKinds", "Producers",
+                "Jobs", "ThePredKinds", "Producers", "MetricsExport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -138,7 +155,7 @@ let package = Package(
             name: "thepred",
             dependencies: [
                 "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "JobsWorker", "Postgres", "Telegram",
-                "Game", "OperatorTools", "FakeTelegram", "HTTPFront",
+                "Game", "OperatorTools", "FakeTelegram", "HTTPFront", "MetricsExport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,7 +4,7 @@ import Jobs
 import Prometheus
 import Synchronization
 
-/// The front's own figures, and the queue's, in the registry `/metrics` shows.
+/// The front's own figures, in the registry `/metrics` shows.
 ///
 /// Handles are made once per label set and kept: the registry's lookup (a lock and label
 /// rendering) on every request cost more than a tenth of the front's throughput.
@@ -13,7 +13,6 @@ final class FrontMetrics: Sendable {
     private let enqueued = Mutex<[String: Counter]>([:])
     private let rejections = Mutex<[String: Counter]>([:])
     private let requests = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
-    private let lastQueueRefresh = Mutex<Int64>(.min)
 
     /// Request durations, from the 1 ms a bet takes at rest to the 2 s reply timeout and beyond.
     static let durationBuckets: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].map { .microseconds($0 * 1000) }
@@ -75,31 +74,5 @@ final class FrontMetrics: Sendable {
             return made
         }
         counter.increment()
-    }
-
-    /// True, once a second at most, for the scrape that should read the queues' figures afresh.
-    func claimQueueRefresh(nowMillis: Int64) -> Bool {
-        lastQueueRefresh.withLock { last in
-            if last != .min && nowMillis - last < 1000 { return false }
-            last = nowMillis
-            return true
-        }
-    }
-
-    /// Sets the queue gauges from fresh figures, so a scrape shows the queue as it is now.
-    func record(_ stats: [QueueStats]) {
-        func gauge(_ name: String, _ unit: String, _ help: String, _ queue: String) -> Gauge {
-            registry.makeGauge(descriptor: Self.name(name, unit, help), labels: [("queue", queue)])
-        }
-        for s in stats {
-            gauge("queue_ready", "", "Jobs waiting in the stream.", s.queue).set(Double(s.ready))
-            gauge("queue_delayed", "", "Jobs waiting for their time.", s.queue).set(Double(s.delayed))
-            gauge("queue_in_flight", "", "Jobs a worker holds.", s.queue).set(Double(s.inFlight))
-            gauge("queue_dead", "", "Jobs in the dead-letter queue.", s.queue).set(Double(s.dead))
-            gauge("queue_consumers", "", "Live workers.", s.queue).set(Double(s.consumers))
-            gauge("queue_oldest_wait", "seconds", "How long the oldest waiting job has waited.", s.queue)
-                .set(Double(s.oldestWaitingMillis ?? 0) / 1000)
-            gauge("queue_jobs_per", "second", "Jobs finished per second over the last minute.", s.queue).set(s.recentRate)
-        }
     }
 }

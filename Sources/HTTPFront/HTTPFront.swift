@@ -1,6 +1,7 @@
 import Hummingbird
 import Jobs
 import Logging
+import MetricsExport
 import Producers
 import Prometheus
 import ThePredKinds
@@ -26,11 +27,14 @@ public enum HTTPFront {
     }
 
     /// `/metrics` alone, for a listener apart from the API's (`--metrics-port`, loopback by
-    /// default): the figures name queues and rates that are nobody else's business.
-    public static func metricsRouter(configuration: FrontConfiguration, dependencies: FrontDependencies) -> Router<FrontRequestContext> {
-        let router = Router(context: FrontRequestContext.self)
-        routes(configuration, dependencies).addMetricsRoute(to: router)
-        return router
+    /// default): the figures name queues and rates that are nobody else's business. The queues'
+    /// gauges are read at scrape time, at most once a second.
+    public static func metricsRouter(dependencies: FrontDependencies) -> Router<BasicRequestContext> {
+        let gauges = QueueGauges(registry: dependencies.registry)
+        let (driver, clock) = (dependencies.driver, dependencies.clock)
+        return MetricsListener.router(registry: dependencies.registry) { logger in
+            await gauges.refresh(from: driver, nowMillis: clock.nowMillis(), logger: logger)
+        }
     }
 
     private static func routes(_ configuration: FrontConfiguration, _ dependencies: FrontDependencies) -> FrontRoutes {
@@ -63,11 +67,11 @@ public enum HTTPFront {
     }
 
     /// The metrics listener's server.
-    public static func metricsApplication(
-        configuration: FrontConfiguration, dependencies: FrontDependencies, host: String, port: Int, logger: Logger
-    ) -> some ApplicationProtocol {
+    public static func metricsApplication(dependencies: FrontDependencies, host: String, port: Int, logger: Logger)
+        -> some ApplicationProtocol
+    {
         Application(
-            router: metricsRouter(configuration: configuration, dependencies: dependencies),
+            router: metricsRouter(dependencies: dependencies),
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(host, port: port), serverName: "thepred-front-metrics"),
             logger: logger)

@@ -55,10 +55,7 @@ struct FrontCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds after auth_date that init data is refused. Env: INIT_DATA_MAX_AGE.")
     var initDataMaxAge: Int = Int(ProcessInfo.processInfo.environment["INIT_DATA_MAX_AGE"] ?? "") ?? 86_400
 
-    @Option(help: "Address of the /metrics listener; loopback unless Prometheus scrapes from elsewhere. Env: METRICS_HOST.")
-    var metricsHost: String = ProcessInfo.processInfo.environment["METRICS_HOST"] ?? "127.0.0.1"
-    @Option(help: "Port of the /metrics listener, apart from the API's; 0 serves no metrics. Env: METRICS_PORT.")
-    var metricsPort: Int = Int(ProcessInfo.processInfo.environment["METRICS_PORT"] ?? "") ?? 9464
+    @OptionGroup var metrics: MetricsOptions
     @Option(
         help:
             "Web origins a Mini App may call the API from, comma-separated (https://app.example.com); empty allows none. Env: FRONT_CORS_ORIGINS."
@@ -111,8 +108,8 @@ struct FrontCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be within 0...65535") }
-        guard metricsPort == 0 || metricsPort != port || metricsHost != host else {
+        let metricsPort = metrics.port(.front)
+        guard metricsPort == 0 || metricsPort != port || metrics.metricsHost != host else {
             throw ValidationError("--metrics-port must differ from --port: /metrics is served apart from the API")
         }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1") }
@@ -152,8 +149,7 @@ struct FrontCommand: AsyncParsableCommand {
                 "Redis is out of reach at start; the front answers 503 until it is back",
                 metadata: ["redis": "\(redis.redactedURL)", "error": "\(describe(error))"])
         }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = ProcessMetrics.bootstrap(role: .front)
         let deps = FrontDependencies(
             driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), ping: { try await driver.ping() },
             registry: registry, rateLimiter: RedisRateLimitDriver(connection: driver.connection, keys: driver.keys))
@@ -174,18 +170,17 @@ struct FrontCommand: AsyncParsableCommand {
         if front.adminToken == nil { logger.warning("ADMIN_TOKEN is not set: admin routes answer 401") }
         let app = HTTPFront.application(configuration: front, dependencies: deps, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        let metricsPort = metrics.port(.front)
         if metricsPort != 0 {
-            services.append(
-                .init(
-                    service: HTTPFront.metricsApplication(
-                        configuration: front, dependencies: deps, host: metricsHost, port: metricsPort, logger: logger)))
+            let listener = HTTPFront.metricsApplication(dependencies: deps, host: metrics.metricsHost, port: metricsPort, logger: logger)
+            services.append(.init(service: SecondaryService(listener, what: "metrics listener", logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
         logger.info(
             "front listening",
             metadata: [
-                "address": "\(host):\(port)", "metrics": "\(metricsPort == 0 ? "off" : "\(metricsHost):\(metricsPort)")",
+                "address": "\(host):\(port)", "metrics": "\(metricsPort == 0 ? "off" : "\(metrics.metricsHost):\(metricsPort)")",
                 "redis": "\(redis.redactedURL)", "cors_origins": "\(front.cors.origins.sorted().joined(separator: ","))",
             ])
         try await group.run()

@@ -23,6 +23,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: LOG_LEVEL.")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
+    @Option(name: .long, help: "Log lines as text, or json: one object per line with the job, kind, queue and attempt. Env: LOG_FORMAT.")
+    var logFormat: LogFormat = LogFormat(rawValue: ProcessInfo.processInfo.environment["LOG_FORMAT"] ?? "") ?? .text
+
     @Option(name: .long, help: "How long finished jobs stay readable by id, in seconds. Env: JOB_STATUS_RETENTION.")
     var statusRetention: Int = Int(ProcessInfo.processInfo.environment["JOB_STATUS_RETENTION"] ?? "") ?? 86_400
 
@@ -31,7 +34,14 @@ struct GlobalOptions: ParsableArguments {
         help: "Most dead letters kept per queue; older ones are dropped, counted and logged. 0 keeps all. Env: DEAD_LETTER_LIMIT.")
     var deadLetterLimit: Int = Int(ProcessInfo.processInfo.environment["DEAD_LETTER_LIMIT"] ?? "") ?? 100_000
 
+    func validate() throws {
+        if let raw = ProcessInfo.processInfo.environment["LOG_FORMAT"], !raw.isEmpty, LogFormat(rawValue: raw) == nil {
+            throw ValidationError("LOG_FORMAT must be text or json; got \(raw)")
+        }
+    }
+
     func logger(_ label: String) -> Logger {
+        logFormat.bootstrap()
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         return logger

@@ -5,6 +5,7 @@ import Jobs
 import JobsRedis
 import JobsWorker
 import Logging
+import MetricsExport
 import Producers
 import ServiceLifecycle
 import Telegram
@@ -17,12 +18,14 @@ struct SchedulerCommand: AsyncParsableCommand {
         abstract: "Promote due delayed jobs and enqueue periodic schedules. Any number may run; one leads.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(help: "Seconds the leader lock lasts without renewal.")
     var leaderTTL: Int = 10
 
     func run() async throws {
         let logger = global.logger("thepred.scheduler")
+        let registry = ProcessMetrics.bootstrap(role: .scheduler)
         let signals = ShutdownSignals(logger: logger)
         let driver = try await global.connectedDriver()
         var config = SchedulerService.Configuration()
@@ -31,9 +34,16 @@ struct SchedulerCommand: AsyncParsableCommand {
         let scheduler = SchedulerService(
             driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
             schedules: AppSchedules.all(), configuration: config, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: scheduler)], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let gauges = QueueGauges(registry: registry)
+        if let listener = ProcessMetrics.listener(
+            metrics, role: .scheduler, registry: registry, logger: logger,
+            refresh: { log in await gauges.refresh(from: driver, nowMillis: SystemJobClock().nowMillis(), logger: log) })
+        {
+            services.append(listener)
+        }
+        services.append(.init(service: scheduler))
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
         try await group.run()
     }

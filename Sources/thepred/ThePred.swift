@@ -5,6 +5,7 @@ struct ThePred: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thepred",
         abstract: "ThePred Jobs: typed jobs on Redis streams, with workers, a scheduler and admin tools.",
+        version: BuildInfo.version,
         subcommands: [
             WorkerCommand.self, SchedulerCommand.self, QueuesCommand.self, DLQCommand.self, JobsCommand.self,
             EnqueueCommand.self, MigrateCommand.self, MarketsCommand.self, MissionsCommand.self, TiersCommand.self,

@@ -5,6 +5,7 @@ import Jobs
 import JobsRedis
 import JobsWorker
 import Logging
+import MetricsExport
 import Producers
 import ServiceLifecycle
 import Telegram
@@ -18,6 +19,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var telegram: TelegramOptions
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(help: "Comma-separated queues to serve. Default: every queue a registered job kind uses. Env: WORKER_QUEUES.")
     var queues: String = ProcessInfo.processInfo.environment["WORKER_QUEUES"] ?? ""
@@ -61,6 +63,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.worker")
+        // Before any figure is made: swift-metrics handles bind to the backend at creation.
+        let registry = ProcessMetrics.bootstrap(role: .worker)
         let signals = ShutdownSignals(logger: logger)
         let pool = try await database.connectedPool(jobs: true)
         defer { pool.close() }
@@ -100,11 +104,24 @@ struct WorkerCommand: AsyncParsableCommand {
         // exists); preparing them makes their backlog show in `thepred queues`.
         try await driver.prepareAppQueues()
         let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                // Stopped in reverse: the worker drains first, then the publisher's last flush
-                // carries the statuses of the broadcasts it touched.
-                services: [.init(service: publisher), .init(service: worker)], logger: logger))
+        // Stopped in reverse: the worker drains first, then the publisher's last flush carries the
+        // statuses of the broadcasts it touched, and the metrics listener answers until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let (queueGauges, progress) = (QueueGauges(registry: registry), ProgressGauges())
+        if let listener = ProcessMetrics.listener(
+            metrics, role: .worker, registry: registry, logger: logger,
+            refresh: { log in
+                let now = SystemJobClock().nowMillis()
+                if let stats = await queueGauges.refresh(from: driver, nowMillis: now, logger: log) { progress.queues(stats) }
+                do { try await progress.refresh(db: pool, nowMillis: now) } catch {
+                    log.warning("metrics without fresh backlog figures", metadata: ["error": "\(describe(error))"])
+                }
+            })
+        {
+            services.append(listener)
+        }
+        services += [.init(service: publisher), .init(service: worker)]
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
         try await group.run()
     }

@@ -35,11 +35,35 @@ struct WorkerMetricsTests {
         }
         let goodDims = [("queue", queue.rawValue), ("kind", "test.good")]
         let badDims = [("queue", queue.rawValue), ("kind", "test.bad")]
-        #expect(metrics.counterTotal(label: "thepred_jobs_processed_total", dimensions: goodDims) == 3)
-        #expect(metrics.counterTotal(label: "thepred_jobs_failed_total", dimensions: badDims) == 2)
-        #expect(metrics.counterTotal(label: "thepred_jobs_retried_total", dimensions: badDims) == 1)
-        #expect(metrics.counterTotal(label: "thepred_jobs_dead_total", dimensions: badDims) == 1)
+        func outcome(_ dims: [(String, String)], _ outcome: String) -> Int64 {
+            metrics.counterTotal(label: "thepred_jobs_total", dimensions: dims + [("outcome", outcome)])
+        }
+        #expect(outcome(goodDims, "succeeded") == 3)
+        #expect(outcome(badDims, "retried") == 1)
+        #expect(outcome(badDims, "dead") == 1)
+        #expect(outcome(badDims, "succeeded") == 0)
         #expect(try metrics.expectTimer("thepred_job_duration_seconds", goodDims).values.count == 3)
-        #expect(try metrics.expectTimer("thepred_job_queue_wait_seconds", badDims).values.count == 2)
+        // Queue wait is per queue only: one series whatever the kinds.
+        #expect(try metrics.expectTimer("thepred_job_queue_wait_seconds", [("queue", queue.rawValue)]).values.count == 5)
+    }
+
+    @Test("a run past its timeout that will run again counts as timeout; one on its last attempt as dead")
+    func timeoutOutcome() async throws {
+        let metrics = testMetrics
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue("metrics-timeout")
+        let kind = JobKind<Work>(
+            "test.slow", queue: queue, retry: .fixed(maxAttempts: 2, delay: .milliseconds(1)), timeout: .milliseconds(100))
+        var handlers = JobHandlers()
+        try handlers.register(kind) { _, _ in try await Task.sleep(for: .seconds(5)) }
+        try await JobClient(driver: driver).enqueue(kind, Work(n: 1))
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue))) {
+            _ = try await driver.promoteDue(queue: queue, limit: 10)
+            return try await driver.stats(queue: queue).dead == 1
+        }
+        let dims = [("queue", queue.rawValue), ("kind", "test.slow")]
+        #expect(metrics.counterTotal(label: "thepred_jobs_total", dimensions: dims + [("outcome", "timeout")]) == 1)
+        #expect(metrics.counterTotal(label: "thepred_jobs_total", dimensions: dims + [("outcome", "dead")]) == 1)
+        #expect(metrics.counterTotal(label: "thepred_jobs_total", dimensions: dims + [("outcome", "retried")]) == 0)
     }
 }

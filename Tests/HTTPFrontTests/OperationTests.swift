@@ -14,7 +14,7 @@ struct OperationTests {
     @Test("healthz, readyz and openapi.yaml answer without credentials; /metrics is on its own listener, not the API's")
     func operations() async throws {
         let f = FrontFixture()
-        let metricsApp = Application(router: HTTPFront.metricsRouter(configuration: f.configuration, dependencies: f.dependencies))
+        let metricsApp = Application(router: HTTPFront.metricsRouter(dependencies: f.dependencies))
         try await f.test { client in
             #expect(try await client.execute(uri: "/metrics", method: .get).status == .notFound)
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
@@ -25,7 +25,8 @@ struct OperationTests {
             _ = try await client.execute(uri: "/v1/bets", method: .post, headers: FrontFixture.user(), body: FrontFixture.body("{"))
             let metrics = try await metricsApp.test(.router) { try await $0.execute(uri: "/metrics", method: .get) }
             #expect(metrics.status == .ok)
-            #expect(metrics.text.contains(#"thepred_queue_ready{queue="bets"} 1"#))
+            #expect(metrics.text.contains(#"thepred_queue_jobs{queue="bets",state="ready"} 1"#))
+            #expect(metrics.text.contains(#"thepred_queue_latency_seconds{queue="bets"}"#))
             #expect(metrics.text.contains(#"thepred_front_jobs_enqueued_total{kind="bets.place",replay="false"} 1"#))
             #expect(metrics.text.contains(#"thepred_front_requests_rejected_total{code="invalid_json"} 1"#))
             // Every answer is counted and timed under its route's pattern, refusals too.

@@ -1,6 +1,7 @@
 import CLibpq
-import Jobs
 import Foundation
+import Jobs
+import Metrics
 
 /// One connection to PostgreSQL on a thread of its own, so blocking libpq calls never run on
 /// Swift's cooperative pool. A broken connection is re-established on the next call.
@@ -137,6 +138,10 @@ extension PostgresConnection {
         private var cancelHandle: OpaquePointer?
         private var lastError = ""
         private let statements = PostgresStatementCache()
+        // How long a call waits for its connection's thread: the pool's queueing, per call.
+        private let poolWait = Timer(label: "thepred_postgres_pool_wait_seconds", preferredDisplayUnit: .seconds)
+        private let reconnects = Counter(label: "thepred_postgres_reconnects_total")
+        private var everConnected = false
 
         init(url: String, name: String, statementTimeout: Duration?) {
             self.url = url
@@ -154,7 +159,9 @@ extension PostgresConnection {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                     ticket.attach(continuation)
+                    let queued = ContinuousClock.now
                     let job: () -> Void = { [self] in
+                        poolWait.recordNanoseconds((ContinuousClock.now - queued).nanoseconds)
                         // Connect only for a call that is still wanted.
                         guard ticket.start() else { return }
                         guard let conn = connection() else {
@@ -198,6 +205,8 @@ extension PostgresConnection {
                 PQclear(PQexec(conn, "SET statement_timeout = \(Self.milliseconds(statementTimeout))"))
             }
             cancelHandle = PQgetCancel(conn)
+            if everConnected { reconnects.increment() }
+            everConnected = true
             return conn
         }
 

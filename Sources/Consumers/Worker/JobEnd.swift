@@ -9,4 +9,6 @@ public struct JobEnd: Sendable {
     public let queue: QueueName
     public let attempt: Int
     public let outcome: JobCompletion.Outcome
+    /// The run went past its kind's timeout.
+    public var timedOut: Bool = false
 }

@@ -9,28 +9,25 @@ public struct MetricsJobMiddleware: JobMiddleware {
     public init(clock: any JobClock = SystemJobClock()) { self.clock = clock }
 
     public func run(_ job: JobContext, next: @Sendable (JobContext) async throws -> Void) async throws {
-        let m = metrics.kind(job.kind, queue: job.queue)
-        m.queueWait.recordMilliseconds(max(0, clock.nowMillis() - (job.notBefore ?? job.enqueuedAt)))
+        metrics.queueWait(job.queue).recordMilliseconds(max(0, clock.nowMillis() - (job.notBefore ?? job.enqueuedAt)))
         let start = ContinuousClock.now
-        defer { m.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
+        defer { metrics.kind(job.kind, queue: job.queue).duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
         try await next(job)
     }
 
     public func ended(_ end: JobEnd) {
-        let m = metrics.kind(end.kind, queue: end.queue)
+        metrics.kind(end.kind, queue: end.queue).outcomes[Self.outcome(end)]?.increment()
+    }
+
+    /// A run that timed out and will run again is a `timeout`; one that timed out on its last
+    /// attempt is `dead`, which is what an operator must act on.
+    static func outcome(_ end: JobEnd) -> WorkerMetrics.Outcome {
         switch end.outcome {
-        case .succeeded:
-            m.processed.increment()
-        case .retry:
-            m.failed.increment()
-            m.retried.increment()
-        case .snooze:
-            m.snoozed.increment()
-        case .rejected:
-            m.rejected.increment()
-        case .dead:
-            m.failed.increment()
-            m.dead.increment()
+        case .succeeded: .succeeded
+        case .retry: end.timedOut ? .timeout : .retried
+        case .snooze: .snoozed
+        case .rejected: .rejected
+        case .dead: .dead
         }
     }
 }

@@ -2,35 +2,41 @@ import Jobs
 import Metrics
 import Synchronization
 
-/// swift-metrics figures of a worker, created once per (queue, kind) and reused.
+/// swift-metrics figures of a worker, created once per (queue, kind) and reused, under the names
+/// asynq's and Sidekiq's exporters use: `thepred_jobs_total{queue,kind,outcome}`,
+/// `thepred_job_duration_seconds{queue,kind}` and `thepred_job_queue_wait_seconds{queue}`.
 final class WorkerMetrics: Sendable {
-    struct Kind: Sendable {
-        let processed: Counter
-        let failed: Counter
-        let retried: Counter
-        let snoozed: Counter
-        let dead: Counter
-        let rejected: Counter
-        let duration: Timer
-        let queueWait: Timer
+    /// Every value of the `outcome` label.
+    enum Outcome: String, CaseIterable, Sendable {
+        case succeeded, retried, snoozed, rejected, dead, timeout
     }
 
-    private let cache = Mutex<[String: Kind]>([:])
+    struct Kind: Sendable {
+        let outcomes: [Outcome: Counter]
+        let duration: Timer
+    }
+
+    private let kinds = Mutex<[String: Kind]>([:])
+    private let waits = Mutex<[QueueName: Timer]>([:])
 
     func kind(_ name: String, queue: QueueName) -> Kind {
         let key = queue.rawValue + "/" + name
-        if let found = cache.withLock({ $0[key] }) { return found }
+        if let found = kinds.withLock({ $0[key] }) { return found }
         let dims = [("queue", queue.rawValue), ("kind", name)]
+        var outcomes: [Outcome: Counter] = [:]
+        for outcome in Outcome.allCases {
+            outcomes[outcome] = Counter(label: "thepred_jobs_total", dimensions: dims + [("outcome", outcome.rawValue)])
+        }
         let made = Kind(
-            processed: Counter(label: "thepred_jobs_processed_total", dimensions: dims),
-            failed: Counter(label: "thepred_jobs_failed_total", dimensions: dims),
-            retried: Counter(label: "thepred_jobs_retried_total", dimensions: dims),
-            snoozed: Counter(label: "thepred_jobs_snoozed_total", dimensions: dims),
-            dead: Counter(label: "thepred_jobs_dead_total", dimensions: dims),
-            rejected: Counter(label: "thepred_jobs_rejected_total", dimensions: dims),
-            duration: Timer(label: "thepred_job_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds),
-            queueWait: Timer(label: "thepred_job_queue_wait_seconds", dimensions: dims, preferredDisplayUnit: .seconds))
-        cache.withLock { $0[key] = made }
+            outcomes: outcomes, duration: Timer(label: "thepred_job_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds))
+        kinds.withLock { $0[key] = made }
+        return made
+    }
+
+    func queueWait(_ queue: QueueName) -> Timer {
+        if let found = waits.withLock({ $0[queue] }) { return found }
+        let made = Timer(label: "thepred_job_queue_wait_seconds", dimensions: [("queue", queue.rawValue)], preferredDisplayUnit: .seconds)
+        waits.withLock { $0[queue] = made }
         return made
     }
 }

@@ -14,20 +14,22 @@ extension WorkerRuntime {
         let context = JobContext(
             id: envelope.id, kind: envelope.kind, queue: job.queue, attempt: envelope.attempt, deliveries: job.deliveries,
             enqueuedAt: envelope.enqueuedAt, notBefore: envelope.notBefore, idempotencyKey: envelope.idempotencyKey,
-            traceContext: envelope.traceContext, logger: logger.with(job: envelope.id, kind: envelope.kind),
+            traceContext: envelope.traceContext, logger: logger.with(job),
             client: JobClient(driver: service.driver, clock: service.clock))
         var result: JobCompletion.Outcome
+        var timedOut = false
         do {
             let payload = envelope.payload
             try await JobHandlers.run(middleware[...], context) { try await entry.run(payload, $0) }
             result = .succeeded
         } catch {
             // A handler that ran past its timeout was cancelled; whatever it threw then, it timed out.
-            let failure: any Error = timedOut(job) ? JobTimeout(timeout: entry.descriptor.timeout) : error
+            timedOut = self.timedOut(job)
+            let failure: any Error = timedOut ? JobTimeout(timeout: entry.descriptor.timeout) : error
             result = outcome(for: failure, job: job, policy: entry.descriptor.retry)
         }
         if case .dead(let reason, let error) = result { await runDeadHook(job, reason: reason, message: error.error) }
-        finish(job, result)
+        finish(job, result, timedOut: timedOut)
     }
 
     func timedOut(_ job: FetchedJob) -> Bool { state.withLock { $0.inFlight[Self.key(job)]?.timedOut ?? false } }
@@ -38,7 +40,7 @@ extension WorkerRuntime {
         guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
         let death = JobDeath(
             id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
-            logger: logger.with(job: job.envelope.id, kind: job.envelope.kind))
+            logger: logger.with(job))
         var delay = Duration.milliseconds(100)
         let payload = job.envelope.payload
         for attempt in 1...5 {

@@ -41,7 +41,7 @@ extension WorkerRuntime {
     }
 
     /// Records a job's end once: a job abandoned at shutdown is not recorded again.
-    func finish(_ job: FetchedJob, _ outcome: JobCompletion.Outcome) {
+    func finish(_ job: FetchedJob, _ outcome: JobCompletion.Outcome, timedOut: Bool = false) {
         let (known, waiter, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
             guard s.inFlight.removeValue(forKey: Self.key(job)) != nil else { return (false, nil, nil) }
             s.runningByQueue[job.queue, default: 1] -= 1
@@ -57,16 +57,17 @@ extension WorkerRuntime {
             return (true, w, d)
         }
         guard known else { return }
-        ended(outcome, job)
+        ended(outcome, job, timedOut: timedOut)
         waiter?.resume()
         drained?.resume()
         releaseSlots(1)
     }
 
-    private func ended(_ outcome: JobCompletion.Outcome, _ job: FetchedJob) {
+    private func ended(_ outcome: JobCompletion.Outcome, _ job: FetchedJob, timedOut: Bool) {
         // Only registered kinds name a series: a producer can invent any number of kind names.
         let label = service.handlers.entry(for: job.envelope.kind) == nil ? "unknown" : job.envelope.kind
-        let end = JobEnd(id: job.envelope.id, kind: label, queue: job.queue, attempt: job.envelope.attempt, outcome: outcome)
+        var end = JobEnd(id: job.envelope.id, kind: label, queue: job.queue, attempt: job.envelope.attempt, outcome: outcome)
+        end.timedOut = timedOut
         for m in middleware { m.ended(end) }
         switch outcome {
         case .succeeded, .snooze: break
@@ -80,6 +81,9 @@ extension WorkerRuntime {
     }
 
     private func meta(_ job: FetchedJob, _ error: String) -> Logger.Metadata {
-        ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "attempt": "\(job.envelope.attempt)", "error": "\(error)"]
+        [
+            "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "queue": "\(job.queue)",
+            "attempt": "\(job.envelope.attempt)", "error": "\(error)",
+        ]
     }
 }

@@ -34,23 +34,4 @@ extension FrontRoutes {
             Self.raw(HTTPFront.openAPIDocument, contentType: "application/yaml")
         }
     }
-
-    /// The Prometheus text, for the metrics listener.
-    func addMetricsRoute(to router: Router<FrontRequestContext>) {
-        router.get("/metrics") { _, context in
-            // The queue's figures are read at scrape time, at most once a second however often
-            // scrapes come (the route is on loopback unless configured otherwise); a queue out of reach leaves them as last seen.
-            if metrics.claimQueueRefresh(nowMillis: deps.clock.nowMillis()) {
-                do {
-                    metrics.record(try await queueStats())
-                } catch {
-                    context.logger.warning("metrics without fresh queue figures", metadata: ["error": "\(error)"])
-                }
-            }
-            var out: [UInt8] = []
-            metrics.registry.emit(into: &out)
-            return Self.raw(out, contentType: "text/plain; version=0.0.4; charset=utf-8")
-        }
-
-    }
 }

@@ -1,6 +1,7 @@
 import CHiredis
 import Foundation
 import Jobs
+import Metrics
 
 /// One connection to Redis, owning the hiredis context and a thread of its own.
 ///
@@ -57,10 +58,16 @@ extension RedisConnection {
         private var backoff: Duration = .zero
         private var nextAttempt: ContinuousClock.Instant?
         private var lastConnectError = ""
+        private var everConnected = false
+        // One sample per pipeline written and read, not per command: a round trip carries many.
+        private let roundTrip: Timer
+        private let reconnects: Counter
 
         init(configuration: RedisConfiguration, commandTimeout: Duration, name: String) {
             self.configuration = configuration
             self.commandTimeout = commandTimeout
+            roundTrip = Timer(label: "thepred_redis_round_trip_seconds", dimensions: [("connection", name)], preferredDisplayUnit: .seconds)
+            reconnects = Counter(label: "thepred_redis_reconnects_total", dimensions: [("connection", name)])
             // Requests that arrive together go out as one pipeline.
             thread = DedicatedThread(name: name, process: { [self] in process($0) }, finish: { [self] in dropConnection() })
         }
@@ -83,6 +90,8 @@ extension RedisConnection {
             for request in batch {
                 for command in request.commands { append(command, to: ctx) }
             }
+            let started = ContinuousClock.now
+            defer { roundTrip.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
             var index = 0
             while index < batch.count {
                 let request = batch[index]
@@ -204,6 +213,8 @@ extension RedisConnection {
                 }
             }
             context = ctx
+            if everConnected { reconnects.increment() }
+            everConnected = true
             backoff = .zero
             nextAttempt = nil
             return ctx

@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Turns time into jobs: promotes due delayed jobs and enqueues periodic schedules.
@@ -62,6 +63,7 @@ public struct SchedulerService: Service {
     }
 
     func promoteLoop() async {
+        let promoted = Counter(label: "thepred_scheduler_promoted_total")
         var queues = configuration.queues
         var refreshed = ContinuousClock.now - .seconds(60)
         while !Task.isCancelled {
@@ -73,8 +75,10 @@ public struct SchedulerService: Service {
             for queue in queues {
                 do {
                     var result = try await driver.promoteDue(queue: queue, limit: configuration.promoteBatch)
+                    promoted.increment(by: result.promoted)
                     while result.promoted == configuration.promoteBatch {
                         result = try await driver.promoteDue(queue: queue, limit: configuration.promoteBatch)
+                        promoted.increment(by: result.promoted)
                     }
                     if let due = result.nextDue {
                         sleep = min(sleep, .milliseconds(max(1, due - clock.nowMillis())))
@@ -89,15 +93,21 @@ public struct SchedulerService: Service {
     }
 
     func periodicLoop() async {
+        // 1 while this scheduler holds the lock: the fleet's sum is 1, and 0 is an alert.
+        let leading = Gauge(label: "thepred_scheduler_leader")
+        defer { leading.record(0) }
         while !Task.isCancelled {
             var sleep = min(configuration.leaderTTL / 3, .seconds(1))
             do {
-                if try await coordinator.lead(holder: holder, ttl: configuration.leaderTTL) {
+                let leads = try await coordinator.lead(holder: holder, ttl: configuration.leaderTTL)
+                leading.record(leads ? 1 : 0)
+                if leads {
                     if let next = try await runDueTicks() {
                         sleep = min(sleep, .milliseconds(max(1, next - clock.nowMillis())))
                     }
                 }
             } catch {
+                leading.record(0)
                 logger.warning("periodic schedules failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: sleep)

@@ -1,6 +1,7 @@
 import Jobs
 import JobsWorker
 import Logging
+import Metrics
 import Postgres
 import Producers
 import ThePredKinds
@@ -46,6 +47,8 @@ struct MarketsResolveHandler: Sendable {
                 "market \(p.marketID) is already resolved: \(p.result == .cancelled ? "Cancelled" : "Resolved \(p.result.rawValue)")")
         }
         let started = ContinuousClock.now
+        SettlementMetrics.running.increment()
+        defer { SettlementMetrics.running.decrement() }
         // Lanes split the users (user_id mod lanes), so their chunks never wait on each other's locks.
         let lanes = self.lanes
         var settled = 0
@@ -62,6 +65,7 @@ struct MarketsResolveHandler: Sendable {
             if n == 0 { try await Task.sleep(for: .milliseconds(50)) }
         }
         try await finish(market)
+        SettlementMetrics.duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         try await enqueueNotifications(of: market.id, client: context.client)
         context.logger.info(
             "market resolved",
@@ -87,6 +91,7 @@ struct MarketsResolveHandler: Sendable {
             guard let chunk = next else { break }
             cursor = chunk.lastBetID
             settled += chunk.settled
+            SettlementMetrics.betsSettled.increment(by: chunk.settled)
             chunks += 1
             if chunks % 20 == 0 {
                 context.logger.info(

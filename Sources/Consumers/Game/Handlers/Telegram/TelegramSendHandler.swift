@@ -22,6 +22,8 @@ struct TelegramSendHandler: Sendable {
     /// The class its kind sends in, which sets its pace on the free lane.
     var priority: TelegramSend.Priority = .interactive
 
+    private func metrics(_ p: TelegramSend) -> TelegramMetrics { TelegramMetrics(paid: p.paid ?? false, priority: priority) }
+
     func handle(_ p: TelegramSend, _ context: JobContext) async throws {
         defer { if let broadcast = p.broadcastID { publisher?.changed(broadcast) } }
         try await send(p, context)
@@ -110,20 +112,24 @@ struct TelegramSendHandler: Sendable {
             answer = sent
         } catch let error as TelegramTransportError where error.code == .missedSlot {
             try await shielded { try await DeliveryLog.release(row, owner: owner, error: "\(error)", db: db) }
+            metrics(p).ended(.notStarted)
             throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed its send slots (the process is too busy)")
         } catch let error as TelegramTransportError where error.mayHaveArrived {
             // Telegram may have delivered it; a second request could be a duplicate. Never re-sent.
             // Written with the SENT write's retries: found by ops/chaos, a PostgreSQL restart that
             // failed this one write made the job transient, and its retry sent the message again.
             try await recordOutcome(row, p, status: .ambiguous, error: "\(error)", messageID: nil)
+            metrics(p).ended(.ambiguous)
             throw JobFailure.rejected("no answer from Telegram, and the message may have arrived (\(error)); not sent again")
         } catch let error as TelegramTransportError where error.code == .notSent {
             // Not started: the client's connections were too busy to answer within the claim (or
             // it is shutting down). Local congestion, not Telegram's failure: no attempt is used.
             try await shielded { try await DeliveryLog.release(row, owner: owner, error: "\(error)", db: db) }
             context.logger.warning("send not started in time", metadata: ["job": "\(id)", "error": "\(error)"])
+            metrics(p).ended(.notStarted)
             throw JobFailure.snooze(for: .seconds(1), reason: "\(error)")
         } catch let error as TelegramTransportError {
+            metrics(p).ended(.failed)
             try await transient("\(error)", row, owner, p, context)
         } catch {
             // Cancelled before the request started: nothing went out.
@@ -133,6 +139,7 @@ struct TelegramSendHandler: Sendable {
         if answer.ok {
             // First thing after the answer: this write closes the duplicate window.
             try await recordSent(row, p, messageID: answer.messageID)
+            metrics(p).ended(.sent)
             return
         }
         try await shielded { try await refused(answer, row, owner, p, context) }
@@ -144,11 +151,13 @@ struct TelegramSendHandler: Sendable {
         if claim.broadcastStatus == "CANCELLED" {
             try await DeliveryLog.record(
                 claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+            metrics(p).ended(.cancelled)
             return nil
         }
         if let problem = Self.problem(in: p) {
             try await DeliveryLog.record(
                 claim.row, p, status: .permanentFailure, owner: claim.owner, attempted: false, error: problem, db: db)
+            metrics(p).ended(.refused)
             throw JobFailure.permanent(problem)
         }
         return try await slot(p, claim)
@@ -178,6 +187,7 @@ struct TelegramSendHandler: Sendable {
     /// crowds the next one's window (Telegram's 429, and a pause for the whole fleet). A slot
     /// missed here is given up for a new one. Nil when the broadcast was cancelled meanwhile.
     private func slot(_ p: TelegramSend, _ claim: DeliveryLog.Claim) async throws -> ContinuousClock.Instant? {
+        let started = ContinuousClock.now
         for _ in 0..<3 {
             let (reservation, asked) = try await reserveSlot(p)
             guard reservation.granted else {
@@ -193,9 +203,13 @@ struct TelegramSendHandler: Sendable {
             if try await cancelled {
                 try await DeliveryLog.record(
                     claim.row, p, status: .cancelled, owner: claim.owner, attempted: false, error: "broadcast cancelled", db: db)
+                metrics(p).ended(.cancelled)
                 return nil
             }
-            if paid || ContinuousClock.now - slot <= delivery.limits.lateness { return slot }
+            if paid || ContinuousClock.now - slot <= delivery.limits.lateness {
+                metrics(p).waited(slot - started)
+                return slot
+            }
         }
         throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed three send slots in a row (the process is too busy)")
     }
@@ -248,19 +262,24 @@ struct TelegramSendHandler: Sendable {
         case 429:
             let wait = Duration.seconds(max(1, answer.retryAfter ?? 1))
             try await delivery.limiter.pause(for: wait)
+            metrics(p).ended(.rateLimited)
+            metrics(p).paused(for: wait)
             try await DeliveryLog.release(row, owner: owner, error: text, db: db)
             context.logger.warning("Telegram asked the fleet to wait", metadata: ["retry_after": "\(wait)"])
             throw JobFailure.snooze(for: wait, reason: "Telegram 429, retry after \(wait)")
         case 403:
             try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
+            metrics(p).ended(.blocked)
             // Blocked or deactivated: later broadcasts and notifications skip this user.
             try await db.query("UPDATE users SET unreachable = true WHERE telegram_id = $1 AND NOT unreachable", [.int(p.telegramID)])
             throw JobFailure.rejected("Telegram \(text)")
         case 400:
             // Our markup, or a chat id that is wrong: someone must look at it.
             try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
+            metrics(p).ended(.refused)
             throw JobFailure.permanent("Telegram \(text)")
         default:
+            metrics(p).ended(.failed)
             try await transient("Telegram \(text)", row, owner, p, context)
         }
     }
