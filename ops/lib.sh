@@ -94,3 +94,52 @@ stop_postgres() {
   dir=$(cat "$VAR/pg-$name.path" 2>/dev/null || echo "$VAR/pg-$name")
   [ -f "$dir/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
 }
+
+# ensure_prometheus: Debian's prometheus (with promtool), for ops/dev and ops/check-observability.
+ensure_prometheus() {
+  command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
+  echo "ops: installing prometheus" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq prometheus >/dev/null
+  # The package starts its own service where systemd runs; ours run from var/ on their own ports.
+  as_root systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+}
+
+# start_prometheus NAME PORT FRONT WORKERS SCHEDULERS: Prometheus on 127.0.0.1:PORT with the
+# project's configuration (ops/prometheus), data in var/prometheus-NAME. The last three are
+# comma-separated host:port lists of /metrics listeners, written as its file_sd targets.
+start_prometheus() {
+  local name=$1 port=$2 dir="$VAR/prometheus-$1"
+  mkdir -p "$dir/targets" "$dir/data"
+  cp "$ROOT/ops/prometheus/prometheus.yml" "$ROOT/ops/prometheus/alerts.yml" "$dir/"
+  local role list
+  for role in front worker scheduler; do
+    case $role in front) list=$3 ;; worker) list=$4 ;; scheduler) list=$5 ;; esac
+    python3 -c 'import json,sys; print(json.dumps([{"targets": [t for t in sys.argv[1].split(",") if t]}]))' "$list" \
+      >"$dir/targets/$role.json"
+  done
+  if [ -f "$dir/prometheus.pid" ] && kill -0 "$(cat "$dir/prometheus.pid")" 2>/dev/null; then
+    echo "ops: prometheus '$name' already runs; its targets were rewritten" >&2
+    return 0
+  fi
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" --storage.tsdb.retention.time=2d \
+    >"$VAR/log/prometheus-$name.log" 2>&1 &
+  echo $! >"$dir/prometheus.pid"
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && { echo "ops: prometheus '$name' up on http://127.0.0.1:$port" >&2; return 0; }
+    sleep 0.1
+  done
+  echo "ops: prometheus '$name' did not start; see var/log/prometheus-$name.log" >&2
+  return 1
+}
+
+# stop_prometheus NAME
+stop_prometheus() {
+  local pidfile="$VAR/prometheus-$1/prometheus.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$pidfile"
+}

@@ -35,10 +35,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
             schedules: AppSchedules.all(), configuration: config, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        let gauges = QueueGauges(registry: registry)
+        let refresh = ScrapeRefresh(driver: driver, queues: QueueGauges(registry: registry))
         if let listener = ProcessMetrics.listener(
-            metrics, role: .scheduler, registry: registry, logger: logger,
-            refresh: { log in await gauges.refresh(from: driver, nowMillis: SystemJobClock().nowMillis(), logger: log) })
+            metrics, role: .scheduler, registry: registry, logger: logger, refresh: refresh.callAsFunction)
         {
             services.append(listener)
         }

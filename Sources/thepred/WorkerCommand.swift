@@ -65,6 +65,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = global.logger("thepred.worker")
         // Before any figure is made: swift-metrics handles bind to the backend at creation.
         let registry = ProcessMetrics.bootstrap(role: .worker)
+        GameMetrics.register()
         let signals = ShutdownSignals(logger: logger)
         let pool = try await database.connectedPool(jobs: true)
         defer { pool.close() }
@@ -107,16 +108,9 @@ struct WorkerCommand: AsyncParsableCommand {
         // Stopped in reverse: the worker drains first, then the publisher's last flush carries the
         // statuses of the broadcasts it touched, and the metrics listener answers until the end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        let (queueGauges, progress) = (QueueGauges(registry: registry), ProgressGauges())
+        let refresh = ScrapeRefresh(driver: driver, queues: QueueGauges(registry: registry), progress: ProgressGauges(), db: pool)
         if let listener = ProcessMetrics.listener(
-            metrics, role: .worker, registry: registry, logger: logger,
-            refresh: { log in
-                let now = SystemJobClock().nowMillis()
-                if let stats = await queueGauges.refresh(from: driver, nowMillis: now, logger: log) { progress.queues(stats) }
-                do { try await progress.refresh(db: pool, nowMillis: now) } catch {
-                    log.warning("metrics without fresh backlog figures", metadata: ["error": "\(describe(error))"])
-                }
-            })
+            metrics, role: .worker, registry: registry, logger: logger, refresh: refresh.callAsFunction)
         {
             services.append(listener)
         }

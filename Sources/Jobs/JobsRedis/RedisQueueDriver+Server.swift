@@ -29,3 +29,15 @@ extension RedisQueueDriver {
         }
     }
 }
+
+extension RedisQueueDriver {
+    /// `used_memory` and `maxmemory` (0 when unlimited) from `INFO memory`, for the memory alert.
+    public func serverMemory() async throws -> (used: Int64, max: Int64) {
+        let info = try await connection.send("INFO", "memory").string ?? ""
+        func field(_ name: String) -> Int64 {
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix(name + ":") }
+            return line.flatMap { Int64($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)) } ?? 0
+        }
+        return (field("used_memory"), field("maxmemory"))
+    }
+}

@@ -34,6 +34,8 @@ struct TelegramMetrics: Sendable {
     let lane: String
     let priority: String
 
+    static func register() { _ = (pauses, pausedSeconds) }
+
     init(paid: Bool, priority: TelegramSend.Priority) {
         lane = paid ? "paid" : "free"
         self.priority = priority.rawValue
