@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "HTTPFrontTests",
             dependencies: [
-                "HTTPFront", "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "TestSupport",
+                "HTTPFront", "Jobs", "JobsRedis", "ThePredKinds", "ThePredRedis", "Producers", "TestSupport", "MetricsExport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,10 +7,19 @@ import Prometheus
 public enum MetricsListener {
     /// Prometheus text of `registry`. `refresh` runs before each scrape is rendered, for the
     /// figures read from elsewhere at scrape time (queues, backlogs); it must throttle itself.
+    /// `/healthz` answers while the process runs; `/readyz` is 503 while `ready` says no (its
+    /// store is out of reach), for orchestrators' probes of processes that have no API of their own.
     public static func router(
-        registry: PrometheusCollectorRegistry, refresh: @escaping @Sendable (Logger) async -> Void = { _ in }
+        registry: PrometheusCollectorRegistry, refresh: @escaping @Sendable (Logger) async -> Void = { _ in },
+        ready: (@Sendable () async -> Bool)? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        if let ready {
+            router.get("/healthz") { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }
+            router.get("/readyz") { _, _ in
+                await ready() ? Self.json(.ok, #"{"status":"ready"}"#) : Self.json(.serviceUnavailable, #"{"status":"unavailable"}"#)
+            }
+        }
         router.get("/metrics") { _, context in
             await refresh(context.logger)
             var out: [UInt8] = []
@@ -23,13 +32,19 @@ public enum MetricsListener {
         return router
     }
 
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
     /// The listener as a ServiceLifecycle service.
     public static func application(
         registry: PrometheusCollectorRegistry, host: String, port: Int, serverName: String, logger: Logger,
-        refresh: @escaping @Sendable (Logger) async -> Void = { _ in }
+        refresh: @escaping @Sendable (Logger) async -> Void = { _ in }, ready: (@Sendable () async -> Bool)? = nil
     ) -> some ApplicationProtocol {
         Application(
-            router: router(registry: registry, refresh: refresh),
+            router: router(registry: registry, refresh: refresh, ready: ready),
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             logger: logger)

@@ -22,17 +22,18 @@ enum ProcessMetrics {
         return registry
     }
 
-    /// The listener, or nil when the port is 0. A listener that cannot bind logs why and leaves the
+    /// The listener, or nil when the port is 0. With `ready`, it also answers the probes
+    /// `/healthz` and `/readyz`. A listener that cannot bind logs why and leaves the
     /// process running: the work matters more than its figures, and Prometheus's `up` shows the gap.
     static func listener(
         _ options: MetricsOptions, role: MetricsOptions.Role, registry: PrometheusCollectorRegistry, logger: Logger,
-        refresh: @escaping @Sendable (Logger) async -> Void
+        refresh: @escaping @Sendable (Logger) async -> Void, ready: (@Sendable () async -> Bool)? = nil
     ) -> ServiceGroupConfiguration.ServiceConfiguration? {
         let port = options.port(role)
         guard port != 0 else { return nil }
         let app = MetricsListener.application(
             registry: registry, host: options.metricsHost, port: port, serverName: "thepred-\(role.rawValue)-metrics", logger: logger,
-            refresh: refresh)
+            refresh: refresh, ready: ready)
         return .init(service: SecondaryService(app, what: "metrics listener on \(options.metricsHost):\(port)", logger: logger))
     }
 }

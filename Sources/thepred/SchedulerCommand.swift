@@ -37,7 +37,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let refresh = ScrapeRefresh(driver: driver, queues: QueueGauges(registry: registry))
         if let listener = ProcessMetrics.listener(
-            metrics, role: .scheduler, registry: registry, logger: logger, refresh: refresh.callAsFunction)
+            metrics, role: .scheduler, registry: registry, logger: logger, refresh: refresh.callAsFunction,
+            ready: ReadyProbe(driver: driver).callAsFunction)
         {
             services.append(listener)
         }

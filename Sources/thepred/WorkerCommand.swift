@@ -110,7 +110,8 @@ struct WorkerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let refresh = ScrapeRefresh(driver: driver, queues: QueueGauges(registry: registry), progress: ProgressGauges(), db: pool)
         if let listener = ProcessMetrics.listener(
-            metrics, role: .worker, registry: registry, logger: logger, refresh: refresh.callAsFunction)
+            metrics, role: .worker, registry: registry, logger: logger, refresh: refresh.callAsFunction,
+            ready: ReadyProbe(driver: driver).callAsFunction)
         {
             services.append(listener)
         }
