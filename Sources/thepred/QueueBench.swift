@@ -26,6 +26,8 @@ struct QueueBench: AsyncParsableCommand {
     @Option(help: "Jobs per enqueue call.") var batch = 5_000
     @Option(help: "Jobs/s offered in the latency phase; 0 means half the measured drain rate.") var latencyRate = 0
     @Option(help: "Seconds of the latency phase.") var latencySeconds = 5
+    @Flag(help: "Record the worker's figures into a Prometheus registry, as `thepred worker` does (off: swift-metrics' no-op backend).")
+    var metrics = false
 
     func validate() throws {
         guard jobs >= 1, jobs <= 10_000_000 else { throw ValidationError("--jobs must be within 1...10,000,000") }
@@ -34,6 +36,7 @@ struct QueueBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if metrics { _ = ProcessMetrics.bootstrap(role: .worker) }
         let prefix = "thepred-bench-\(UInt32.random(in: 0 ... .max))"
         let redis = try RedisConfiguration(url: global.redisURL)
         let driver = RedisQueueDriver(
@@ -85,7 +88,9 @@ struct QueueBench: AsyncParsableCommand {
     private func printHeader(_ driver: RedisQueueDriver, _ redis: RedisConfiguration) async throws {
         let info = try await driver.connection.send("INFO", "server").string ?? ""
         let version = info.split(separator: "\r\n").first { $0.hasPrefix("redis_version:") }?.dropFirst(14) ?? "?"
-        print("thepred bench queue: \(jobs) jobs, concurrency \(concurrency), \(producers) producers, batch \(batch)")
+        print(
+            "thepred bench queue: \(jobs) jobs, concurrency \(concurrency), \(producers) producers, batch \(batch), metrics \(metrics ? "on" : "off")"
+        )
         print(
             "redis \(version) at \(redis.redactedURL), \(ProcessInfo.processInfo.activeProcessorCount) cores, status retention \(global.statusRetention) s"
         )
