@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// The `/metrics` listener every process runs (`--metrics-port`, loopback unless `--metrics-host`
 /// says otherwise): its figures name queues and rates that are nobody else's business.
@@ -20,8 +21,21 @@ public enum MetricsListener {
                 await ready() ? Self.json(.ok, #"{"status":"ready"}"#) : Self.json(.serviceUnavailable, #"{"status":"unavailable"}"#)
             }
         }
+        let refreshing = Mutex(false)
         router.get("/metrics") { _, context in
-            await refresh(context.logger)
+            // A store that hangs must not fail the scrape (that would read as this process down):
+            // the figures are rendered as last read after `refreshLimit`, and no second refresh
+            // starts while one is still out.
+            let start = refreshing.withLock { busy in
+                defer { busy = true }
+                return !busy
+            }
+            if start {
+                await bounded(refreshLimit) {
+                    await refresh(context.logger)
+                    refreshing.withLock { $0 = false }
+                }
+            }
             var out: [UInt8] = []
             out.reserveCapacity(16 * 1024)
             registry.emit(into: &out)
@@ -30,6 +44,31 @@ public enum MetricsListener {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
         }
         return router
+    }
+
+    /// How long a scrape waits for its refresh before it answers with the figures as last read.
+    public static let refreshLimit: Duration = .seconds(2)
+
+    /// Runs `work` and returns when it ends or after `limit`, whichever is first; `work` goes on.
+    static func bounded(_ limit: Duration, _ work: @escaping @Sendable () async -> Void) async {
+        let resumed = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finish: @Sendable () -> Void = {
+                let first = resumed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume() }
+            }
+            Task {
+                await work()
+                finish()
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                finish()
+            }
+        }
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {

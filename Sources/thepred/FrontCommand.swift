@@ -132,6 +132,8 @@ struct FrontCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.logger("thepred.front")
+        // Before the Redis driver: its connections make their figures as they are created.
+        let registry = ProcessMetrics.bootstrap(role: .front)
         let signals = ShutdownSignals(logger: logger)
         var redis = try RedisConfiguration(url: global.redisURL)
         // A Redis that is down or hung must turn into a quick 503, not a hanging request.
@@ -149,7 +151,6 @@ struct FrontCommand: AsyncParsableCommand {
                 "Redis is out of reach at start; the front answers 503 until it is back",
                 metadata: ["redis": "\(redis.redactedURL)", "error": "\(describe(error))"])
         }
-        let registry = ProcessMetrics.bootstrap(role: .front)
         let deps = FrontDependencies(
             driver: driver, board: RedisBroadcastBoard(connection: driver.connection, keys: driver.keys), ping: { try await driver.ping() },
             registry: registry, rateLimiter: RedisRateLimitDriver(connection: driver.connection, keys: driver.keys))

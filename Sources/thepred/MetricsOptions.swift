@@ -32,6 +32,9 @@ struct MetricsOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if metricsPortOption == nil, let raw = ProcessInfo.processInfo.environment["METRICS_PORT"], !raw.isEmpty, Int(raw) == nil {
+            throw ValidationError("METRICS_PORT must be a port number (0 for none); got \(raw)")
+        }
         let port = metricsPortOption ?? Int(ProcessInfo.processInfo.environment["METRICS_PORT"] ?? "") ?? 0
         guard (0...65535).contains(port) else { throw ValidationError("--metrics-port must be within 0...65535") }
         guard !metricsHost.isEmpty else { throw ValidationError("--metrics-host must not be empty") }

@@ -17,6 +17,8 @@ struct SecondaryService<Base: Service>: Service {
     func run() async throws {
         do {
             try await base.run()
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("\(what) failed; the process goes on without it", metadata: ["error": "\(error)"])
             // A service that returns early ends the group, so this one waits for the shutdown.

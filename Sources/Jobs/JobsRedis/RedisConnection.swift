@@ -16,10 +16,14 @@ public final class RedisConnection: Sendable {
     /// The configuration this connection dials.
     public var configuration: RedisConfiguration { core.configuration }
 
-    /// - Parameter commandTimeout: the socket timeout for one reply; blocking commands must
-    ///   block for less than this.
-    public init(_ configuration: RedisConfiguration, name: String = "redis", commandTimeout: Duration = .seconds(10)) {
-        core = Core(configuration: configuration, commandTimeout: commandTimeout, name: name)
+    /// - Parameters:
+    ///   - commandTimeout: the socket timeout for one reply; blocking commands must block for less than this.
+    ///   - timesRoundTrips: records `thepred_redis_round_trip_seconds`; off for a connection that
+    ///     blocks in its commands (XREADGROUP BLOCK), whose wait is not Redis's latency.
+    public init(
+        _ configuration: RedisConfiguration, name: String = "redis", commandTimeout: Duration = .seconds(10), timesRoundTrips: Bool = true
+    ) {
+        core = Core(configuration: configuration, commandTimeout: commandTimeout, name: name, timesRoundTrips: timesRoundTrips)
     }
 
     deinit { core.close() }
@@ -60,13 +64,15 @@ extension RedisConnection {
         private var lastConnectError = ""
         private var everConnected = false
         // One sample per pipeline written and read, not per command: a round trip carries many.
-        private let roundTrip: Timer
+        private let roundTrip: Timer?
         private let reconnects: Counter
 
-        init(configuration: RedisConfiguration, commandTimeout: Duration, name: String) {
+        init(configuration: RedisConfiguration, commandTimeout: Duration, name: String, timesRoundTrips: Bool) {
             self.configuration = configuration
             self.commandTimeout = commandTimeout
-            roundTrip = Timer(label: "thepred_redis_round_trip_seconds", dimensions: [("connection", name)], preferredDisplayUnit: .seconds)
+            roundTrip =
+                timesRoundTrips
+                ? Timer(label: "thepred_redis_round_trip_seconds", dimensions: [("connection", name)], preferredDisplayUnit: .seconds) : nil
             reconnects = Counter(label: "thepred_redis_reconnects_total", dimensions: [("connection", name)])
             // Requests that arrive together go out as one pipeline.
             thread = DedicatedThread(name: name, process: { [self] in process($0) }, finish: { [self] in dropConnection() })
@@ -91,7 +97,7 @@ extension RedisConnection {
                 for command in request.commands { append(command, to: ctx) }
             }
             let started = ContinuousClock.now
-            defer { roundTrip.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+            defer { roundTrip?.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
             var index = 0
             while index < batch.count {
                 let request = batch[index]

@@ -67,7 +67,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         readers.withLock { readers in
             let key = "\(queue.rawValue)/\(consumer)"
             if let existing = readers[key] { return existing }
-            let made = RedisConnection(configuration.redis, name: "redis-read-\(queue.rawValue)")
+            let made = RedisConnection(configuration.redis, name: "redis-read-\(queue.rawValue)", timesRoundTrips: false)
             readers[key] = made
             return made
         }

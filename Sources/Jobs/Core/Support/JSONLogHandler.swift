@@ -82,6 +82,7 @@ public struct JSONLogHandler: LogHandler {
             var offset = 0
             while offset < buffer.count {
                 let n = Foundation.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
                 offset += n
             }

@@ -118,8 +118,8 @@ struct TelegramSendHandler: Sendable {
             // Telegram may have delivered it; a second request could be a duplicate. Never re-sent.
             // Written with the SENT write's retries: found by ops/chaos, a PostgreSQL restart that
             // failed this one write made the job transient, and its retry sent the message again.
-            try await recordOutcome(row, p, status: .ambiguous, error: "\(error)", messageID: nil)
             metrics(p).ended(.ambiguous)
+            try await recordOutcome(row, p, status: .ambiguous, error: "\(error)", messageID: nil)
             throw JobFailure.rejected("no answer from Telegram, and the message may have arrived (\(error)); not sent again")
         } catch let error as TelegramTransportError where error.code == .notSent {
             // Not started: the client's connections were too busy to answer within the claim (or
@@ -137,9 +137,10 @@ struct TelegramSendHandler: Sendable {
             throw error
         }
         if answer.ok {
+            // Counted before the write, which can fail: Telegram has the message either way.
+            metrics(p).ended(.sent)
             // First thing after the answer: this write closes the duplicate window.
             try await recordSent(row, p, messageID: answer.messageID)
-            metrics(p).ended(.sent)
             return
         }
         try await shielded { try await refused(answer, row, owner, p, context) }
@@ -174,7 +175,7 @@ struct TelegramSendHandler: Sendable {
                 return try await delivery.bot.send(message)
             } catch let error as TelegramTransportError where error.code == .missedSlot && missed < 2 {
                 missed += 1
-                guard let slot = try await slot(p, claim) else { return nil }
+                guard let slot = try await slot(p, claim, timed: false) else { return nil }
                 message.sendAt = slot
                 message.latestStart = slot + delivery.limits.lateness  // only the free lane's sends miss slots
             }
@@ -186,7 +187,9 @@ struct TelegramSendHandler: Sendable {
     /// absorbs `lateness` and the trip to Telegram, no more, and a message sent late in its slot
     /// crowds the next one's window (Telegram's 429, and a pause for the whole fleet). A slot
     /// missed here is given up for a new one. Nil when the broadcast was cancelled meanwhile.
-    private func slot(_ p: TelegramSend, _ claim: DeliveryLog.Claim) async throws -> ContinuousClock.Instant? {
+    /// `timed`: the first slot of a run records the pacing wait; a slot asked for again after a
+    /// missed one does not, so each message is one sample.
+    private func slot(_ p: TelegramSend, _ claim: DeliveryLog.Claim, timed: Bool = true) async throws -> ContinuousClock.Instant? {
         let started = ContinuousClock.now
         for _ in 0..<3 {
             let (reservation, asked) = try await reserveSlot(p)
@@ -207,10 +210,11 @@ struct TelegramSendHandler: Sendable {
                 return nil
             }
             if paid || ContinuousClock.now - slot <= delivery.limits.lateness {
-                metrics(p).waited(slot - started)
+                if timed { metrics(p).waited(slot - started) }
                 return slot
             }
         }
+        metrics(p).ended(.notStarted)
         throw JobFailure.snooze(for: .milliseconds(10), reason: "rate limit: missed three send slots in a row (the process is too busy)")
     }
 
@@ -261,22 +265,22 @@ struct TelegramSendHandler: Sendable {
         switch code {
         case 429:
             let wait = Duration.seconds(max(1, answer.retryAfter ?? 1))
-            try await delivery.limiter.pause(for: wait)
             metrics(p).ended(.rateLimited)
             metrics(p).paused(for: wait)
+            try await delivery.limiter.pause(for: wait)
             try await DeliveryLog.release(row, owner: owner, error: text, db: db)
             context.logger.warning("Telegram asked the fleet to wait", metadata: ["retry_after": "\(wait)"])
             throw JobFailure.snooze(for: wait, reason: "Telegram 429, retry after \(wait)")
         case 403:
-            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             metrics(p).ended(.blocked)
+            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             // Blocked or deactivated: later broadcasts and notifications skip this user.
             try await db.query("UPDATE users SET unreachable = true WHERE telegram_id = $1 AND NOT unreachable", [.int(p.telegramID)])
             throw JobFailure.rejected("Telegram \(text)")
         case 400:
             // Our markup, or a chat id that is wrong: someone must look at it.
-            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             metrics(p).ended(.refused)
+            try await DeliveryLog.record(row, p, status: .permanentFailure, owner: owner, attempted: true, error: text, db: db)
             throw JobFailure.permanent("Telegram \(text)")
         default:
             metrics(p).ended(.failed)
