@@ -122,11 +122,18 @@ start_prometheus() {
     echo "ops: prometheus '$name' already runs; its targets were rewritten" >&2
     return 0
   fi
+  # Another Prometheus (Debian's own service, another checkout's) must not answer for this one.
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "ops: 127.0.0.1:$port is taken by another process; set another port" >&2
+    return 1
+  fi
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$port" --storage.tsdb.retention.time=2d \
     >"$VAR/log/prometheus-$name.log" 2>&1 &
-  echo $! >"$dir/prometheus.pid"
+  local pid=$!
+  echo "$pid" >"$dir/prometheus.pid"
   for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
     curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && { echo "ops: prometheus '$name' up on http://127.0.0.1:$port" >&2; return 0; }
     sleep 0.1
   done
