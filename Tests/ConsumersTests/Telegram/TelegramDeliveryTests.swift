@@ -157,4 +157,34 @@ struct TelegramDeliveryTests {
             #expect(server.stats().tooManyRequests == 1)
         }
     }
+
+    /// The counters are process-wide: run serially (`ops/test` passes `--no-parallel`), or other
+    /// tests' sends land in the same figures.
+    @Test("each send is counted once, by lane, class and result")
+    func counted() async throws {
+        let metrics = testMetrics
+        func count(_ result: String) -> Int64 {
+            metrics.counterTotal(
+                label: "thepred_telegram_sends_total", dimensions: [("lane", "free"), ("class", "interactive"), ("result", result)])
+        }
+        let before = (sent: count("sent"), blocked: count("blocked"), refused: count("refused"))
+        var config = FakeTelegramServer.Configuration()
+        config.blocked = [13]
+        config.unknownChats = [14]
+        try await Self.withDelivery(fake: config) { f, _ in
+            _ = try await f.user(telegramID: 13)
+            let id = JobID.generate(millis: 1)
+            try await f.run(TelegramSend.kind, Self.message(31), id: id)
+            // A second run of the same job finds it SENT and sends nothing: not counted again.
+            try await f.run(TelegramSend.kind, Self.message(31), id: id, deliveries: 2)
+            _ = await Self.outcome(f, Self.message(13), id: JobID.generate(millis: 2))
+            _ = await Self.outcome(f, Self.message(14), id: JobID.generate(millis: 3))
+        }
+        #expect(count("sent") - before.sent == 1)
+        #expect(count("blocked") - before.blocked == 1)
+        #expect(count("refused") - before.refused == 1)
+        #expect(
+            try metrics.expectTimer("thepred_telegram_limiter_wait_seconds", [("lane", "free"), ("class", "interactive")]).values.count >= 1
+        )
+    }
 }

@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 import ThePredKinds
 
 /// swift-metrics figures of the Telegram sends: `thepred_telegram_sends_total{lane,class,result}`,
@@ -20,16 +19,10 @@ struct TelegramMetrics: Sendable {
         case notStarted = "not_started"
     }
 
-    private struct Key: Hashable {
-        let lane: String
-        let priority: String
-        let result: String
-    }
-
-    private static let sends = Mutex<[Key: Counter]>([:])
-    private static let waits = Mutex<[Key: Timer]>([:])
-    private static let pauses = Counter(label: "thepred_telegram_429_pauses_total")
-    private static let pausedSeconds = FloatingPointCounter(label: "thepred_telegram_429_pause_seconds_total")
+    // Handles are made per event, not cached: a cache made before the metrics backend is
+    // bootstrapped would keep no-op handles for good. A send is milliseconds; the lookup is not.
+    private static var pauses: Counter { Counter(label: "thepred_telegram_429_pauses_total") }
+    private static var pausedSeconds: FloatingPointCounter { FloatingPointCounter(label: "thepred_telegram_429_pause_seconds_total") }
 
     let lane: String
     let priority: String
@@ -42,29 +35,17 @@ struct TelegramMetrics: Sendable {
     }
 
     func ended(_ result: Result) {
-        let key = Key(lane: lane, priority: priority, result: result.rawValue)
-        let counter = Self.sends.withLock { cache in
-            if let found = cache[key] { return found }
-            let made = Counter(
-                label: "thepred_telegram_sends_total", dimensions: [("lane", lane), ("class", priority), ("result", result.rawValue)])
-            cache[key] = made
-            return made
-        }
-        counter.increment()
+        Counter(label: "thepred_telegram_sends_total", dimensions: [("lane", lane), ("class", priority), ("result", result.rawValue)])
+            .increment()
     }
 
     /// From the first ask to the granted slot: the pacing a message waited for.
     func waited(_ duration: Duration) {
-        let key = Key(lane: lane, priority: priority, result: "")
-        let timer = Self.waits.withLock { cache in
-            if let found = cache[key] { return found }
-            let made = Timer(
-                label: "thepred_telegram_limiter_wait_seconds", dimensions: [("lane", lane), ("class", priority)],
-                preferredDisplayUnit: .seconds)
-            cache[key] = made
-            return made
-        }
-        timer.recordNanoseconds(max(0, duration.nanoseconds))
+        Timer(
+            label: "thepred_telegram_limiter_wait_seconds", dimensions: [("lane", lane), ("class", priority)],
+            preferredDisplayUnit: .seconds
+        )
+        .recordNanoseconds(max(0, duration.nanoseconds))
     }
 
     /// A 429's pause of the whole fleet.
