@@ -1,19 +1,17 @@
+import Jobs
 import JobsRedis
-import Synchronization
+import MetricsExport
 
-/// `/readyz` of a worker or scheduler: Redis answers a PING. At most one ping a second, however
-/// often the probe asks.
-final class ReadyProbe: Sendable {
-    private let driver: RedisQueueDriver
-    private let last = Mutex<(at: ContinuousClock.Instant, ready: Bool)?>(nil)
-
-    init(driver: RedisQueueDriver) { self.driver = driver }
+/// `/readyz` of a worker or scheduler: Redis answers a PING, asked at most once a second.
+struct ReadyProbe: Sendable {
+    let driver: RedisQueueDriver
+    let readiness = Readiness()
 
     func callAsFunction() async -> Bool {
-        let now = ContinuousClock.now
-        if let known = last.withLock({ $0 }), now - known.at < .seconds(1) { return known.ready }
+        let now = SystemJobClock().nowMillis()
+        if let known = readiness.known(at: now) { return known }
         let ready = (try? await driver.ping()) != nil
-        last.withLock { $0 = (now, ready) }
+        readiness.record(ready, at: now)
         return ready
     }
 }

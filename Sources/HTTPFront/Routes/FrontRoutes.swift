@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Jobs
+import MetricsExport
 import Producers
 
 /// The handlers behind every route; each checks who asks, reads its input strictly, and enqueues.
