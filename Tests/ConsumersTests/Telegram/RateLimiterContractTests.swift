@@ -128,6 +128,49 @@ struct RateLimiterClassTests {
         #expect(results >= 16, "results got \(results) of the 30 rounds after bulk came back")
     }
 
+    @Test(
+        "a class refused on its return after the other ran alone still starts level: neither is locked out (issue 26, finding 1)",
+        arguments: RateLimiterContractTests.kinds)
+    func refusedOnReturn(kind: String) async throws {
+        let limiter = try RateLimiterContractTests.make(kind)
+        func share(_ name: String, ahead: Duration) -> RateShare {
+            RateShare(
+                lane: "global", className: name, weights: ["results": 2, "bulk": 1], priorityShare: 0.8, ahead: ahead,
+                activeWindow: .milliseconds(300))
+        }
+        func ask(_ name: String, ahead: Duration = .seconds(60)) async throws -> RateReservation {
+            try await limiter.reserve([Self.lane], horizon: .seconds(60), share: share(name, ahead: ahead))
+        }
+        // Results asks once, then goes quiet past its active window.
+        _ = try await ask("results")
+        try await Task.sleep(for: .milliseconds(400))
+        // Bulk alone, keeping the lane booked 100 ms ahead: its virtual time runs far ahead.
+        let alone = ContinuousClock.now
+        var bulkAlone = 0
+        while ContinuousClock.now - alone < .milliseconds(250) {
+            if try await ask("bulk", ahead: .milliseconds(100)).granted {
+                bulkAlone += 1
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        #expect(bulkAlone >= 20, "bulk alone took \(bulkAlone) slots")
+        // Results comes back and its first request is refused: the lane is booked beyond its `ahead`.
+        #expect(try await !ask("results", ahead: .milliseconds(20)).granted)
+        var counts: [String: Int] = [:]
+        var longest = Duration.zero
+        for _ in 0..<60 {
+            for name in ["results", "bulk"] {
+                let r = try await ask(name)
+                if r.granted { counts[name, default: 0] += 1 } else { longest = max(longest, r.wait) }
+            }
+        }
+        let results = Double(counts["results", default: 0])
+        let bulk = Double(counts["bulk", default: 0])
+        #expect(abs(results / max(1, results + bulk) - 2.0 / 3) < 0.1, "\(counts) after bulk ran alone")
+        #expect(longest <= .seconds(1), "a refusal asked to wait \(longest)")
+    }
+
     @Test("a class alone has the whole lane", arguments: RateLimiterContractTests.kinds)
     func alone(kind: String) async throws {
         let limiter = try RateLimiterContractTests.make(kind)

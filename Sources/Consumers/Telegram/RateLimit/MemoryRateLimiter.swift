@@ -56,11 +56,17 @@ public final class MemoryRateLimiter: SendRateLimiter {
                 if state.lastWasPriority[share.lane] == true { limit = min(horizon, share.ahead * 2 + shared.spacing) }
                 v = state.virtual[key(share.className)] ?? 0
                 // Coming back after a pause, a class starts level with the others; one that kept asking keeps its place.
-                if !wasActive, let others, others > v { v = others }
+                // The lift is saved at once: a refusal below must not leave it active at its old v.
+                if !wasActive, let others, others > v {
+                    v = others
+                    state.virtual[key(share.className)] = v
+                }
                 if let others, v > others {
-                    // Not its turn: the others catch up at their share of the lane.
+                    // Not its turn: the others catch up at their share of the lane; asked again within
+                    // the active window, so the class keeps counting as active.
                     let total = Double(active.compactMap { share.weights[$0] }.reduce(0, +))
-                    return RateReservation(granted: false, wait: max(shared.spacing, shared.spacing * ((v - others) * total)))
+                    let wait = max(shared.spacing, shared.spacing * ((v - others) * total))
+                    return RateReservation(granted: false, wait: min(share.activeWindow, wait))
                 }
             } else {
                 // While a weighted class waits, priority holds slots at most twice `ahead` away: the

@@ -141,9 +141,15 @@ public final class RedisRateLimiter: SendRateLimiter {
               v = tonumber(redis.call('HGET', KEYS[2], 'v:' .. class) or '0')
               -- Coming back after a pause, a class starts level with the others, with no credit
               -- and no debt; a class that kept asking keeps its place.
-              if not wasActive and others ~= nil and others > v then v = others end
-              -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots away.
-              if others ~= nil and v > others then return {0, math.max(shared, (v - others) * total * shared)} end
+              -- The lift is saved at once: a refusal below must not leave the class active at its old,
+              -- low v, where it would win every turn and lock the others out.
+              if not wasActive and others ~= nil and others > v then
+                v = others
+                redis.call('HSET', KEYS[2], 'v:' .. class, string.format('%.6f', v))
+              end
+              -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots
+              -- away; asked again within the active window, so the class keeps counting as active.
+              if others ~= nil and v > others then return {0, math.min(window, math.max(shared, (v - others) * total * shared))} end
             else
               -- While a weighted class waits, priority holds slots at most twice `ahead` away: the
               -- weighted classes hold the lane up to `ahead`, so its next slot can be that far off.
