@@ -39,4 +39,12 @@ static inline long thepred_curl_getinfo_response_code(CURL *handle) {
     return code;
 }
 
+/// Bytes of the last transfer's request body that were written out, or -1 when unknown. Zero
+/// after a failure before the request went out (connect, proxy CONNECT, TLS).
+static inline long long thepred_curl_getinfo_uploaded(CURL *handle) {
+    curl_off_t size = 0;
+    if (curl_easy_getinfo(handle, CURLINFO_SIZE_UPLOAD_T, &size) != CURLE_OK) return -1;
+    return (long long)size;
+}
+
 #endif

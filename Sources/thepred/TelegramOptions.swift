@@ -66,6 +66,13 @@ struct TelegramOptions: ParsableArguments {
     @Option(name: .long, help: "Keep-alive HTTP connections to the Bot API, each on its own thread. Env: TELEGRAM_CONNECTIONS.")
     var telegramConnections: Int = Int(ProcessInfo.processInfo.environment["TELEGRAM_CONNECTIONS"] ?? "") ?? 8
 
+    @Option(
+        name: .long,
+        help:
+            "An HTTP proxy for the Bot API (http://[user:password@]host:port), reached with CONNECT; unset, libcurl reads https_proxy and no_proxy. Env: TELEGRAM_PROXY."
+    )
+    var telegramProxy: String? = ProcessInfo.processInfo.environment["TELEGRAM_PROXY"].flatMap { $0.isEmpty ? nil : $0 }
+
     @Option(name: .long, help: "Seconds a Bot API request may take in all (connecting takes at most 5).")
     var telegramTimeout: Int = 15
 
@@ -93,7 +100,7 @@ struct TelegramOptions: ParsableArguments {
         return CurlTelegramClient(
             configuration: .init(
                 apiBase: telegramAPIBase, token: token, connections: telegramConnections, connectTimeout: .seconds(5),
-                timeout: .seconds(telegramTimeout)))
+                timeout: .seconds(telegramTimeout), proxy: telegramProxy))
     }
 
     func limits() -> TelegramLimits {

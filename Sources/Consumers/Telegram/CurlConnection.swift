@@ -13,6 +13,8 @@ final class CurlConnection: @unchecked Sendable {
         let urlPrefix: String
         let connectTimeoutMS: Int
         let timeoutMS: Int
+        /// An HTTP proxy reached with CONNECT; nil leaves libcurl to its environment (`https_proxy`).
+        var proxy: String? = nil
     }
 
     private struct Request {
@@ -157,6 +159,7 @@ final class CurlConnection: @unchecked Sendable {
 
         code = curl_easy_perform(handle)
         let status = thepred_curl_getinfo_response_code(handle)
+        let uploaded = thepred_curl_getinfo_uploaded(handle)
         if code == CURLE_OK && status > 0 {
             return .success(TelegramAnswer.decode(httpStatus: status, body: response.bytes))
         }
@@ -169,7 +172,9 @@ final class CurlConnection: @unchecked Sendable {
             return .failure(TelegramTransportError(.other, "\(request.method): no HTTP status came back", mayHaveArrived: true))
         }
         return .failure(
-            Self.error(code, method: request.method, doing: "sending", elapsed: ContinuousClock.now - began, settings: settings))
+            Self.error(
+                code, method: request.method, doing: "sending", uploaded: uploaded, bodySize: request.body.count,
+                elapsed: ContinuousClock.now - began, settings: settings))
     }
 
     /// The easy handle, created with the options every request shares on first use; nil and the
@@ -213,7 +218,12 @@ final class CurlConnection: @unchecked Sendable {
                 return n
             },
         ]
-        if let failed = results.first(where: { $0 != CURLE_OK }) {
+        var proxied: [CURLcode] = []
+        if let proxy = settings.proxy {
+            // CONNECT even to an http:// base, so an egress proxy sees what it would for Telegram.
+            proxied = [thepred_curl_setopt_string(h, CURLOPT_PROXY, proxy), thepred_curl_setopt_long(h, CURLOPT_HTTPPROXYTUNNEL, 1)]
+        }
+        if let failed = (results + proxied).first(where: { $0 != CURLE_OK }) {
             curl_easy_cleanup(h)
             failure = failed
             return nil
@@ -237,13 +247,22 @@ final class CurlConnection: @unchecked Sendable {
             .other, "\(method): \(doing) failed: \(name(of: code)) (\(code.rawValue)): \(text)", mayHaveArrived: sent)
     }
 
-    /// A failed transfer, and whether its request may have reached Telegram. Without
-    /// CURLINFO_SIZE_UPLOAD in the shim, a timeout is told apart by how long it took: one that
-    /// fired clearly before the whole-request timeout was the connect timeout, before any byte
-    /// was sent; a timeout at the whole-request limit may have come after Telegram got the body.
+    /// A failed transfer, and whether its request may have reached Telegram: decided by what was
+    /// uploaded, not by the error's name. A body not written out whole cannot have been acted on,
+    /// whatever failed (a proxy refusing CONNECT, TLS, DNS, a connect timeout); one written out
+    /// whole may have been, unless the error itself says nothing was sent. `uploaded` -1 (unknown)
+    /// falls back to the error and, for a timeout, to how long it took.
     private static func error(
-        _ code: CURLcode, method: String, doing: String, elapsed: Duration, settings: Settings
+        _ code: CURLcode, method: String, doing: String, uploaded: Int64, bodySize: Int, elapsed: Duration, settings: Settings
     ) -> TelegramTransportError {
+        if bodySize > 0, uploaded >= 0, uploaded < Int64(bodySize) {
+            let text = String(cString: curl_easy_strerror(code))
+            let kind: TelegramTransportError.Code = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .connection
+            return TelegramTransportError(
+                kind,
+                "\(method): \(doing) failed before the request went out (\(uploaded) of \(bodySize) bytes): "
+                    + "\(name(of: code)) (\(code.rawValue)): \(text)", mayHaveArrived: false)
+        }
         let kind: TelegramTransportError.Code
         let mayHaveArrived: Bool
         switch code {

@@ -29,11 +29,15 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
         public var connectTimeout: Duration
         /// Time for a whole request, connecting included.
         public var timeout: Duration
+        /// An HTTP proxy (`http://host:port`, credentials allowed) reached with CONNECT; nil leaves
+        /// libcurl to the environment (`https_proxy`, `no_proxy`). Never printed: it may hold a password.
+        public var proxy: String?
 
         public init(
             apiBase: String = "https://api.telegram.org", token: String, connections: Int = 8,
-            connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15)
+            connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15), proxy: String? = nil
         ) {
+            self.proxy = proxy
             self.apiBase = apiBase
             self.token = token
             self.connections = connections
@@ -43,7 +47,7 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
 
         public var description: String {
             "Configuration(apiBase: \(apiBase), token: <redacted>, connections: \(connections), "
-                + "connectTimeout: \(connectTimeout), timeout: \(timeout))"
+                + "connectTimeout: \(connectTimeout), timeout: \(timeout), proxy: \(proxy == nil ? "none" : "<redacted>"))"
         }
 
         public var debugDescription: String { description }
@@ -54,7 +58,7 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
                 self,
                 children: [
                     "apiBase": apiBase, "token": "<redacted>", "connections": connections,
-                    "connectTimeout": connectTimeout, "timeout": timeout,
+                    "connectTimeout": connectTimeout, "timeout": timeout, "proxy": proxy == nil ? "none" : "<redacted>",
                 ])
         }
     }
@@ -71,7 +75,7 @@ public final class CurlTelegramClient: TelegramBotAPI, Sendable, CustomStringCon
         let settings = CurlConnection.Settings(
             urlPrefix: "\(base)/bot\(configuration.token)/",
             connectTimeoutMS: Int(max(1, configuration.connectTimeout.milliseconds)),  // curl reads 0 as no timeout
-            timeoutMS: Int(max(1, configuration.timeout.milliseconds)))
+            timeoutMS: Int(max(1, configuration.timeout.milliseconds)), proxy: configuration.proxy)
         connections = (0..<count).map { CurlConnection(settings: settings, name: "telegram-\($0)") }
         load = Mutex(Array(repeating: 0, count: count))
         description = "CurlTelegramClient(apiBase: \(base), token: <redacted>, connections: \(count))"

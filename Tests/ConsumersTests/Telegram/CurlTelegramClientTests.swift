@@ -128,6 +128,27 @@ struct CurlTelegramClientTests {
         #expect(!"\(error)".contains("bot123456789"))
     }
 
+    @Test("a proxy that refuses CONNECT: not sent, so not ambiguous, and the message never left (issue 26, finding 4)")
+    func proxyRefusesConnect() async throws {
+        let bot = try LocalHTTPServer { _ in .init(status: 200, body: #"{"ok":true,"result":{"message_id":1}}"#) }
+        defer { bot.stop() }
+        let proxy = try LocalHTTPServer { _ in .init(status: 403, body: "egress denied", contentType: "text/plain") }
+        defer { proxy.stop() }
+        let client = CurlTelegramClient(
+            configuration: .init(
+                apiBase: "http://127.0.0.1:\(bot.port)", token: Self.token, connections: 1, connectTimeout: .seconds(2),
+                timeout: .seconds(5), proxy: "http://127.0.0.1:\(proxy.port)"))
+        defer { client.shutdown() }
+        let error = try await #require(throws: TelegramTransportError.self) {
+            try await client.send(TelegramOutgoing(chatID: 1, text: "x"))
+        }
+        #expect(!error.mayHaveArrived, "nothing went past the proxy: \(error)")
+        #expect(error.code == .connection)
+        #expect(!"\(error)".contains(Self.token))
+        #expect(proxy.requests.map(\.method) == ["CONNECT"])
+        #expect(bot.requests.isEmpty)
+    }
+
     @Test("a server that never answers: .timeout after the configured timeout, without the token")
     func timeout() async throws {
         let server = try LocalHTTPServer { _ in nil }
