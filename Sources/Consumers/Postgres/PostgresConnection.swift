@@ -135,7 +135,7 @@ extension PostgresConnection {
         private var thread: DedicatedThread<() -> Void>!
         // Used on the connection thread only.
         private var conn: OpaquePointer?
-        private var cancelHandle: OpaquePointer?
+        private var cancelHandle: PostgresCancelHandle?
         private var lastError = ""
         private let statements = PostgresStatementCache()
         // How long a call waits for its connection's thread: the pool's queueing, per call.
@@ -190,7 +190,7 @@ extension PostgresConnection {
             if let conn, PQstatus(conn) == CONNECTION_OK { return conn }
             disconnect()
             statements.reset()
-            conn = PQconnectdb(url)
+            conn = Self.connect(url)
             guard let conn, PQstatus(conn) == CONNECTION_OK else {
                 lastError =
                     conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -204,14 +204,32 @@ extension PostgresConnection {
             if let statementTimeout {
                 PQclear(PQexec(conn, "SET statement_timeout = \(Self.milliseconds(statementTimeout))"))
             }
-            cancelHandle = PQgetCancel(conn)
+            cancelHandle = PQgetCancel(conn).map(PostgresCancelHandle.init)
             if everConnected { reconnects.increment() }
             everConnected = true
             return conn
         }
 
+        /// Settings every connection gets unless its URL sets them: a deadline for connecting, and
+        /// keepalives and a TCP user timeout, so a dead host or a blackholed path breaks the
+        /// connection instead of leaving a call waiting for ever (README, "PostgreSQL connections").
+        static let connectDefaults: [(String, String)] = [
+            ("connect_timeout", "5"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+            ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+        ]
+
+        /// PQconnectdbParams with `url` expanded last, so what the URL says wins over the defaults.
+        static func connect(_ url: String) -> OpaquePointer? {
+            let pairs = connectDefaults + [("dbname", url)]
+            let keys = pairs.map { strdup($0.0) }
+            let values = pairs.map { strdup($0.1) }
+            defer { for p in keys + values { free(p) } }
+            let keyPointers = keys.map { UnsafePointer($0) } + [nil]
+            let valuePointers = values.map { UnsafePointer($0) } + [nil]
+            return PQconnectdbParams(keyPointers, valuePointers, 1)
+        }
+
         private func disconnect() {
-            if let cancelHandle { PQfreeCancel(cancelHandle) }
             cancelHandle = nil
             if let conn { PQfinish(conn) }
             conn = nil

@@ -1,4 +1,5 @@
 import CLibpq
+import Foundation
 import Synchronization
 
 /// One call on a connection's thread, which the calling task can cancel.
@@ -7,6 +8,10 @@ import Synchronization
 /// the first run. So cancelling a call that is still queued drops it (it never reaches the server)
 /// and resumes the caller at once; cancelling a call that is running sends PostgreSQL a cancel
 /// request for it (PQcancel), and the caller resumes once the server has stopped it.
+///
+/// PQcancel connects to the server and waits for it: against a PostgreSQL that is paused or
+/// blackholed it blocks for as long as that lasts. So it runs on a thread of its own, never on the
+/// canceller's (a cooperative-pool thread: two such cancels would stop every task of the process).
 final class PostgresTicket<T: Sendable>: Sendable {
     private enum Phase { case queued, running, finished }
 
@@ -14,12 +19,11 @@ final class PostgresTicket<T: Sendable>: Sendable {
         var phase = Phase.queued
         var continuation: CheckedContinuation<T, any Error>?
         var cancelRequested = false
-        /// The running connection's cancel handle, owned by the connection; set while running.
-        var cancel: CancelHandle?
+        /// The running connection's cancel handle; set while running.
+        var cancel: PostgresCancelHandle?
+        /// A cancel request is on its way to the server, on its own thread.
+        var cancelling = false
     }
-
-    /// libpq's PGcancel, which is safe to use from any thread.
-    struct CancelHandle: @unchecked Sendable { let pointer: OpaquePointer }
 
     private let state = Mutex(State())
 
@@ -46,9 +50,8 @@ final class PostgresTicket<T: Sendable>: Sendable {
 
     /// On the connection's thread, once connected: from now on a cancel reaches the server.
     /// False when a cancel came in the meantime; then the work must not start.
-    func connected(cancel handle: OpaquePointer?) -> Bool {
-        let handle = handle.map(CancelHandle.init)
-        return state.withLock { s in
+    func connected(cancel handle: PostgresCancelHandle?) -> Bool {
+        state.withLock { s in
             s.cancel = handle
             return !s.cancelRequested
         }
@@ -58,8 +61,8 @@ final class PostgresTicket<T: Sendable>: Sendable {
     /// cancel's doing (or moot), so the caller sees CancellationError, as for any cancelled task.
     func finish(_ result: Result<T, any Error>) {
         let (continuation, cancelled) = state.withLock { s in
-            // Under the lock: a concurrent `cancel` either ran PQcancel before this point or sees
-            // `finished` and sends nothing, so a cancel never reaches the connection's next call.
+            // Under the lock: a concurrent `cancel` either marked its request before this point (and
+            // it is waited for below) or sees `finished` and sends nothing.
             s.phase = .finished
             s.cancel = nil
             defer { s.continuation = nil }
@@ -70,29 +73,37 @@ final class PostgresTicket<T: Sendable>: Sendable {
         } else {
             continuation?.resume(with: result)
         }
+        // A cancel request still on its way must land before the connection's next call starts,
+        // or it would stop that one. This is the connection's own thread, so the wait blocks no task.
+        while state.withLock({ $0.cancelling }) { usleep(1000) }
     }
 
     /// From the task's cancellation handler, on any thread.
     func cancel() {
-        let dropped = state.withLock { s -> CheckedContinuation<T, any Error>? in
+        let (dropped, send) = state.withLock { s -> (CheckedContinuation<T, any Error>?, PostgresCancelHandle?) in
+            let first = !s.cancelRequested
             s.cancelRequested = true
             switch s.phase {
             case .queued:
                 defer { s.continuation = nil }
-                return s.continuation
+                return (s.continuation, nil)
             case .running:
-                // PQcancel returns once the postmaster has signalled the backend. It is safe from
-                // any thread; the handle stays valid while the call runs (freed only on reconnect,
-                // which happens between calls).
-                if let handle = s.cancel {
-                    var buffer = [CChar](repeating: 0, count: 256)
-                    _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
-                }
-                return nil
+                // Marked under the lock: `finish` then waits for this request before the
+                // connection moves on, and a call that already finished sends none.
+                guard first, let handle = s.cancel else { return (nil, nil) }
+                s.cancelling = true
+                return (nil, handle)
             case .finished:
-                return nil
+                return (nil, nil)
             }
         }
         dropped?.resume(throwing: CancellationError())
+        if let send {
+            Thread.detachNewThread { [self] in
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(send.pointer, &buffer, Int32(buffer.count))
+                state.withLock { $0.cancelling = false }
+            }
+        }
     }
 }
