@@ -3,6 +3,7 @@ import Jobs
 import JobsRedis
 import JobsWorker
 import Logging
+import Postgres
 import Producers
 import Synchronization
 import TestSupport
@@ -206,6 +207,61 @@ struct WorkerFaultTests {
             // One heartbeat (300 ms in these tests) passes before the first reclaim.
             #expect(after[firstReclaim].at - after[firstRenew].at >= .milliseconds(250))
         }
+    }
+
+    /// Issue 26, finding 2: a PostgreSQL down for 35 s used up `telegram.send`'s 5 attempts and
+    /// dead-lettered sends; every kind's retry budget is sized for its own failures, not outages.
+    @Test("a job failing on an outage waits it out by time and uses no attempt", arguments: ["redis", "postgres"])
+    func outageUsesNoAttempt(_ backend: String) async throws {
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue()
+        let kind = JobKind<Work>("test.outage", queue: queue, retry: .exponentialJitter(maxAttempts: 2, base: .milliseconds(10)))
+        let runs = Mutex(0)
+        var handlers = JobHandlers()
+        try handlers.register(kind) { _, context in
+            let n = runs.withLock { n in
+                n += 1
+                return n
+            }
+            #expect(context.attempt == 1, "an outage used an attempt")
+            guard n > 6 else {
+                if backend == "redis" { throw RedisError.server("LOADING Redis is loading the dataset in memory") }
+                throw PostgresError(code: .connection, message: "server closed the connection unexpectedly", sqlState: nil)
+            }
+        }
+        var c = config(queue)
+        c.outageWait = .milliseconds(10) ... .milliseconds(20)
+        let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) {
+            _ = try await driver.promoteDue(queue: queue, limit: 10)
+            return try await driver.job(id, queue: queue)?.status == .succeeded
+        }
+        #expect(runs.withLock { $0 } == 7)
+        #expect(try await driver.deadLetters(queue: queue, filter: .init()).isEmpty)
+    }
+
+    @Test("a dead-job hook failing on an outage is retried until the outage ends")
+    func hookOutlastsOutage() async throws {
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue()
+        let kind = JobKind<Work>("test.bury", queue: queue, retry: .never)
+        let hookRuns = Mutex(0)
+        var handlers = JobHandlers()
+        try handlers.register(
+            kind, handler: { _, _ in throw JobFailure.permanent("bad payload") },
+            onDead: { _, _ in
+                // Down for 6 tries (more than the 5 a hook gets for its own failures), then up.
+                let n = hookRuns.withLock { n in
+                    n += 1
+                    return n
+                }
+                if n <= 6 { throw PostgresError(code: .server, message: "the database system is starting up", sqlState: "57P03") }
+            })
+        let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: config(queue)), timeout: .seconds(60)) {
+            try await driver.job(id, queue: queue)?.status == .dead
+        }
+        #expect(hookRuns.withLock { $0 } == 7)
     }
 
     @Test("a dead-job hook runs to its end for a job the watchdog cancelled")

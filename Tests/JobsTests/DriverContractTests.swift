@@ -177,6 +177,26 @@ struct DriverContractTests {
         #expect(try await h.driver.stats(queue: h.queue).delayed == 0)
     }
 
+    /// Issue 26, finding 7: a worker whose last attempt timed out ran the `onDead` hook of a job
+    /// another worker had reclaimed, and ended that worker's send while it was still in flight.
+    @Test("an entry is held by the consumer that fetched it, and by the reclaimer after a takeover", arguments: Harness.kinds)
+    func holds(_ kind: String) async throws {
+        let h = try await Harness.make(kind)
+        guard let driver = h.driver as? any EntryOwnershipDriver else {
+            Issue.record("\(kind) cannot tell who holds an entry")
+            return
+        }
+        try await h.enqueue([h.envelope()])
+        let held = try #require(try await h.fetch("slow").first)
+        #expect(try await driver.holds(held))
+        try await h.elapse(.milliseconds(350), real: true)
+        let rescued = try #require(try await h.reclaim("rescuer", idleFor: .milliseconds(300)).first)
+        #expect(try await !driver.holds(held), "the slow consumer lost it")
+        #expect(try await driver.holds(rescued))
+        try await h.driver.complete([JobCompletion.succeeded(rescued)], queue: h.queue)
+        #expect(try await !driver.holds(rescued), "settled: nobody holds it")
+    }
+
     @Test("every renewed lease is kept, not only the first", arguments: Harness.kinds)
     func renewKeepsEveryLease(_ kind: String) async throws {
         let h = try await Harness.make(kind)

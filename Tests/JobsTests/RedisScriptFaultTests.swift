@@ -54,6 +54,46 @@ struct RedisScriptFaultTests {
         #expect(try await driver.stats(queue: queue).inFlight == 0)
     }
 
+    /// Found by ops/chaos (seed 71827): Redis, SIGKILLed under `appendfsync everysec`, came back
+    /// without a job it had acknowledged (its enqueue and the worker's read never reached the AOF).
+    /// The worker's retry then found no entry of its own and was dropped: the job was gone.
+    @Test("a retry or a bury for a job Redis has forgotten makes it again instead of dropping it", arguments: ["retry", "dead"])
+    func forgottenJob(outcome: String) async throws {
+        let driver = try TestRedis.driver()
+        let queue = uniqueQueue()
+        try await driver.prepare(queue: queue)
+        let now = SystemJobClock().nowMillis()
+        let envelope = JobEnvelope(id: .generate(millis: now), kind: "test.job", payload: Array("{}".utf8), enqueuedAt: now)
+        _ = try await driver.enqueue([envelope], queue: queue)
+        let fetched = try #require(
+            try await driver.fetch(queue: queue, consumer: "c1", maxCount: 1, blockFor: .milliseconds(20)).first)
+        // What a Redis that lost its last second of writes holds: no entry, no pending entry, no status.
+        let c = driver.connection
+        try await c.send("XACK", driver.keys.stream(queue), driver.keys.group, fetched.entryID)
+        try await c.send("XDEL", driver.keys.stream(queue), fetched.entryID)
+        try await c.send("DEL", driver.keys.job(queue, envelope.id))
+        let error = AttemptError(attempt: 1, at: now, error: "cannot reach Redis")
+        let end: JobCompletion.Outcome = outcome == "retry" ? .retry(at: now + 1000, error: error) : .dead(reason: .exhausted, error: error)
+        try await driver.complete([JobCompletion(job: fetched, outcome: end)], queue: queue)
+        let record = try #require(try await driver.job(envelope.id, queue: queue), "the job is known again")
+        if outcome == "retry" {
+            #expect(record.status == .retrying)
+            #expect(record.attempt == 2)
+            #expect(try await c.send("ZSCORE", driver.keys.delayed(queue), envelope.id.rawValue).int == now + 1000)
+        } else {
+            #expect(record.status == .dead)
+            #expect(try await driver.deadLetters(queue: queue, filter: .init()).map(\.envelope?.id) == [envelope.id])
+        }
+        // A job another consumer holds, or one settled already, is still left alone.
+        try await driver.enqueue([JobEnvelope(id: .generate(millis: now), kind: "test.job", payload: [], enqueuedAt: now)], queue: queue)
+        let held = try #require(try await driver.fetch(queue: queue, consumer: "c2", maxCount: 1, blockFor: .milliseconds(20)).first)
+        let stale = FetchedJob(queue: queue, entryID: held.entryID, envelope: held.envelope, deliveries: 1, consumer: "c1")
+        try await driver.complete([JobCompletion(job: stale, outcome: end)], queue: queue)
+        #expect(try await driver.job(held.envelope.id, queue: queue)?.status == .running)
+        #expect(try await driver.stats(queue: queue).inFlight == 1, "c2 still holds its job")
+        #expect(try await c.send("ZSCORE", driver.keys.delayed(queue), held.envelope.id.rawValue) == .null)
+    }
+
     @Test("a server older than Redis 7.0 is refused with a clear error")
     func versionCheck() throws {
         #expect(throws: Never.self) {

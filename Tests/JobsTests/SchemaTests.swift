@@ -39,6 +39,7 @@ struct SchemaTests {
     /// One payload of each kind with every optional field set.
     static let samples: [String: any Encodable & Sendable] = [
         "system.noop": SystemNoop(tag: "t"),
+        "outbox.sweep": OutboxSweep(olderThanSeconds: 60),
         "bets.place": BetsPlace(telegramID: 1, username: "u", marketID: 2, outcome: .yes, stake: 3),
         "markets.create": MarketsCreate(title: "t", description: "d", category: .tech, endsAtMillis: 1, promoted: true),
         "markets.resolve": MarketsResolve(marketID: 1, result: .cancelled),

@@ -12,8 +12,8 @@ def s(b):
 class Facts:
     """What the checks read from Redis, PostgreSQL and the fake, once."""
 
-    def __init__(self, cfg, stack, ledger, collector):
-        self.cfg, self.stack, self.ledger = cfg, stack, ledger
+    def __init__(self, cfg, stack, ledger, collector, journal=None):
+        self.cfg, self.stack, self.ledger, self.journal = cfg, stack, ledger, journal
         self.r = resp.Redis(port=cfg.redis_port, timeout=60)
         self.queues = sorted(s(q) for q in self.r.call_retry("SMEMBERS", "thepred:queues"))
         self.dead = []  # (queue, entry id, {field: str})
@@ -83,6 +83,30 @@ def jobs_terminal(f):
     fig = ", ".join("%s %d" % (k or "none", v) for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])))
     return (not bad, "%d accepted jobs terminal (%s)" % (len(f.ledger.jobs), fig) if not bad else
             "%d of %d not terminal, e.g. %s" % (len(bad), len(f.ledger.jobs), "; ".join(bad[:8])))
+
+
+def all_jobs_terminal(f):
+    """Every job any process enqueued (the MONITOR journal), not only the harness's: each ends in a
+    terminal status record. A job with no record at all is one Redis acknowledged and lost."""
+    if f.journal is None:
+        return False, "no enqueue journal"
+    seen = f.journal.seen()
+    if not seen:
+        return False, "the journal saw no job (MONITOR connected %d times)" % f.journal.connects
+    items = sorted(seen.items())
+    counts, bad = {}, []
+    for i in range(0, len(items), 1000):
+        batch = items[i:i + 1000]
+        replies = f.r.pipeline([["HGET", "thepred:{%s}:job:%s" % (q, j), "status"] for j, q in batch])
+        for (j, q), rep in zip(batch, replies):
+            st = s(rep) if isinstance(rep, bytes) else None
+            counts[st] = counts.get(st, 0) + 1
+            if st not in TERMINAL:
+                bad.append("%s in %s: %s" % (j, q, st or "no status record"))
+    fig = ", ".join("%s %d" % (k or "none", v) for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])))
+    return (not bad, "%d jobs enqueued by any process, all terminal (%s); journal reconnected %d times" % (
+        len(items), fig, f.journal.connects) if not bad else "%d of %d not terminal, e.g. %s" % (
+        len(bad), len(items), "; ".join(bad[:8])))
 
 
 def outcomes(f):

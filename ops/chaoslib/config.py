@@ -12,6 +12,11 @@ class Config:
         self.pg_port = int(env("CHAOS_PG_PORT", "6437"))
         self.fake_port = int(env("CHAOS_TELEGRAM_PORT", "8095"))
         self.front_port = int(env("CHAOS_FRONT_PORT", "8096"))
+        # `always`: Redis answers a write only once it is on disk, the setting under which no
+        # acknowledged job can be lost (README, "Durability"). With `everysec` a kill -9 during a
+        # stalled fsync loses up to 2 s of acknowledged writes (issue 26): CHAOS_APPENDFSYNC=everysec
+        # shows it, and the all-jobs-terminal check names the jobs lost.
+        self.appendfsync = env("CHAOS_APPENDFSYNC", "always")
         # Telegram: the free lane far above Telegram's 30/s, so thousands of notifications drain
         # in seconds; the fake's per-chat 1/s still holds. Slow answers take longer than the 2 s
         # send timeout of worker w1 and less than the others'.

@@ -26,10 +26,11 @@ def parse():
 
 
 def run_checks(sc, sup):
-    facts = checks.Facts(sc.cfg, sc.stack, sc.ledger, sc.collector)
+    facts = checks.Facts(sc.cfg, sc.stack, sc.ledger, sc.collector, sc.journal)
     plan = [
         ("queues-empty", lambda: checks.queues_empty(facts)),
         ("jobs-terminal", lambda: checks.jobs_terminal(facts)),
+        ("all-jobs-terminal", lambda: checks.all_jobs_terminal(facts)),
         ("outcomes", lambda: checks.outcomes(facts)),
         ("dead-letters", lambda: checks.dlq_exact(facts)),
         ("bets-once", lambda: checks.bets_once(facts)),

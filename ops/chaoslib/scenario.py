@@ -6,6 +6,7 @@ import time
 
 from . import hostile, resp
 from .checks2 import key_sizes, used_memory
+from .journal import EnqueueJournal
 from .workload import Front, Job, Ledger, MessageCollector, Xadd
 
 BETTOR_BASE = 5_000_000  # Telegram ids of the users the workload registers through their first bet
@@ -28,6 +29,7 @@ class Scenario:
         self.baseline = None
         self.timeline = {}
         self.threads = []
+        self.journal = None
 
     def mark(self, what):
         self.timeline[what] = time.monotonic()
@@ -39,6 +41,8 @@ class Scenario:
         c, st = self.cfg, self.stack
         self.mark("start")
         st.start_redis()
+        # Before any process runs: it must see every job the fleet enqueues.
+        self.journal = EnqueueJournal(c.redis_port)
         st.start_postgres()
         st.tp("migrate", "--database-url", st.db_url)
         st.tp("seed", "--users", str(c.seed_users), "--markets", str(c.seed_markets), "--bets", str(c.seed_bets),

@@ -42,7 +42,7 @@ class Stack:
         d = os.path.join(self.cfg.var, "redis")
         os.makedirs(d, exist_ok=True)
         return ["redis-server", "--bind", "127.0.0.1", "--port", str(self.cfg.redis_port), "--dir", d,
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+                "--appendonly", "yes", "--appendfsync", self.cfg.appendfsync, "--save", "", "--daemonize", "no",
                 "--protected-mode", "yes", "--maxmemory-policy", "noeviction", "--logfile", ""]
 
     def start_redis(self):

@@ -20,12 +20,32 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// The five-character SQLSTATE for server errors, such as `23505`.
     public let sqlState: String?
 
+    public init(code: Code, message: String, sqlState: String?) {
+        self.code = code
+        self.message = message
+        self.sqlState = sqlState
+    }
+
     public var description: String {
         switch code.value {
         case .server: return "PostgreSQL error \(sqlState ?? "?"): \(message)"
         case .connection: return "cannot reach PostgreSQL: \(message)"
         case .closed: return "PostgreSQL connection closed"
         case .decoding: return "unexpected PostgreSQL result: \(message)"
+        }
+    }
+}
+
+extension PostgresError: OutageError {
+    /// Unreachable or lost (class 08), shutting down or starting up (57P01, 57P02, 57P03), or out
+    /// of connection slots (53300): what a restart or a failover of the server looks like.
+    public var isOutage: Bool {
+        switch code.value {
+        case .connection: return true
+        case .server:
+            guard let state = sqlState else { return false }
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
+        case .closed, .decoding: return false
         }
     }
 }

@@ -35,28 +35,46 @@ extension WorkerRuntime {
     func timedOut(_ job: FetchedJob) -> Bool { state.withLock { $0.inFlight[Self.key(job)]?.timedOut ?? false } }
 
     /// Runs the kind's `onDead` hook before its job is buried, so effects outside the queue (a
-    /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged.
+    /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged; one
+    /// failing on an outage is retried for up to `deadHookOutageBudget`, since giving up would
+    /// leave its broadcast or market waiting for ever.
     func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async {
         guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
+        // A run that lost its entry (another worker took the job over, and may be running it) must
+        // not end the job's effects: its bury will change nothing either. A failed read runs it.
+        if let owned = service.driver as? any EntryOwnershipDriver, (try? await owned.holds(job)) == false {
+            logger.warning(
+                "dead-job hook skipped: the job is another consumer's now",
+                metadata: ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)"])
+            return
+        }
         let death = JobDeath(
             id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
             logger: logger.with(job))
         var delay = Duration.milliseconds(100)
         let payload = job.envelope.payload
-        for attempt in 1...5 {
+        let giveUp = ContinuousClock.now + config.deadHookOutageBudget
+        var attempt = 0
+        var failures = 0
+        while failures < 5 {
+            attempt += 1
             do {
                 // Detached: a job the watchdog timed out runs its hook from its cancelled task, and
                 // cancellation would stop the hook's PostgreSQL calls before they start.
                 try await Task.detached { try await hook(payload, death) }.value
                 return
             } catch {
-                logger.error(
-                    "dead-job hook failed",
-                    metadata: [
-                        "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)", "attempt": "\(attempt)", "error": "\(error)",
-                    ])
+                let outage = (error as? any OutageError)?.isOutage == true && ContinuousClock.now < giveUp && !graceExpired
+                if !outage { failures += 1 }
+                if attempt <= 5 || attempt % 20 == 0 {
+                    logger.error(
+                        "dead-job hook failed",
+                        metadata: [
+                            "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)", "attempt": "\(attempt)", "error": "\(error)",
+                        ])
+                }
                 await pause(delay)
-                delay = delay * 2
+                delay = min(delay * 2, .seconds(5))
             }
         }
     }

@@ -29,11 +29,38 @@ extension WorkerRuntime {
                 return .retry(at: after(delay), error: attemptError(job, failure.reason))
             }
         }
+        if let outage = error as? any OutageError, outage.isOutage {
+            noteOutage(job, error)
+            return .snooze(at: after(outageWait()))
+        }
         let message = error is CancellationError ? "cancelled" : "\(error)"
         guard policy.allowsRetry(afterAttempt: attempt) else {
             return .dead(reason: .exhausted, error: attemptError(job, message))
         }
         return .retry(at: after(policy.backoff(afterAttempt: attempt)), error: attemptError(job, message))
+    }
+
+    /// A wait drawn from `outageWait`, so the jobs an outage held do not all come back at once.
+    func outageWait() -> Duration {
+        let range = config.outageWait
+        let low = range.lowerBound.milliseconds
+        return .milliseconds(low + Int64.random(in: 0...max(0, range.upperBound.milliseconds - low)))
+    }
+
+    /// Logs an outage wait, at most once a second per process: an outage holds every job at once.
+    private func noteOutage(_ job: FetchedJob, _ error: any Error) {
+        let now = ContinuousClock.now
+        let due = state.withLock { s -> Bool in
+            if let last = s.lastOutageLog, now - last < .seconds(1) { return false }
+            s.lastOutageLog = now
+            return true
+        }
+        guard due else { return }
+        logger.warning(
+            "job waits out an outage (no attempt used)",
+            metadata: [
+                "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "queue": "\(job.queue)", "error": "\(error)",
+            ])
     }
 
     func attemptError(_ job: FetchedJob, _ message: String) -> AttemptError {

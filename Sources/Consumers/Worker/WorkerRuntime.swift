@@ -41,6 +41,8 @@ final class WorkerRuntime: Sendable {
         var reclaimHeldUntil: ContinuousClock.Instant?
         /// Other consumers' kinds, per queue, read at most once a second.
         var peerKinds: [QueueName: (read: ContinuousClock.Instant, kinds: Set<String>)] = [:]
+        /// When an outage wait was last logged.
+        var lastOutageLog: ContinuousClock.Instant?
     }
 
     let service: WorkerService

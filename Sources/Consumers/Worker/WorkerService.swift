@@ -39,6 +39,13 @@ public struct WorkerService: Service {
         public var shutdownGrace: Duration = .seconds(25)
         /// The longest pause between two tries at writing job results while Redis fails.
         public var writeRetryMaxDelay: Duration = .seconds(2)
+        /// How long a job that failed on an outage (``OutageError``: Redis or PostgreSQL out of
+        /// reach, starting, failing over) waits before it runs again, without using an attempt;
+        /// each wait is drawn from this range.
+        public var outageWait: ClosedRange<Duration> = .seconds(1) ... .seconds(3)
+        /// How long a dead job's `onDead` hook is retried while it fails on an outage, so a send
+        /// buried during a database failover still ends its broadcast.
+        public var deadHookOutageBudget: Duration = .seconds(600)
         /// The consumer name in the group; unique per process.
         public var consumerName: String
         /// The most jobs of one queue in flight at once, for the queues named; the others share the

@@ -54,7 +54,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 }
 
-extension RedisError: QueueBackendError {
+extension RedisError: QueueBackendError, OutageError {
     /// A reply the client cannot read counts too: the connection is reset and retried.
     public var isUnavailable: Bool { isTemporary || code == .protocolError }
+
+    public var isOutage: Bool { isTemporary }
 }

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Commands go through one pipelined connection; each (queue, consumer) pair that blocks in
 /// XREADGROUP gets a connection of its own, so a blocked read never holds up acks.
-public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, RawEntryDriver {
+public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, RawEntryDriver, EntryOwnershipDriver {
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         public var keys: RedisKeys
@@ -314,21 +314,6 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         }
         for consumer in Array(acks.keys) { flushAcks(consumer) }
         try checkBuried(try await connection.evaluate(calls), queue: queue)
-    }
-
-    /// Throws the first error reply, and logs dead letters dropped at the cap.
-    private func checkBuried(_ replies: [RESPValue], queue: QueueName) throws {
-        var dropped: Int64 = 0
-        for reply in replies {
-            if let parts = try reply.throwingError().array, parts.count == 2, let n = parts[1].int { dropped += n }
-        }
-        if dropped > 0 {
-            logger.warning(
-                "dead-letter queue at its cap; oldest letters dropped",
-                metadata: [
-                    "queue": "\(queue)", "dropped": "\(dropped)", "cap": "\(configuration.deadLetterLimit)",
-                ])
-        }
     }
 
     private func rescheduleCall(_ completion: JobCompletion, due: Int64, status: JobStatus, error: String, now: Int64) -> ScriptCall {

@@ -5,6 +5,7 @@ public enum AppKinds {
     public static func registry() throws(JobsError) -> JobRegistry {
         var registry = JobRegistry()
         try registry.register(SystemNoop.kind)
+        try registry.register(OutboxSweep.kind)
         try registry.register(BetsPlace.kind)
         try registry.register(MarketsCreate.kind)
         try registry.register(MarketsResolve.kind)

@@ -30,6 +30,21 @@ struct Outbox {
     func flush(_ db: any PostgresClient, client: JobClient) async throws -> Int {
         let rows = try await db.query(
             "SELECT id, kind, payload FROM job_outbox WHERE source_job_id = $1 ORDER BY id", [.text(sourceJob.rawValue)])
+        return try await Self.enqueue(rows, db: db, client: client)
+    }
+
+    /// Enqueues rows at least `age` old, whichever job wrote them, then deletes them: the rows of
+    /// a job that is gone (a Redis that died forgot it) or that will not flush them (a replay that
+    /// returns early). A row still being flushed by its own job counts once, by its key.
+    static func sweep(_ db: any PostgresClient, client: JobClient, olderThan age: Duration, limit: Int = 1_000) async throws -> Int {
+        let rows = try await db.query(
+            "SELECT id, kind, payload FROM job_outbox WHERE created_at < now() - make_interval(secs => $1::double precision) "
+                + "ORDER BY id LIMIT $2",
+            [.text(String(age.milliseconds / 1000)), .text(String(limit))])
+        return try await enqueue(rows, db: db, client: client)
+    }
+
+    private static func enqueue(_ rows: PostgresRows, db: any PostgresClient, client: JobClient) async throws -> Int {
         guard !rows.rows.isEmpty else { return 0 }
         let registry = try Self.registry.get()
         let now = client.clock.nowMillis()

@@ -32,6 +32,7 @@ public enum AppHandlers {
         handlers.use(PostgresDataErrorMiddleware())
         let db = deps.database
         try handlers.register(SystemNoop.kind, handler: SystemNoopHandler.handle)
+        try handlers.register(OutboxSweep.kind, handler: OutboxSweepHandler(db: db).handle)
         try handlers.register(BetsPlace.kind, handler: BetsPlaceHandler(db: db).handle)
         try handlers.register(MarketsCreate.kind, handler: MarketsCreateHandler(db: db).handle)
         try handlers.register(

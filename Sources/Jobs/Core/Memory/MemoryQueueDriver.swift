@@ -6,7 +6,7 @@ import Synchronization
 /// It obeys the same contract as `RedisQueueDriver` (one test suite runs against both).
 /// Time comes from its clock, so a test can move it by hand; a consumer that "crashes" is one
 /// that fetched jobs and never completed them: they become reclaimable after the idle time.
-public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
+public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver, EntryOwnershipDriver {
     public let clock: any JobClock
     public let statusRetention: Duration
     public let deadStatusRetention: Duration
@@ -244,6 +244,10 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver {
         withQueue(queue) { q in
             for sid in entryIDs where q.pending[sid]?.consumer == consumer { q.pending[sid]?.since = now }
         }
+    }
+
+    public func holds(_ job: FetchedJob) async throws -> Bool {
+        withQueue(job.queue) { q in q.pending[job.entryID]?.consumer == job.consumer }
     }
 
     public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {

@@ -10,6 +10,8 @@ public enum AppSchedules {
             // The payload names the period, so a tick that runs late still closes the right one.
             leaderboard("leaderboard-week", cron: "0 0 * * 1", kind: .week),
             leaderboard("leaderboard-month", cron: "0 0 1 * *", kind: .month),
+            // Every minute: outbox rows whose job is gone are enqueued all the same.
+            PeriodicSchedule(name: "outbox-sweep", cron: try! CronExpression("* * * * *"), kind: OutboxSweep.kind) { _ in OutboxSweep() },
         ]
     }
 
