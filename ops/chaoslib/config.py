@@ -40,6 +40,7 @@ class Config:
             self.visibility, self.short_visibility = 12, 4
             self.grace, self.leader_ttl = 6, 4
             self.drain_timeout = 30.0
+            self.pg_outage, self.pg_pause, self.redis_pause = 5.0, 5.0, 4.0
             self.seed_users, self.seed_markets, self.seed_bets = 200, 3, 2000
             # Every user gets the three broadcasts, so users, not jobs, set how long Telegram takes
             # to drain at 1/s per chat; 600 users keep the whole run inside 90 s.
@@ -56,6 +57,8 @@ class Config:
             self.visibility, self.short_visibility = 30, 5
             self.grace, self.leader_ttl = 10, 10
             self.drain_timeout = 140.0
+            # Issue 26's outages: PostgreSQL stopped 45 s, paused 30 s; Redis paused 15 s.
+            self.pg_outage, self.pg_pause, self.redis_pause = 45.0, 30.0, 15.0
             # Users set how long Telegram drains (three broadcasts each, at 1/s per chat and about
             # 100 sends/s in all on two cores): 6,000 users drain inside the run.
             self.seed_users, self.seed_markets, self.seed_bets = 2000, 20, 50000

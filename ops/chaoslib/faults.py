@@ -3,6 +3,9 @@
 Times are seconds from the start of the workload, drawn once from the seeded RNG, so a run can
 be repeated with --seed. Every fault goes to the fault log with its wall-clock time in ms.
 """
+import os
+import signal
+import subprocess
 import threading
 import time
 
@@ -39,6 +42,11 @@ class Faults:
             events.append((w * (i + 0.6) / c.worker_terms, "worker_term"))
         for i in range(c.leader_kills):
             events.append((w * (i + 0.75) / c.leader_kills, "leader_kill"))
+        # Long and silent outages (issue 26): PostgreSQL stopped, every PostgreSQL process paused,
+        # Redis paused. Each in its own part of the window, so one does not hide another.
+        events.append((w * 0.15 + rng.uniform(0, 1), "pg_stop_long"))
+        events.append((w * 0.40 + rng.uniform(0, 1), "pg_sigstop"))
+        events.append((w * 0.82 + rng.uniform(0, 1), "redis_sigstop"))
         return sorted(events)
 
     def start(self):
@@ -122,6 +130,58 @@ class Faults:
         self.log.add("pg_restarted", "rc %d after %.2f s" % (rc, time.monotonic() - t))
         if rc != 0:
             raise RuntimeError("pg_ctl restart exited %d" % rc)
+
+    def pg_stop_long(self):
+        """PostgreSQL down for `pg_outage` s, as a managed failover is (20 to 60 s in production)."""
+        with self.redis_lock:  # no process starts meanwhile: a worker exits 1 without PostgreSQL
+            while time.monotonic() - self.sup.last_start < 2.5:
+                time.sleep(0.1)
+            self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
+            rc = self.stack.pg_ctl("stop", mode="fast")
+            self.stop.wait(self.cfg.pg_outage)
+            rc2 = self.stack.pg_ctl("start")
+        self.log.add("pg_started", "stop rc %d, start rc %d" % (rc, rc2))
+        if rc or rc2:
+            raise RuntimeError("pg_ctl stop/start exited %d/%d" % (rc, rc2))
+
+    def _pg_pids(self):
+        with open(os.path.join(self.stack.pg_dir, "postmaster.pid")) as fh:
+            master = int(fh.readline().strip())
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True).stdout.split()
+        return [master] + [int(p) for p in children]
+
+    def pg_sigstop(self):
+        """Every PostgreSQL process SIGSTOPped: sockets that accept and never answer, as a paused VM."""
+        with self.redis_lock:
+            while time.monotonic() - self.sup.last_start < 2.5:
+                time.sleep(0.1)
+            pids = self._pg_pids()
+            self.log.add("pg_sigstop", "%d processes stopped for %.0f s" % (len(pids), self.cfg.pg_pause))
+            for p in pids:
+                os.kill(p, signal.SIGSTOP)
+            try:
+                self.stop.wait(self.cfg.pg_pause)
+            finally:
+                for p in pids:
+                    try:
+                        os.kill(p, signal.SIGCONT)
+                    except ProcessLookupError:
+                        pass
+            self.log.add("pg_sigcont", "%d processes continued" % len(pids))
+
+    def redis_sigstop(self):
+        """Redis SIGSTOPped: every call hangs, none fails, until it continues."""
+        with self.redis_lock:
+            while time.monotonic() - self.sup.last_start < 2.5:
+                time.sleep(0.1)
+            pid = self.stack.redis_child.pid
+            self.log.add("redis_sigstop", "stopped for %.0f s" % self.cfg.redis_pause)
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                self.stop.wait(self.cfg.redis_pause)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            self.log.add("redis_sigcont", "continued")
 
     def leader_kill(self):
         r = resp.Redis(port=self.cfg.redis_port, timeout=5)
