@@ -70,4 +70,22 @@ struct GlobalOptions: ParsableArguments {
         }
         return driver
     }
+
+    /// A connected driver whose times come from Redis's clock, measured once before it returns,
+    /// and the clock, for the worker's and scheduler's ``ClockSyncService``. Due times, snoozes,
+    /// promotion, heartbeats and liveness then agree across machines whose clocks do not.
+    func clockedDriver() async throws -> (RedisQueueDriver, RedisServerClock) {
+        let plain = try await connectedDriver()
+        let clock = RedisServerClock(connection: RedisConnection(plain.configuration.redis, name: "redis-clock"))
+        do {
+            let offset = try await clock.sync()
+            if abs(offset) > 1_000 {
+                logger("thepred.redis").warning(
+                    "this machine's clock is off from Redis's; following Redis's", metadata: ["offset_ms": "\(offset)"])
+            }
+        } catch {
+            throw CLIError("cannot read Redis's clock at \(plain.configuration.redis.redactedURL): \(describe(error))")
+        }
+        return (RedisQueueDriver(configuration: plain.configuration, clock: clock, logger: logger("thepred.redis")), clock)
+    }
 }

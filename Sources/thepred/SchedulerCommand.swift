@@ -27,13 +27,13 @@ struct SchedulerCommand: AsyncParsableCommand {
         let logger = global.logger("thepred.scheduler")
         let registry = ProcessMetrics.bootstrap(role: .scheduler)
         let signals = ShutdownSignals(logger: logger)
-        let driver = try await global.connectedDriver()
+        let (driver, clock) = try await global.clockedDriver()
         var config = SchedulerService.Configuration()
         config.leaderTTL = .seconds(leaderTTL)
         config.queues = try AppKinds.registry().queues
         let scheduler = SchedulerService(
             driver: driver, coordinator: RedisSchedulerCoordinator(connection: driver.connection, keys: driver.keys),
-            schedules: AppSchedules.all(), configuration: config, logger: logger)
+            schedules: AppSchedules.all(), configuration: config, clock: clock, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let refresh = ScrapeRefresh(driver: driver, queues: QueueGauges(registry: registry))
         if let listener = ProcessMetrics.listener(
@@ -42,7 +42,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         {
             services.append(listener)
         }
-        services.append(.init(service: scheduler))
+        services += [.init(service: ClockSyncService(clock: clock, logger: logger)), .init(service: scheduler)]
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
         try await group.run()

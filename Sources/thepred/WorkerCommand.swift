@@ -71,7 +71,7 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
         deps.settlementChunk = settlementChunk
-        let driver = try await global.connectedDriver()
+        let (driver, clock) = try await global.clockedDriver()
         for warning in telegram.warnings { logger.warning("\(warning)") }
         let bot = telegram.client()
         defer { bot?.shutdown() }
@@ -104,7 +104,7 @@ struct WorkerCommand: AsyncParsableCommand {
         // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
         // exists); preparing them makes their backlog show in `thepred queues`.
         try await driver.prepareAppQueues()
-        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, logger: logger)
+        let worker = WorkerService(driver: driver, handlers: handlers, configuration: config, clock: clock, logger: logger)
         // Stopped in reverse: the worker drains first, then the publisher's last flush carries the
         // statuses of the broadcasts it touched, and the metrics listener answers until the end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -115,7 +115,7 @@ struct WorkerCommand: AsyncParsableCommand {
         {
             services.append(listener)
         }
-        services += [.init(service: publisher), .init(service: worker)]
+        services += [.init(service: ClockSyncService(clock: clock, logger: logger)), .init(service: publisher), .init(service: worker)]
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         signals.hand(to: group)
         try await group.run()

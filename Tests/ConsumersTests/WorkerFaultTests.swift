@@ -240,6 +240,28 @@ struct WorkerFaultTests {
         #expect(try await driver.deadLetters(queue: queue, filter: .init()).isEmpty)
     }
 
+    /// Review of issue 26's owner check: a poison job's entry is gone once its reclaim buries it, so
+    /// a check for "still mine" skipped every poison job's hook, and its broadcast never ended.
+    @Test("a poison job's dead hook runs, though no consumer holds its entry any more")
+    func poisonHookRuns() async throws {
+        let driver = MemoryQueueDriver()
+        let queue = uniqueQueue()
+        let kind = JobKind<Work>("test.poison", queue: queue)
+        let hooked = Mutex(false)
+        var handlers = JobHandlers()
+        try handlers.register(kind, handler: { _, _ in }, onDead: { _, _ in hooked.withLock { $0 = true } })
+        let id = try await JobClient(driver: driver).enqueue(kind, Work(n: 1)).id
+        // A consumer that read it and died: the worker's reclaim is its second delivery, past the limit.
+        _ = try await driver.fetch(queue: queue, consumer: "crashed", maxCount: 1, blockFor: .zero)
+        var c = config(queue)
+        c.visibilityTimeout = .milliseconds(300)
+        c.maxDeliveries = 1
+        try await runWorker(WorkerService(driver: driver, handlers: handlers, configuration: c)) {
+            try await driver.job(id, queue: queue)?.status == .dead && hooked.withLock { $0 }
+        }
+        #expect(hooked.withLock { $0 })
+    }
+
     @Test("a dead-job hook failing on an outage is retried until the outage ends")
     func hookOutlastsOutage() async throws {
         let driver = MemoryQueueDriver()

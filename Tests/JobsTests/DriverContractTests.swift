@@ -188,13 +188,12 @@ struct DriverContractTests {
         }
         try await h.enqueue([h.envelope()])
         let held = try #require(try await h.fetch("slow").first)
-        #expect(try await driver.holds(held))
+        #expect(try await driver.holder(of: held) == "slow")
         try await h.elapse(.milliseconds(350), real: true)
         let rescued = try #require(try await h.reclaim("rescuer", idleFor: .milliseconds(300)).first)
-        #expect(try await !driver.holds(held), "the slow consumer lost it")
-        #expect(try await driver.holds(rescued))
+        #expect(try await driver.holder(of: held) == "rescuer", "the slow consumer lost it")
         try await h.driver.complete([JobCompletion.succeeded(rescued)], queue: h.queue)
-        #expect(try await !driver.holds(rescued), "settled: nobody holds it")
+        #expect(try await driver.holder(of: rescued) == nil, "settled: nobody holds it")
     }
 
     @Test("every renewed lease is kept, not only the first", arguments: Harness.kinds)

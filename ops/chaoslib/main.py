@@ -62,7 +62,7 @@ def faults_injected(sc):
     """The harness's own check: every kind of fault was injected at least once."""
     counts = sc.log.counts()
     want = ["worker_sigkill", "worker_sigterm", "redis_kill9", "pg_restart", "pg_terminate_backends",
-            "scheduler_leader_kill", "worker_visibility", "pg_stop_long", "pg_sigstop", "redis_sigstop"]
+            "scheduler_leader_kill", "worker_visibility", "pg_stop_long", "pg_sigstop", "redis_sigstop", "clock_skew"]
     missing = [k for k in want if not counts.get(k)]
     fig = ", ".join("%s %d" % kv for kv in sorted(counts.items()))
     errors = sc.faults.errors

@@ -7,6 +7,7 @@ import time
 from . import hostile, resp
 from .checks2 import key_sizes, used_memory
 from .journal import EnqueueJournal
+from .stack import SKEWS
 from .workload import Front, Job, Ledger, MessageCollector, Xadd
 
 BETTOR_BASE = 5_000_000  # Telegram ids of the users the workload registers through their first bet
@@ -65,6 +66,9 @@ class Scenario:
         st.start_worker("w3", c.short_visibility, 5)
         self.log.add("worker_visibility", "w3 runs with --visibility-timeout %d, w1 and w2 with %d; w1's --telegram-timeout 2 s "
                      "is shorter than the fake's %d ms slow answers" % (c.short_visibility, c.visibility, c.slow_delay_ms))
+        skews = ["%s %s" % (slot, skew) for slot, skew in sorted(SKEWS.items()) if st.skewed_env(slot)]
+        if skews:
+            self.log.add("clock_skew", "wall clocks (libfaketime): " + ", ".join(skews))
         st.start_scheduler("scheduler-1")
         st.start_scheduler("scheduler-2")
         st.start_front()
@@ -285,7 +289,25 @@ class Scenario:
             if left == 0 and busy == "0":
                 break
             time.sleep(0.5)
+        # The schedulers stop now (a drain of their own, exit 0): their every-minute outbox.sweep
+        # must not land between the drain and the checks. Then whatever they queued last runs.
+        for child in list(self.stack.schedulers.values()):
+            if child.alive():
+                self.sup.term(child, self.cfg.grace + 5)
+        for child in list(self.stack.schedulers.values()):
+            self.sup.wait_exit(child, self.cfg.grace + 5)
+        settle = time.monotonic() + 5
+        while left == 0 and time.monotonic() < settle:
+            cmds = []
+            for q in [q.decode() for q in r.call_retry("SMEMBERS", "thepred:queues")]:
+                k = "thepred:{%s}:" % q
+                cmds += [["XLEN", k + "stream"], ["ZCARD", k + "delayed"]]
+            if sum(x for x in r.pipeline(cmds) if isinstance(x, int)) == 0:
+                break
+            time.sleep(0.2)
         r.close()
+        if self.journal:
+            self.journal.stop()
         # Entries may sit read but unacked a moment longer; the checks read XPENDING themselves.
         time.sleep(1.5)
         self.mark("drained" if left == 0 else "drain timed out with %s entries left" % left)

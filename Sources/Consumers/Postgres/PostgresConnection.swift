@@ -172,7 +172,10 @@ extension PostgresConnection {
                             ticket.finish(.failure(CancellationError()))
                             return
                         }
-                        ticket.finish(Result { try work(conn, { ticket.cancelRequested }, statements) })
+                        let landed = ticket.finish(Result { try work(conn, { ticket.cancelRequested }, statements) })
+                        // A cancel still on its way could stop the next call, and one that hit a
+                        // ROLLBACK leaves a transaction open: either way, a fresh connection.
+                        if !landed || PQtransactionStatus(conn) != PQTRANS_IDLE { disconnect() }
                     }
                     if !thread.submit(job) {
                         ticket.finish(.failure(PostgresError(code: .closed, message: "closed", sqlState: nil)))
@@ -214,8 +217,8 @@ extension PostgresConnection {
         /// keepalives and a TCP user timeout, so a dead host or a blackholed path breaks the
         /// connection instead of leaving a call waiting for ever (README, "PostgreSQL connections").
         static let connectDefaults: [(String, String)] = [
-            ("connect_timeout", "5"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
-            ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+            ("connect_timeout", "5"), ("keepalives", "1"), ("keepalives_idle", "5"), ("keepalives_interval", "3"),
+            ("keepalives_count", "3"), ("tcp_user_timeout", "15000"),
         ]
 
         /// PQconnectdbParams with `url` expanded last, so what the URL says wins over the defaults.

@@ -59,7 +59,10 @@ final class PostgresTicket<T: Sendable>: Sendable {
 
     /// On the connection's thread, once the work is done. A failure after a cancel request is the
     /// cancel's doing (or moot), so the caller sees CancellationError, as for any cancelled task.
-    func finish(_ result: Result<T, any Error>) {
+    /// Returns false when a cancel request was still on its way after 10 s (a paused server): the
+    /// connection must not be used again.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
         let (continuation, cancelled) = state.withLock { s in
             // Under the lock: a concurrent `cancel` either marked its request before this point (and
             // it is waited for below) or sees `finished` and sends nothing.
@@ -75,7 +78,12 @@ final class PostgresTicket<T: Sendable>: Sendable {
         }
         // A cancel request still on its way must land before the connection's next call starts,
         // or it would stop that one. This is the connection's own thread, so the wait blocks no task.
-        while state.withLock({ $0.cancelling }) { usleep(1000) }
+        let giveUp = ContinuousClock.now + .seconds(10)
+        while state.withLock({ $0.cancelling }) {
+            if ContinuousClock.now > giveUp { return false }
+            usleep(1000)
+        }
+        return true
     }
 
     /// From the task's cancellation handler, on any thread.

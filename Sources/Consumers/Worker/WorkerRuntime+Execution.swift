@@ -40,9 +40,10 @@ extension WorkerRuntime {
     /// leave its broadcast or market waiting for ever.
     func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async {
         guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
-        // A run that lost its entry (another worker took the job over, and may be running it) must
-        // not end the job's effects: its bury will change nothing either. A failed read runs it.
-        if let owned = service.driver as? any EntryOwnershipDriver, (try? await owned.holds(job)) == false {
+        // A run whose entry another worker took over (and may be running) must not end the job's
+        // effects: its bury will change nothing either. No holder at all (a poison job its reclaim
+        // just buried, a job Redis forgot) runs it, and so does a failed read.
+        if let owned = service.driver as? any EntryOwnershipDriver, let holder = try? await owned.holder(of: job), holder != job.consumer {
             logger.warning(
                 "dead-job hook skipped: the job is another consumer's now",
                 metadata: ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)"])

@@ -29,7 +29,9 @@ extension WorkerRuntime {
                 return .retry(at: after(delay), error: attemptError(job, failure.reason))
             }
         }
-        if let outage = error as? any OutageError, outage.isOutage {
+        // Bounded by the job's snoozes, so a job that itself breaks its connection (a query that
+        // crashes the backend, a bad password) comes back to its attempts after a long while.
+        if let outage = error as? any OutageError, outage.isOutage, job.envelope.snoozes < config.outageSnoozeLimit {
             noteOutage(job, error)
             return .snooze(at: after(outageWait()))
         }

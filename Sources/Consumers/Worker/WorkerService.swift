@@ -43,9 +43,12 @@ public struct WorkerService: Service {
         /// reach, starting, failing over) waits before it runs again, without using an attempt;
         /// each wait is drawn from this range.
         public var outageWait: ClosedRange<Duration> = .seconds(1) ... .seconds(3)
+        /// Snoozes after which an outage counts as an attempt again (with `outageWait`, 10 to 30
+        /// minutes of outage): an error that only looks like an outage cannot loop for ever.
+        public var outageSnoozeLimit = 600
         /// How long a dead job's `onDead` hook is retried while it fails on an outage, so a send
         /// buried during a database failover still ends its broadcast.
-        public var deadHookOutageBudget: Duration = .seconds(600)
+        public var deadHookOutageBudget: Duration = .seconds(180)
         /// The consumer name in the group; unique per process.
         public var consumerName: String
         /// The most jobs of one queue in flight at once, for the queues named; the others share the

@@ -313,7 +313,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             }
         }
         for consumer in Array(acks.keys) { flushAcks(consumer) }
-        try checkBuried(try await connection.evaluate(calls), queue: queue)
+        try checkBuried(try await connection.evaluate(calls), of: calls, queue: queue)
     }
 
     private func rescheduleCall(_ completion: JobCompletion, due: Int64, status: JobStatus, error: String, now: Int64) -> ScriptCall {
@@ -321,6 +321,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
         let next = completion.nextEnvelope
         var args: [any RESPArgument] = [
             keys.group, job.entryID, job.envelope.id.rawValue, due, status.rawValue, now, error, next.attempt, job.consumer,
+            mayMakeAgain,
         ]
         for (name, value) in next.fields() {
             args.append(name)
@@ -332,13 +333,18 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
             args: args)
     }
 
+    /// Whether a job with no holder and no status record was forgotten (its writes lost), and may be
+    /// made again: only while finished jobs keep their records. With `--status-retention 0` a
+    /// finished job has none either, and a late outcome of a run that lost its entry would run it twice.
+    private var mayMakeAgain: String { configuration.statusRetention > .zero ? "1" : "0" }
+
     private func buryCall(
         queue: QueueName, consumer: String, entryID: String?, jobID: JobID?, reason: DeadReason, message: String,
         fields: [(String, [UInt8])]
     ) -> ScriptCall {
         var args: [any RESPArgument] = [
             keys.group, entryID ?? "", clock.nowMillis(), reason.rawValue, message,
-            configuration.deadStatusRetention.milliseconds, consumer, configuration.deadLetterLimit,
+            configuration.deadStatusRetention.milliseconds, consumer, configuration.deadLetterLimit, mayMakeAgain,
         ]
         for (name, value) in fields {
             args.append(name)

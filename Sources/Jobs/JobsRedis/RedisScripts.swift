@@ -150,7 +150,9 @@ enum RedisScripts {
             -- KEYS[1] stream, KEYS[2] delayed zset, KEYS[3] delayed jobs hash, KEYS[4] job status hash
             -- ARGV[1] group, ARGV[2] entry id, ARGV[3] job id, ARGV[4] due (ms), ARGV[5] status
             -- ('retrying' or 'scheduled'), ARGV[6] now (ms), ARGV[7] last error, ARGV[8] next attempt,
-            -- ARGV[9] consumer; ARGV[10..] stream field names and values of the next run.
+            -- ARGV[9] consumer; ARGV[10] '1' when a forgotten job may be made again (status records
+            -- are kept, so "no record" means forgotten, not finished); ARGV[11..] stream field names
+            -- and values of the next run.
             -- Returns 1; 0 when the entry is no longer this consumer's: someone else runs or settled it;
             -- 2 when Redis had forgotten the job (no consumer holds it, and it has no status record):
             -- its writes were lost with a Redis that died before they reached its AOF. Made again
@@ -158,12 +160,14 @@ enum RedisScripts {
             local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[9])
             local made = false
             if not p[1] then
-              local held = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-              if (type(held) == 'table' and held[1]) or redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+              if ARGV[10] ~= '1' then return 0 end
+              if redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)[1] or redis.call('EXISTS', KEYS[4]) == 1 then
+                return 0
+              end
               made = true
             end
             local fields = {}
-            for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+            for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
             redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
             redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(fields))
             redis.call('HSET', KEYS[4], 'status', ARGV[5], 'due', ARGV[4], 'updated_at', ARGV[6],
@@ -183,7 +187,8 @@ enum RedisScripts {
             -- when the job id is unknown (an undecodable entry), KEYS[4] dropped dead letters counter
             -- ARGV[1] group, ARGV[2] entry id or '' for none, ARGV[3] now (ms), ARGV[4] reason,
             -- ARGV[5] message, ARGV[6] status retention (ms), ARGV[7] consumer, ARGV[8] dead-letter cap
-            -- (0: none); ARGV[9..] field names and values to keep (at most a few hundred).
+            -- (0: none); ARGV[9] '1' when a forgotten job may be buried all the same (as reschedule's
+            -- ARGV[10]); ARGV[10..] field names and values to keep (at most a few hundred).
             -- Returns {dead-letter id, dead letters dropped at the cap}, or false when the entry is no
             -- longer this consumer's. A job Redis had forgotten (no consumer holds it, no status
             -- record: writes lost with a Redis that died) is still buried, with a third element 1.
@@ -191,14 +196,15 @@ enum RedisScripts {
             if ARGV[2] ~= '' then
               local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[7])
               if not p[1] then
-                if KEYS[3] == KEYS[1] then return false end
-                local held = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-                if (type(held) == 'table' and held[1]) or redis.call('EXISTS', KEYS[3]) == 1 then return false end
+                if KEYS[3] == KEYS[1] or ARGV[9] ~= '1' then return false end
+                if redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)[1] or redis.call('EXISTS', KEYS[3]) == 1 then
+                  return false
+                end
                 made = 1
               end
             end
             local fields = {'dead_reason', ARGV[4], 'dead_message', ARGV[5], 'failed_at', ARGV[3]}
-            for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+            for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
             local did, dropped = add_dead(KEYS[2], KEYS[4], ARGV[8], fields)
             if ARGV[2] ~= '' and made == 0 then
               redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -37,10 +37,13 @@ struct Outbox {
     /// a job that is gone (a Redis that died forgot it) or that will not flush them (a replay that
     /// returns early). A row still being flushed by its own job counts once, by its key.
     static func sweep(_ db: any PostgresClient, client: JobClient, olderThan age: Duration, limit: Int = 1_000) async throws -> Int {
+        // Only kinds this build knows: a row of a newer build's kind waits for a worker that has it,
+        // and does not block the rows behind it.
+        let kinds = try Self.registry.get().all.map { $0.name.rawValue }
         let rows = try await db.query(
             "SELECT id, kind, payload FROM job_outbox WHERE created_at < now() - make_interval(secs => $1::double precision) "
-                + "ORDER BY id LIMIT $2",
-            [.text(String(age.milliseconds / 1000)), .text(String(limit))])
+                + "AND kind = ANY($3::text[]) ORDER BY id LIMIT $2",
+            [.text(String(age.milliseconds / 1000)), .text(String(limit)), .textArray(kinds)])
         return try await enqueue(rows, db: db, client: client)
     }
 

@@ -63,10 +63,10 @@ public final class MemoryRateLimiter: SendRateLimiter {
                 }
                 if let others, v > others {
                     // Not its turn: the others catch up at their share of the lane; asked again within
-                    // the active window, so the class keeps counting as active.
+                    // half the active window, so the class keeps counting as active.
                     let total = Double(active.compactMap { share.weights[$0] }.reduce(0, +))
                     let wait = max(shared.spacing, shared.spacing * ((v - others) * total))
-                    return RateReservation(granted: false, wait: min(share.activeWindow, wait))
+                    return RateReservation(granted: false, wait: min(share.activeWindow / 2, wait))
                 }
             } else {
                 // While a weighted class waits, priority holds slots at most twice `ahead` away: the

@@ -148,8 +148,8 @@ public final class RedisRateLimiter: SendRateLimiter {
                 redis.call('HSET', KEYS[2], 'v:' .. class, string.format('%.6f', v))
               end
               -- Not its turn: the others catch up at their share of the lane, (v - others) * total slots
-              -- away; asked again within the active window, so the class keeps counting as active.
-              if others ~= nil and v > others then return {0, math.min(window, math.max(shared, (v - others) * total * shared))} end
+              -- away; asked again within half the active window, so the class keeps counting as active.
+              if others ~= nil and v > others then return {0, math.min(window / 2, math.max(shared, (v - others) * total * shared))} end
             else
               -- While a weighted class waits, priority holds slots at most twice `ahead` away: the
               -- weighted classes hold the lane up to `ahead`, so its next slot can be that far off.

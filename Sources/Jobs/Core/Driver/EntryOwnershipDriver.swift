@@ -1,7 +1,8 @@
-/// A driver that can tell whether a fetched entry is still its consumer's, before the consumer
-/// acts outside the queue on it: a worker whose run timed out must not run the `onDead` hook of a
-/// job another worker has taken over (and may be running now).
+/// A driver that can tell which consumer holds a fetched entry, before a consumer acts outside the
+/// queue on it: a worker whose run timed out must not run the `onDead` hook of a job another worker
+/// has taken over (and may be running now).
 public protocol EntryOwnershipDriver: Sendable {
-    /// True while `job`'s entry is pending for `job.consumer`.
-    func holds(_ job: FetchedJob) async throws -> Bool
+    /// The consumer `job`'s entry is pending for, or nil when none holds it (settled, buried by a
+    /// reclaim as poison, or forgotten by the backend).
+    func holder(of job: FetchedJob) async throws -> String?
 }

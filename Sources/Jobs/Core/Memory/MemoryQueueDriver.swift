@@ -246,8 +246,8 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver, EntryO
         }
     }
 
-    public func holds(_ job: FetchedJob) async throws -> Bool {
-        withQueue(job.queue) { q in q.pending[job.entryID]?.consumer == job.consumer }
+    public func holder(of job: FetchedJob) async throws -> String? {
+        withQueue(job.queue) { q in q.pending[job.entryID]?.consumer }
     }
 
     public func complete(_ completions: [JobCompletion], queue: QueueName) async throws {
