@@ -18,8 +18,6 @@ ensure_packages() {
   # Multiarch: the header is under /usr/include/<triple>/curl.
   compgen -G '/usr/include/*/curl/curl.h' >/dev/null || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
   command -v psql >/dev/null || missing+=(postgresql-client-15)
-  # ops/chaos runs a worker and a scheduler on skewed clocks (libfaketime, issue 26).
-  [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ops: installing ${missing[*]}" >&2
     as_root apt-get update -qq

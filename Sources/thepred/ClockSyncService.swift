@@ -10,13 +10,19 @@ struct ClockSyncService: Service {
     var interval: Duration = .seconds(30)
 
     func run() async throws {
-        var last = clock.offsetMillis
-        logger.info("following Redis's clock", metadata: ["offset_ms": "\(last)"])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            guard let now = try? await clock.sync() else { continue }
-            if abs(now - last) > 100 { logger.warning("this machine's clock moved against Redis's", metadata: ["offset_ms": "\(now)"]) }
-            last = now
+        let (clock, logger, interval) = (clock, logger, interval)
+        logger.info("following Redis's clock", metadata: ["offset_ms": "\(clock.offsetMillis)"])
+        // A shutdown ends the wait at once: the group waits for every service to return.
+        try? await cancelWhenGracefulShutdown {
+            var last = clock.offsetMillis
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                guard let now = try? await clock.sync() else { continue }
+                if abs(now - last) > 100 {
+                    logger.warning("this machine's clock moved against Redis's", metadata: ["offset_ms": "\(now)"])
+                }
+                last = now
+            }
         }
     }
 }

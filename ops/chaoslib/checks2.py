@@ -86,7 +86,28 @@ def leaderboard(f):
         bad_pay[:5], stray, wrong_msgs[:5])
 
 
+PG_OUTAGES = {"pg_stop_long": "pg_started", "pg_sigstop": "pg_sigcont", "pg_restart": "pg_restarted"}
+
+
+def pg_outages(log):
+    """[(start ms, end ms)] of the PostgreSQL outages the harness made, from its fault log."""
+    out, open_ = [], {}
+    for at, kind, _ in sorted(log.entries):
+        if kind in PG_OUTAGES:
+            open_[PG_OUTAGES[kind]] = at
+        elif kind in open_:
+            out.append((open_.pop(kind), at))
+    return out
+
+
 def telegram_once(f, sup, window_ms=1000):
+    # A copy accepted while PostgreSQL was out of reach waits for its SENT row until PostgreSQL is
+    # back: its window runs from the end of that outage (issue 26).
+    outages = pg_outages(sup.faults)
+
+    def window_end(at):
+        return max([at] + [end for start, end in outages if start - window_ms <= at <= end]) + window_ms
+
     groups = {}
     for m in f.messages:
         groups.setdefault((m["chat_id"], m.get("text")), []).append(m)
@@ -113,7 +134,7 @@ def telegram_once(f, sup, window_ms=1000):
             # reached the fake before the kill.
             received = prev.get("received_ms", prev["at_ms"])
             near = [(k, p, n) for k, p, n in kills
-                    if k <= prev["at_ms"] + window_ms and (p == pid if pid is not None else received - 5 <= k)]
+                    if k <= window_end(prev["at_ms"]) and (p == pid if pid is not None else received - 5 <= k)]
             if near:
                 in_window += 1
                 with_ua += pid is not None

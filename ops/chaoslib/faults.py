@@ -13,6 +13,9 @@ from . import resp
 from .procs import now_ms
 
 
+LONG = {"pg_stop_long", "pg_sigstop", "redis_sigstop"}
+
+
 class Faults:
     def __init__(self, cfg, stack, sup, rng, redis_lock, log):
         self.cfg, self.stack, self.sup, self.rng = cfg, stack, sup, rng
@@ -44,9 +47,9 @@ class Faults:
             events.append((w * (i + 0.75) / c.leader_kills, "leader_kill"))
         # Long and silent outages (issue 26): PostgreSQL stopped, every PostgreSQL process paused,
         # Redis paused. Each in its own part of the window, so one does not hide another.
-        events.append((w * 0.15 + rng.uniform(0, 1), "pg_stop_long"))
-        events.append((w * 0.40 + rng.uniform(0, 1), "pg_sigstop"))
-        events.append((w * 0.82 + rng.uniform(0, 1), "redis_sigstop"))
+        events.append((w * 0.10 + rng.uniform(0, 1), "pg_stop_long"))
+        events.append((w * 0.35 + rng.uniform(0, 1), "pg_sigstop"))
+        events.append((w * 0.60 + rng.uniform(0, 1), "redis_sigstop"))
         return sorted(events)
 
     def start(self):
@@ -59,13 +62,22 @@ class Faults:
         for t, name in self.plan():
             while not self.stop.is_set() and time.monotonic() - self.t0 < t:
                 time.sleep(0.05)
-            if self.stop.is_set():
+            # A fault the outages made late still runs, up to 10 s after the window: each kind is
+            # to be injected at least once (faults-injected).
+            if self.stop.is_set() and (time.monotonic() - self.t0 < t or time.monotonic() - self.t0 > self.cfg.fault_window + 10):
                 return
-            try:
-                getattr(self, name)()
-            except Exception as e:  # a fault that could not be injected is reported, not fatal
-                self.errors.append("%s: %s" % (name, e))
-                print("chaos: fault %s failed: %s" % (name, e), flush=True)
+            if name in LONG:
+                # Seconds long: on a thread of its own, so the faults planned after it stay on time.
+                threading.Thread(target=self._inject, args=(name,), daemon=True).start()
+            else:
+                self._inject(name)
+
+    def _inject(self, name):
+        try:
+            getattr(self, name)()
+        except Exception as e:  # a fault that could not be injected is reported, not fatal
+            self.errors.append("%s: %s" % (name, e))
+            print("chaos: fault %s failed: %s" % (name, e), flush=True)
 
     # Faults ---------------------------------------------------------------------------------
 
@@ -138,7 +150,7 @@ class Faults:
                 time.sleep(0.1)
             self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
             rc = self.stack.pg_ctl("stop", mode="fast")
-            self.stop.wait(self.cfg.pg_outage)
+            time.sleep(self.cfg.pg_outage)  # whole, even past the fault window's end
             rc2 = self.stack.pg_ctl("start")
         self.log.add("pg_started", "stop rc %d, start rc %d" % (rc, rc2))
         if rc or rc2:
@@ -160,7 +172,7 @@ class Faults:
             for p in pids:
                 os.kill(p, signal.SIGSTOP)
             try:
-                self.stop.wait(self.cfg.pg_pause)
+                time.sleep(self.cfg.pg_pause)
             finally:
                 for p in pids:
                     try:
@@ -178,14 +190,19 @@ class Faults:
             self.log.add("redis_sigstop", "stopped for %.0f s" % self.cfg.redis_pause)
             os.kill(pid, signal.SIGSTOP)
             try:
-                self.stop.wait(self.cfg.redis_pause)
+                time.sleep(self.cfg.redis_pause)
             finally:
                 os.kill(pid, signal.SIGCONT)
             self.log.add("redis_sigcont", "continued")
 
     def leader_kill(self):
         r = resp.Redis(port=self.cfg.redis_port, timeout=5)
+        # Right after a Redis restart or an outage the lock may be free for a few seconds.
+        end = time.monotonic() + 15
         holder = r.call_retry("GET", "thepred:scheduler:leader")
+        while holder is None and time.monotonic() < end:
+            time.sleep(0.2)
+            holder = r.call_retry("GET", "thepred:scheduler:leader")
         r.close()
         if holder is None:
             raise RuntimeError("no scheduler leader in thepred:scheduler:leader")

@@ -13,8 +13,6 @@ from . import resp
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 TOKEN = "chaos-bot-token-123"
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-SKEWS = {"w1": "+5s", "scheduler-1": "+5s", "w2": "-5s", "scheduler-2": "-5s"}
 ADMIN_TOKEN = "chaos-admin-token-0123456789"
 
 
@@ -41,7 +39,7 @@ class Stack:
     # Redis ----------------------------------------------------------------------------------
 
     def redis_argv(self):
-        d = os.path.join(self.cfg.var, "redis")
+        d = self.cfg.redis_dir
         os.makedirs(d, exist_ok=True)
         return ["redis-server", "--bind", "127.0.0.1", "--port", str(self.cfg.redis_port), "--dir", d,
                 "--appendonly", "yes", "--appendfsync", self.cfg.appendfsync, "--save", "", "--daemonize", "no",
@@ -160,18 +158,8 @@ class Stack:
     def scheduler_argv(self):
         return [self.cfg.bin, "scheduler", "--redis-url", self.redis_url, "--leader-ttl", str(self.cfg.leader_ttl)]
 
-    def skewed_env(self, slot):
-        """Issue 26: one worker and one scheduler 5 s ahead, another of each 5 s behind (libfaketime
-        in the process itself, so a SIGKILL still reaches the process and not a wrapper; monotonic
-        clocks stay true)."""
-        skew = SKEWS.get(slot)
-        if skew is None or not os.path.exists(FAKETIME_LIB):
-            return None
-        return dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME=skew, FAKETIME_DONT_FAKE_MONOTONIC="1",
-                    FAKETIME_NO_CACHE="1")
-
     def start_scheduler(self, slot):
-        self.schedulers[slot] = self.sup.start(slot, self.scheduler_argv(), env=self.skewed_env(slot), role="scheduler")
+        self.schedulers[slot] = self.sup.start(slot, self.scheduler_argv(), role="scheduler")
 
     def worker_argv(self, visibility_s, telegram_timeout_s):
         c = self.cfg
@@ -182,8 +170,7 @@ class Stack:
                 "--visibility-timeout", str(visibility_s), "--concurrency", str(c.concurrency)]
 
     def start_worker(self, slot, visibility_s, telegram_timeout_s):
-        self.workers[slot] = self.sup.start(slot, self.worker_argv(visibility_s, telegram_timeout_s), env=self.skewed_env(slot),
-                                            role="worker")
+        self.workers[slot] = self.sup.start(slot, self.worker_argv(visibility_s, telegram_timeout_s), role="worker")
         return self.workers[slot]
 
     def wait_http(self, port, path="/healthz", timeout_s=20):

@@ -28,7 +28,12 @@ extension WorkerRuntime {
             let failure: any Error = timedOut ? JobTimeout(timeout: entry.descriptor.timeout) : error
             result = outcome(for: failure, job: job, policy: entry.descriptor.retry)
         }
-        if case .dead(let reason, let error) = result { await runDeadHook(job, reason: reason, message: error.error) }
+        if case .dead(let reason, let error) = result, await !runDeadHook(job, reason: reason, message: error.error) {
+            // Shutting down in an outage, the hook never ran: the job stays pending, and the worker
+            // that reclaims it runs its end again, hook and all.
+            leave(job)
+            return
+        }
         finish(job, result, timedOut: timedOut)
     }
 
@@ -37,9 +42,11 @@ extension WorkerRuntime {
     /// Runs the kind's `onDead` hook before its job is buried, so effects outside the queue (a
     /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged; one
     /// failing on an outage is retried for up to `deadHookOutageBudget`, since giving up would
-    /// leave its broadcast or market waiting for ever.
-    func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async {
-        guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return }
+    /// leave its broadcast or market waiting for ever. Returns false when the worker is stopping
+    /// and the hook failed on an outage: the job must then not be buried by this worker.
+    @discardableResult
+    func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async -> Bool {
+        guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return true }
         // A run whose entry another worker took over (and may be running) must not end the job's
         // effects: its bury will change nothing either. No holder at all (a poison job its reclaim
         // just buried, a job Redis forgot) runs it, and so does a failed read.
@@ -47,7 +54,7 @@ extension WorkerRuntime {
             logger.warning(
                 "dead-job hook skipped: the job is another consumer's now",
                 metadata: ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)"])
-            return
+            return true
         }
         let death = JobDeath(
             id: job.envelope.id, idempotencyKey: job.envelope.idempotencyKey, reason: reason, message: message,
@@ -63,10 +70,11 @@ extension WorkerRuntime {
                 // Detached: a job the watchdog timed out runs its hook from its cancelled task, and
                 // cancellation would stop the hook's PostgreSQL calls before they start.
                 try await Task.detached { try await hook(payload, death) }.value
-                return
+                return true
             } catch {
-                let outage = (error as? any OutageError)?.isOutage == true && ContinuousClock.now < giveUp && !graceExpired
-                if !outage { failures += 1 }
+                let outage = (error as? any OutageError)?.isOutage == true
+                if outage && isStopping { return false }
+                if !(outage && ContinuousClock.now < giveUp) { failures += 1 }
                 if attempt <= 5 || attempt % 20 == 0 {
                     logger.error(
                         "dead-job hook failed",
@@ -78,6 +86,7 @@ extension WorkerRuntime {
                 delay = min(delay * 2, .seconds(5))
             }
         }
+        return true
     }
 
     /// A job of a kind this worker has no handler for goes back for a consumer that has one (an

@@ -92,6 +92,26 @@ extension WorkerRuntime {
         releaseSlots(1)
     }
 
+    /// Lets a job go without a result: it stays pending for reclaim. Frees its slot.
+    func leave(_ job: FetchedJob) {
+        let (known, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard s.inFlight.removeValue(forKey: Self.key(job)) != nil else { return (false, nil) }
+            s.runningByQueue[job.queue, default: 1] -= 1
+            var d: CheckedContinuation<Void, Never>?
+            if s.inFlight.isEmpty && s.stopping {
+                d = s.drainWaiter
+                s.drainWaiter = nil
+            }
+            return (true, d)
+        }
+        guard known else { return }
+        logger.warning(
+            "job left for reclaim: its dead-job hook could not run through an outage during shutdown",
+            metadata: ["job": "\(job.envelope.id)", "kind": "\(job.envelope.kind)"])
+        drained?.resume()
+        releaseSlots(1)
+    }
+
     private func ended(_ outcome: JobCompletion.Outcome, _ job: FetchedJob, timedOut: Bool) {
         // Only registered kinds name a series: a producer can invent any number of kind names.
         let label = service.handlers.entry(for: job.envelope.kind) == nil ? "unknown" : job.envelope.kind
