@@ -101,6 +101,8 @@ struct WorkerCommand: AsyncParsableCommand {
         config.shutdownGrace = .seconds(grace)
         config.visibilityTimeout = .seconds(visibilityTimeout)
         config.maxDeliveries = maxDeliveries
+        // Queue wait compares Redis-time stamps: it needs the same clock.
+        config.middleware = [MetricsJobMiddleware(clock: clock)]
         // Follow-up jobs go to queues this worker may not serve (telegram.send before its handler
         // exists); preparing them makes their backlog show in `thepred queues`.
         try await driver.prepareAppQueues()

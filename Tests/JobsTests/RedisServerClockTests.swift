@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Jobs
 import JobsRedis
 import TestSupport
@@ -28,6 +29,26 @@ struct RedisServerClockTests {
         let time = try #require(try await connection.send("TIME").array)
         let redis = Int64(time[0].string!)! * 1000 + Int64(time[1].string!)! / 1000
         #expect(abs(skewed.nowMillis() - redis) < 50)
+    }
+
+    /// Review: reading Redis's time as wall clock plus an offset let an NTP step between two syncs
+    /// through (a worker stepped 20 s ahead took every peer for dead).
+    @Test("a step of the wall clock between two syncs does not move Redis's time")
+    func wallClockStep() async throws {
+        final class Stepping: JobClock, @unchecked Sendable {
+            let step = Mutex<Int64>(0)
+            func nowMillis() -> Int64 { SystemJobClock().nowMillis() + step.withLock { $0 } }
+        }
+        let connection = RedisConnection(try RedisConfiguration(url: TestRedis.url()))
+        let wall = Stepping()
+        let clock = RedisServerClock(connection: connection, local: wall)
+        try await clock.sync()
+        let before = clock.nowMillis()
+        wall.step.withLock { $0 = 30_000 }
+        #expect(abs(clock.nowMillis() - before) < 50, "the step shows only at the next sync, as an offset")
+        try await clock.sync()
+        #expect(abs(clock.offsetMillis + 30_000) < 50)
+        #expect(abs(clock.nowMillis() - before) < 100)
     }
 
     @Test("a 1 s snooze written by a worker 5 s behind is not promoted early by a scheduler 5 s ahead")

@@ -106,7 +106,9 @@ def telegram_once(f, sup, window_ms=1000):
     outages = pg_outages(sup.faults)
 
     def window_end(at):
-        return max([at] + [end for start, end in outages if start - window_ms <= at <= end]) + window_ms
+        # After an outage the SENT write waits for a new connection and its retry's backoff too.
+        after = [end + 3000 for start, end in outages if start - window_ms <= at <= end]
+        return max([at + window_ms] + after)
 
     groups = {}
     for m in f.messages:

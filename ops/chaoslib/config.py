@@ -14,8 +14,9 @@ class Config:
         self.front_port = int(env("CHAOS_FRONT_PORT", "8096"))
         # `always`: Redis answers a write only once it is on disk, the setting under which no
         # acknowledged job can be lost (README, "Durability"). With `everysec` a kill -9 during a
-        # stalled fsync loses up to 2 s of acknowledged writes (issue 26): CHAOS_APPENDFSYNC=everysec
-        # shows it, and the all-jobs-terminal check names the jobs lost.
+        # stalled fsync loses up to 2 s of acknowledged writes (issue 26). CHAOS_APPENDFSYNC=everysec
+        # runs that setting; on tmpfs its fsyncs never stall, so give CHAOS_REDIS_DIR a disk
+        # directory to see the loss, which the all-jobs-terminal check then names.
         self.appendfsync = env("CHAOS_APPENDFSYNC", "always")
         # The AOF on tmpfs: the run kills processes, not the host, so what it must prove is that
         # Redis wrote each write before it answered. On this VM's disk every fsync of `always`
@@ -23,6 +24,8 @@ class Config:
         shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         self.redis_dir = env("CHAOS_REDIS_DIR") or (os.path.join(shm, "thepred-chaos-%d" % self.redis_port) if shm
                                                      else os.path.join(self.var, "redis"))
+        # Only a directory the harness named itself is removed before and after a run.
+        self.redis_dir_owned = not env("CHAOS_REDIS_DIR")
         # Telegram: the free lane far above Telegram's 30/s, so thousands of notifications drain
         # in seconds; the fake's per-chat 1/s still holds. Slow answers take longer than the 2 s
         # send timeout of worker w1 and less than the others'.

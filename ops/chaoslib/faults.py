@@ -22,6 +22,8 @@ class Faults:
         self.redis_lock = redis_lock
         self.log = log
         self.stop = threading.Event()
+        # Set when the run ends or is interrupted: outages end at once (SIGCONT) and no late fault runs.
+        self.abort = threading.Event()
         self.draining = set()  # worker slots being drained: not SIGKILLed meanwhile
         self.paid_broadcast_started = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -64,7 +66,8 @@ class Faults:
                 time.sleep(0.05)
             # A fault the outages made late still runs, up to 10 s after the window: each kind is
             # to be injected at least once (faults-injected).
-            if self.stop.is_set() and (time.monotonic() - self.t0 < t or time.monotonic() - self.t0 > self.cfg.fault_window + 10):
+            if self.abort.is_set() or (
+                    self.stop.is_set() and (time.monotonic() - self.t0 < t or time.monotonic() - self.t0 > self.cfg.fault_window + 10)):
                 return
             if name in LONG:
                 # Seconds long: on a thread of its own, so the faults planned after it stay on time.
@@ -150,7 +153,7 @@ class Faults:
                 time.sleep(0.1)
             self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
             rc = self.stack.pg_ctl("stop", mode="fast")
-            time.sleep(self.cfg.pg_outage)  # whole, even past the fault window's end
+            self.abort.wait(self.cfg.pg_outage)  # whole, even past the fault window's end
             rc2 = self.stack.pg_ctl("start")
         self.log.add("pg_started", "stop rc %d, start rc %d" % (rc, rc2))
         if rc or rc2:
@@ -172,7 +175,7 @@ class Faults:
             for p in pids:
                 os.kill(p, signal.SIGSTOP)
             try:
-                time.sleep(self.cfg.pg_pause)
+                self.abort.wait(self.cfg.pg_pause)
             finally:
                 for p in pids:
                     try:
@@ -190,7 +193,7 @@ class Faults:
             self.log.add("redis_sigstop", "stopped for %.0f s" % self.cfg.redis_pause)
             os.kill(pid, signal.SIGSTOP)
             try:
-                time.sleep(self.cfg.redis_pause)
+                self.abort.wait(self.cfg.redis_pause)
             finally:
                 os.kill(pid, signal.SIGCONT)
             self.log.add("redis_sigcont", "continued")

@@ -109,7 +109,8 @@ def main():
     cfg = Config(args.short, seed, root, os.path.abspath(args.bin))
     print("chaos: %s run, seed %d, binary %s" % ("short" if cfg.short else "long", seed, cfg.bin), flush=True)
     shutil.rmtree(cfg.var, ignore_errors=True)
-    shutil.rmtree(cfg.redis_dir, ignore_errors=True)
+    if cfg.redis_dir_owned:
+        shutil.rmtree(cfg.redis_dir, ignore_errors=True)
     os.makedirs(cfg.log_dir)
     log = FaultLog(os.path.join(cfg.log_dir, "faults.log"))
     sup = Supervisor(cfg.log_dir, log)
@@ -143,9 +144,13 @@ def main():
         code = 1
     finally:
         sc.stop.set()
+        sc.faults.abort.set()
         sc.faults.stop.set()
+        time.sleep(0.3)  # a paused PostgreSQL or Redis gets its SIGCONT before the fleet stops
         sup.stop_all(grace_s=4 if cfg.short else cfg.grace + 2)
         stack.pg_stop()
+        if cfg.redis_dir_owned:
+            shutil.rmtree(cfg.redis_dir, ignore_errors=True)  # it lives in RAM
     return code
 
 

@@ -275,8 +275,9 @@ class Scenario:
         left = None
 
         def waiting():
-            """Entries in streams and delayed sets; retried while a late fault restarts Redis."""
-            while True:
+            """Entries in streams and delayed sets; retried while a late fault restarts Redis, until
+            the deadline (then None)."""
+            while time.monotonic() < deadline:
                 try:
                     queues = [q.decode() for q in r.call_retry("SMEMBERS", "thepred:queues")]
                     cmds = []
@@ -289,8 +290,11 @@ class Scenario:
                 except (OSError, ConnectionError):
                     r.close()
                 time.sleep(0.2)
+            return None
         while time.monotonic() < deadline:
             left = waiting()
+            if left is None:
+                break
             busy = self.stack.scalar("SELECT count(*) FROM broadcasts WHERE status IN ('PENDING', 'PROCESSING')")
             if left == 0 and busy == "0":
                 break
@@ -302,8 +306,8 @@ class Scenario:
                 self.sup.term(child, self.cfg.grace + 5)
         for child in list(self.stack.schedulers.values()):
             self.sup.wait_exit(child, self.cfg.grace + 5)
-        settle = time.monotonic() + 5
-        while left == 0 and time.monotonic() < settle and waiting() != 0:
+        deadline = time.monotonic() + 5
+        while left == 0 and time.monotonic() < deadline and waiting() not in (0, None):
             time.sleep(0.2)
         r.close()
         if self.journal:

@@ -175,7 +175,7 @@ extension PostgresConnection {
                         let landed = ticket.finish(Result { try work(conn, { ticket.cancelRequested }, statements) })
                         // A cancel still on its way could stop the next call, and one that hit a
                         // ROLLBACK leaves a transaction open: either way, a fresh connection.
-                        if !landed || PQtransactionStatus(conn) != PQTRANS_IDLE { disconnect() }
+                        if !landed || (ticket.cancelRequested && PQtransactionStatus(conn) != PQTRANS_IDLE) { disconnect() }
                     }
                     if !thread.submit(job) {
                         ticket.finish(.failure(PostgresError(code: .closed, message: "closed", sqlState: nil)))

@@ -42,10 +42,12 @@ extension WorkerRuntime {
     /// Runs the kind's `onDead` hook before its job is buried, so effects outside the queue (a
     /// broadcast's counts) hear of every end. A failing hook is retried briefly, then logged; one
     /// failing on an outage is retried for up to `deadHookOutageBudget`, since giving up would
-    /// leave its broadcast or market waiting for ever. Returns false when the worker is stopping
-    /// and the hook failed on an outage: the job must then not be buried by this worker.
+    /// leave its broadcast or market waiting for ever. With `mayLeave`, returns false when the
+    /// worker is stopping and the hook failed on an outage: the job must then not be buried by this
+    /// worker. A poison job is buried already (by its reclaim), so its hook is retried until the
+    /// shutdown's grace runs out.
     @discardableResult
-    func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String) async -> Bool {
+    func runDeadHook(_ job: FetchedJob, reason: DeadReason, message: String, mayLeave: Bool = true) async -> Bool {
         guard let hook = service.handlers.entry(for: job.envelope.kind)?.onDead else { return true }
         // A run whose entry another worker took over (and may be running) must not end the job's
         // effects: its bury will change nothing either. No holder at all (a poison job its reclaim
@@ -73,8 +75,8 @@ extension WorkerRuntime {
                 return true
             } catch {
                 let outage = (error as? any OutageError)?.isOutage == true
-                if outage && isStopping { return false }
-                if !(outage && ContinuousClock.now < giveUp) { failures += 1 }
+                if outage && mayLeave && isStopping { return false }
+                if !(outage && ContinuousClock.now < giveUp && !graceExpired) { failures += 1 }
                 if attempt <= 5 || attempt % 20 == 0 {
                     logger.error(
                         "dead-job hook failed",

@@ -28,7 +28,8 @@ extension WorkerRuntime {
                         queue: queue, consumer: config.consumerName, idleFor: config.visibilityTimeout, maxCount: slots,
                         maxDeliveries: config.maxDeliveries)
                     for job in reclaimed.poisoned {
-                        await runDeadHook(job, reason: .poison, message: "delivered \(job.deliveries) times without finishing")
+                        await runDeadHook(
+                            job, reason: .poison, message: "delivered \(job.deliveries) times without finishing", mayLeave: false)
                     }
                     if !reclaimed.jobs.isEmpty {
                         logger.warning(
