@@ -141,7 +141,7 @@ struct DeliveryClaimTests {
             let id = JobID.generate(millis: 1)
             let p = T.message(37)
             _ = try await DeliveryLog.claim(id, p, effectKey: nil, owner: "run", lease: .seconds(30), db: f.db)
-            AcceptedUnlogged.remember(id.rawValue, messageID: 99)
+            AcceptedUnlogged.remember(id.rawValue, status: .sent, messageID: 99)
             try await f.bury(TelegramSend.kind, p, id: id, reason: .permanent, message: "log write failed")
             #expect(try await T.delivery(f, id).status == "SENT")
             #expect(try await f.int("SELECT message_id FROM telegram_deliveries") == 99)

@@ -72,4 +72,40 @@ struct DeliveryOutageTests {
             try await f.drop()
         }
     }
+
+    /// Issue 26, finding 9: an AMBIGUOUS outcome whose write never landed was remembered as if
+    /// Telegram had accepted it, and the job's next run wrote it SENT.
+    @Test("an AMBIGUOUS outcome that could not be written is written AMBIGUOUS later, never SENT")
+    func ambiguousRememberedAsAmbiguous() async throws {
+        var config = FakeTelegramServer.Configuration()
+        config.slowRate = 1
+        config.slowDelay = .milliseconds(1_500)
+        let token = config.token
+        try await FakeTelegramServer.withRunning(config) { server, port in
+            let bot = CurlTelegramClient(
+                configuration: .init(
+                    apiBase: "http://127.0.0.1:\(port)", token: token, connections: 2, timeout: .milliseconds(700)))
+            defer { bot.shutdown() }
+            let f = try await DomainFixture.make()
+            // PostgreSQL away for longer than the handler retries its AMBIGUOUS write.
+            let db = FailingStatusWrites(f.db, failing: "AMBIGUOUS", times: 1_000)
+            var delivery = TelegramDelivery(bot: bot, limiter: MemoryRateLimiter())
+            delivery.sentWriteRetry = .milliseconds(300)
+            let handler = TelegramSendHandler(db: db, delivery: delivery)
+            let id = JobID.generate(millis: 1)
+            let p = T.message(37)
+            var first: (any Error)?
+            do { try await handler.handle(p, f.context(TelegramSend.kind, id: id)) } catch { first = error }
+            #expect((first as? JobFailure)?.isPermanent == true, "\(String(describing: first))")
+            // PostgreSQL is back; the job runs again in this process.
+            db.left.withLock { $0 = 0 }
+            var second: (any Error)?
+            do { try await handler.handle(p, f.context(TelegramSend.kind, id: id, attempt: 2)) } catch { second = error }
+            #expect((second as? JobFailure)?.isRejected == true, "\(String(describing: second))")
+            #expect(try await T.delivery(f, id).status == "AMBIGUOUS")
+            try await Task.sleep(for: .seconds(2))
+            #expect(server.messages(chatID: 37).count == 1, "not asked again")
+            try await f.drop()
+        }
+    }
 }

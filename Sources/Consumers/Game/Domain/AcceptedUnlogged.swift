@@ -4,16 +4,23 @@ import Postgres
 import Synchronization
 import ThePredKinds
 
-/// Messages Telegram accepted whose SENT write failed, by delivery row, in this process: the
-/// only record that they went out. A later run of the job, or its `onDead` hook, writes SENT
-/// from here instead of sending again or logging a failure.
+/// Messages whose final outcome (SENT: Telegram accepted it; AMBIGUOUS: it may have arrived)
+/// could not be written, by delivery row, in this process: the only record that they may have
+/// gone out. A later run of the job, or its `onDead` hook, writes that outcome from here instead of
+/// sending again or logging a failure, and forgets it only once the write landed.
 enum AcceptedUnlogged {
-    private static let rows = Mutex<[String: Int64]>([:])
+    struct Outcome: Sendable, Equatable {
+        let status: DeliveryLog.Status
+        let messageID: Int64?
+    }
 
-    static func remember(_ row: String, messageID: Int64?) { rows.withLock { $0[row] = messageID ?? 0 } }
+    private static let rows = Mutex<[String: Outcome]>([:])
 
-    /// The message id (nil when none is remembered; 0 when Telegram gave none).
-    static func peek(_ row: String) -> Int64? { rows.withLock { $0[row] } }
+    static func remember(_ row: String, status: DeliveryLog.Status, messageID: Int64?) {
+        rows.withLock { $0[row] = Outcome(status: status, messageID: messageID) }
+    }
 
-    static func take(_ row: String) -> Int64? { rows.withLock { $0.removeValue(forKey: row) } }
+    static func peek(_ row: String) -> Outcome? { rows.withLock { $0[row] } }
+
+    static func forget(_ row: String) { _ = rows.withLock { $0.removeValue(forKey: row) } }
 }

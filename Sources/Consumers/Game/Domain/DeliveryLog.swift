@@ -222,9 +222,12 @@ enum DeliveryLog {
         }
         let row = try rows.string(0, "job_id")
         let status = Status(rawValue: try rows.string(0, "status")) ?? .sending
-        if let messageID = AcceptedUnlogged.take(row) {
+        if let unlogged = AcceptedUnlogged.peek(row) {
+            // Forgotten only once written: a failed write here leaves it for a later run.
             try await record(
-                row, p, status: .sent, owner: nil, attempted: true, error: nil, messageID: messageID == 0 ? nil : messageID, db: db)
+                row, p, status: unlogged.status, owner: nil, attempted: true,
+                error: unlogged.status == .ambiguous ? "no answer from Telegram" : nil, messageID: unlogged.messageID, db: db)
+            AcceptedUnlogged.forget(row)
         } else if !status.isFinal && status != .permanentFailure {
             try await record(row, p, status: .permanentFailure, owner: nil, attempted: false, error: reason, db: db)
         }

@@ -63,9 +63,13 @@ struct TelegramSendHandler: Sendable {
 
     private func send(_ p: TelegramSend, _ context: JobContext) async throws {
         let id = context.id
-        if let messageID = AcceptedUnlogged.peek(id.rawValue) {
-            // An earlier run in this process was answered but could not log it.
-            try await recordSent(id.rawValue, p, messageID: messageID == 0 ? nil : messageID)
+        if let unlogged = AcceptedUnlogged.peek(id.rawValue) {
+            // An earlier run in this process got its outcome but could not log it: that outcome,
+            // AMBIGUOUS included, is written now (never SENT for a message that may not have arrived).
+            try await recordOutcome(
+                id.rawValue, p, status: unlogged.status, error: unlogged.status == .ambiguous ? "no answer from Telegram" : nil,
+                messageID: unlogged.messageID)
+            if unlogged.status == .ambiguous { throw JobFailure.rejected("no answer from Telegram, and the message may have arrived") }
             return
         }
         let owner = DeliveryLog.owner(for: id)
@@ -242,11 +246,11 @@ struct TelegramSendHandler: Sendable {
                 do {
                     try await DeliveryLog.record(
                         row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db)
-                    _ = AcceptedUnlogged.take(row)
+                    AcceptedUnlogged.forget(row)
                     return
                 } catch let failure {
                     if ContinuousClock.now + delay > giveUp {
-                        AcceptedUnlogged.remember(row, messageID: messageID)
+                        AcceptedUnlogged.remember(row, status: status, messageID: messageID)
                         throw JobFailure.permanent(
                             "Telegram \(status == .sent ? "accepted" : "may have delivered") the message (id \(messageID.map(String.init) ?? "?")) "
                                 + "but the delivery log could not be written: \(failure)")
