@@ -16,21 +16,26 @@ import ThePredKinds
 /// The three Telegram classes at once on the free lane, against the fake Bot API in this process:
 /// a broadcast (bulk), a settlement's notifications (results) and a user's messages every half
 /// second (interactive). Prints each class's rate, the results/bulk split against the weights, and
-/// how long the interactive messages took from enqueue to Telegram.
+/// how long the interactive messages took from enqueue to Telegram. With `--bulk-alone`, the broadcast
+/// runs alone first and the results come later: it then prints how soon the split reaches the weights.
 struct LanesBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanes",
         abstract: "Broadcast, results and interactive messages together on the free lane; print each class's share and latency.",
         discussion: """
             Works in a scratch database it drops afterwards, and under a fresh Redis key prefix. Bounded: it
-            stops after --duration seconds of sending and cancels what is left.
+            stops after --duration seconds of sending and cancels what is left. --bulk-alone N queues the result
+            notifications N seconds into those, not at the start, and prints the results' share of results+bulk
+            for each second after they arrived, and when it settled within 10% of the weight.
             """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Broadcast recipients (bulk).") var recipients = 3_000
-    @Option(help: "Result notifications queued at the start (results).") var results = 3_000
+    @Option(help: "Result notifications queued at the start, or after --bulk-alone (results).") var results = 3_000
     @Option(help: "Milliseconds between two interactive messages.") var interactiveEvery = 500
-    @Option(help: "Seconds of sending.") var duration = 60
+    @Option(help: "Seconds of sending, --bulk-alone included.") var duration = 60
+    @Option(help: "Seconds the broadcast runs alone before the result notifications are queued (0: at the start).")
+    var bulkAlone = 0
     @Option(help: "Jobs in flight in the worker.") var concurrency = 64
 
     static let resultsBase: Int64 = 8_000_000_000
@@ -40,13 +45,26 @@ struct LanesBench: AsyncParsableCommand {
         guard recipients >= 1, results >= 1 else { throw ValidationError("--recipients and --results must be at least 1") }
         guard (10...3600).contains(duration) else { throw ValidationError("--duration must be within 10...3600") }
         guard (50...60_000).contains(interactiveEvery) else { throw ValidationError("--interactive-every must be within 50...60000") }
+        guard bulkAlone == 0 || (bulkAlone > 0 && bulkAlone <= duration - 10) else {
+            throw ValidationError("--bulk-alone must leave at least 10 s of --duration")
+        }
+        // Both classes must still have work when the run ends: bulk takes up to the whole lane (30/s) while
+        // alone and a third of it after; results two thirds.
+        let bulkNeeded = 30 * bulkAlone + 10 * (duration - bulkAlone)
+        guard bulkAlone == 0 || recipients >= bulkNeeded else {
+            throw ValidationError("--recipients must be at least \(bulkNeeded) for --bulk-alone \(bulkAlone) and --duration \(duration)")
+        }
+        guard bulkAlone == 0 || results >= 20 * (duration - bulkAlone) else {
+            throw ValidationError("--results must be at least \(20 * (duration - bulkAlone)) for the time after --bulk-alone")
+        }
     }
 
     func run() async throws {
         try await withScratchDatabase(database) { name, url in
             print(
                 "thepred bench lanes: \(recipients) broadcast recipients, \(results) result notifications, an interactive message "
-                    + "every \(interactiveEvery) ms, \(duration) s; scratch database \(name)")
+                    + "every \(interactiveEvery) ms, \(duration) s"
+                    + (bulkAlone > 0 ? ", the results queued after \(bulkAlone) s of bulk alone" : "") + "; scratch database \(name)")
             try await bench(url: url)
         }
     }
@@ -106,35 +124,55 @@ struct LanesBench: AsyncParsableCommand {
         let notifications = (0..<Int64(results)).map {
             TelegramSend(telegramID: Self.resultsBase + $0, kind: .betWon, text: "🎉 You won <b>150 PRED</b>.")
         }
-        try await client.enqueue(TelegramSend.resultsKind, notifications)
+        var resultsAt: ContinuousClock.Instant?
+        if bulkAlone == 0 {
+            resultsAt = .now
+            try await client.enqueue(TelegramSend.resultsKind, notifications)
+        }
         var asked: [Int64: Int64] = [:]  // chat: enqueue time (ms)
         let start = ContinuousClock.now
         var n: Int64 = 0
         while ContinuousClock.now - start < .seconds(duration) {
+            if resultsAt == nil, ContinuousClock.now - start >= .seconds(bulkAlone) {
+                // The results' arrival counts from before the enqueue: whatever it takes is part of the wait.
+                resultsAt = .now
+                try await client.enqueue(TelegramSend.resultsKind, notifications)
+            }
             let chat = Self.interactiveBase + n
             asked[chat] = client.clock.nowMillis()
             try await client.enqueue(TelegramSend.kind, TelegramSend(telegramID: chat, kind: .missionCompleted, text: "✅ Mission done."))
             n += 1
             try await Task.sleep(for: .milliseconds(interactiveEvery))
         }
+        let end = ContinuousClock.now
         _ = try await Broadcasts.cancel(made.id, db: pool)
         try await Task.sleep(for: .seconds(2))
-        report(fake.messages(), asked: asked, stats: fake.stats(), weights: weights)
+        let messages = fake.messages()
+        guard bulkAlone > 0, let arrived = resultsAt else {
+            return report(messages, asked: asked, stats: fake.stats(), weights: weights)
+        }
+        reportShares(messages, start: start, arrived: arrived, end: end, weights: weights)
+        // Today's figures, over the time both had work: from 5 s after the results arrived.
+        report(messages, asked: asked, stats: fake.stats(), weights: weights, from: arrived + .seconds(5))
     }
 
-    func report(_ messages: [FakeTelegramServer.Message], asked: [Int64: Int64], stats: FakeTelegramServer.Stats, weights: [String: Int]) {
+    /// `from`: where the window starts, 5 s after the first send if nil.
+    func report(
+        _ messages: [FakeTelegramServer.Message], asked: [Int64: Int64], stats: FakeTelegramServer.Stats, weights: [String: Int],
+        from start: ContinuousClock.Instant? = nil
+    ) {
         guard let first = messages.first, let last = messages.last else { return print("nothing was sent") }
-        func isInteractive(_ m: FakeTelegramServer.Message) -> Bool { m.chatID >= Self.interactiveBase }
-        func isResult(_ m: FakeTelegramServer.Message) -> Bool { m.chatID >= Self.resultsBase && m.chatID < Self.interactiveBase }
+        let isInteractive = Self.isInteractive
+        let isResult = Self.isResult
         // The shares over a window where all three classes had work: from 5 s in to 5 s before the end.
-        let from = first.at + .seconds(5)
+        let from = start ?? first.at + .seconds(5)
         let to = last.at - .seconds(5)
         let window = messages.filter { $0.at >= from && $0.at <= to }
         let seconds = (to - from).inSeconds
         let i = window.filter(isInteractive).count
         let r = window.filter(isResult).count
         let b = window.count - i - r
-        let rWeight = Double(weights["results"] ?? 1) / Double((weights["results"] ?? 1) + (weights["bulk"] ?? 1))
+        let rWeight = Self.resultsWeight(weights)
         print(
             String(format: "window:      %.1f s with all three classes waiting; %.1f msg/s in all", seconds, Double(window.count) / seconds)
         )
