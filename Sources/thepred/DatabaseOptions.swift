@@ -46,9 +46,9 @@ struct DatabaseOptions: ParsableArguments {
 
     /// A pool that has answered a query, so commands fail with one clear message when PostgreSQL is away.
     /// `jobs` gives its statements the worker's deadline; tools (seed, audit, migrate) run without one.
-    func connectedPool(size: Int? = nil, jobs: Bool = false) async throws -> PostgresPool {
+    func connectedPool(size: Int? = nil, jobs: Bool = false, name: String = "postgres") async throws -> PostgresPool {
         let pool = PostgresPool(
-            url: databaseURL, size: size ?? dbPoolSize, statementTimeout: jobs ? .seconds(dbStatementTimeout) : nil)
+            url: databaseURL, size: size ?? dbPoolSize, name: name, statementTimeout: jobs ? .seconds(dbStatementTimeout) : nil)
         do {
             try await pool.query("SELECT 1")
         } catch {

@@ -2,16 +2,14 @@ import Jobs
 import JobsRedis
 import MetricsExport
 
-/// `/readyz` of a worker or scheduler: Redis answers a PING, asked at most once a second.
+/// `/readyz` of a worker or scheduler: Redis answers a PING, asked at most once a second,
+/// one ping at a time.
 struct ReadyProbe: Sendable {
     let driver: RedisQueueDriver
     let readiness = Readiness()
 
     func callAsFunction() async -> Bool {
-        let now = SystemJobClock().nowMillis()
-        if let known = readiness.known(at: now) { return known }
-        let ready = (try? await driver.ping()) != nil
-        readiness.record(ready, at: now)
-        return ready
+        let driver = driver
+        return await readiness.check(at: SystemJobClock().nowMillis()) { (try? await driver.ping()) != nil }
     }
 }

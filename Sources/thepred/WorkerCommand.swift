@@ -6,6 +6,7 @@ import JobsRedis
 import JobsWorker
 import Logging
 import MetricsExport
+import Postgres
 import Producers
 import ServiceLifecycle
 import Telegram
@@ -52,7 +53,16 @@ struct WorkerCommand: AsyncParsableCommand {
     )
     var settlementChunk: Int = Int(ProcessInfo.processInfo.environment["SETTLEMENT_CHUNK"] ?? "") ?? 5_000
 
+    @Option(
+        help: """
+            PostgreSQL connections of their own for the Telegram delivery log's outcome writes (SENT, AMBIGUOUS), \
+            so the write that closes a message's duplicate window never waits behind other jobs' statements; \
+            0 shares --db-pool-size. Env: DELIVERY_LOG_CONNECTIONS.
+            """)
+    var deliveryLogConnections: Int = Int(ProcessInfo.processInfo.environment["DELIVERY_LOG_CONNECTIONS"] ?? "") ?? 2
+
     func validate() throws {
+        guard (0...16).contains(deliveryLogConnections) else { throw ValidationError("--delivery-log-connections must be within 0...16") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         _ = try queueCaps()
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
@@ -70,6 +80,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let pool = try await database.connectedPool(jobs: true)
         defer { pool.close() }
         var deps = AppHandlers.Dependencies(database: pool)
+        var logPool: PostgresPool?
+        defer { logPool?.close() }
         deps.settlementChunk = settlementChunk
         let (driver, clock) = try await global.clockedDriver()
         for warning in telegram.warnings { logger.warning("\(warning)") }
@@ -83,6 +95,10 @@ struct WorkerCommand: AsyncParsableCommand {
             // so a message whose worker died waits no longer than that before another sends it.
             delivery.claimLease = delivery.limits.horizon + .seconds(telegram.telegramTimeout) + delivery.claimMargin + .seconds(1)
             deps.telegram = delivery
+            if deliveryLogConnections > 0 {
+                logPool = try await database.connectedPool(size: deliveryLogConnections, jobs: true, name: "delivery-log")
+                deps.deliveryLog = logPool
+            }
             logger.info("telegram delivery on", metadata: ["api": "\(bot)", "limits": "\(telegram.limitsDescription)"])
         } else {
             logger.warning("TELEGRAM_BOT_TOKEN is not set: this worker does not serve the telegram queue")

@@ -66,6 +66,25 @@ struct OperationTests {
         }
     }
 
+    /// Issue 26, finding 9: each request that found no answer younger than a second sent a ping of
+    /// its own, so while Redis was slow to answer, every probe meanwhile queued another one.
+    @Test("readyz sends one ping at a time: requests during a slow one wait for its answer")
+    func readinessSingleFlight() async throws {
+        var f = FrontFixture()
+        let pings = Mutex(0)
+        f.ping = {
+            pings.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        try await f.test { client async throws in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<20 { group.addTask { try await client.execute(uri: "/readyz", method: .get).status } }
+                for try await status in group { #expect(status == .ok) }
+            }
+            #expect(pings.withLock { $0 } == 1)
+        }
+    }
+
     /// `METHOD /path` of every operation in the document, read from its two-level layout.
     static func documentedRoutes(_ yaml: String) -> Set<String> {
         var routes: Set<String> = []

@@ -105,4 +105,46 @@ struct RedisScriptFaultTests {
         #expect(old?.description.contains("Redis 7.0 or newer") == true)
         #expect(throws: RedisError.self) { try RedisQueueDriver.checkVersion(info: "# Server\r\n") }
     }
+
+    /// Issue 26, finding 9: a consumer SIGKILLed while it held a job was dropped from the registry
+    /// but kept in the group with its lease (it held an entry), and once its job was reclaimed
+    /// nobody looked at it again: every crash left a group consumer and a lease for ever.
+    @Test("a crashed consumer's group entry and lease go once its jobs were reclaimed")
+    func crashedConsumerPruned() async throws {
+        let driver = try TestRedis.driver()
+        let queue = uniqueQueue()
+        try await driver.prepare(queue: queue)
+        let now = SystemJobClock().nowMillis()
+        try await driver.enqueue([JobEnvelope(id: .generate(millis: now), kind: "test.job", payload: [], enqueuedAt: now)], queue: queue)
+        let crashed = ConsumerInfo(
+            name: "crashed", host: "h", pid: 1, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, leaseMillis: 50)
+        try await driver.heartbeat(crashed, queue: queue, ttl: .seconds(5))
+        #expect(try await driver.fetch(queue: queue, consumer: "crashed", maxCount: 1, blockFor: .zero).count == 1)
+        let live = ConsumerInfo(name: "live", host: "h", pid: 2, startedAt: 0, concurrency: 1, inFlight: 0, processed: 0, leaseMillis: 50)
+        func names() async throws -> Set<String> {
+            let groups = try await driver.connection.send("XINFO", "CONSUMERS", driver.keys.stream(queue), driver.keys.group)
+            var out = Set<String>()
+            for consumer in groups.array ?? [] {
+                let pairs = consumer.array ?? []
+                for i in stride(from: 0, to: pairs.count - 1, by: 2) where pairs[i].string == "name" {
+                    out.insert(pairs[i + 1].string ?? "")
+                }
+            }
+            return out
+        }
+        func leases() async throws -> Set<String> {
+            Set((try await driver.connection.send("HKEYS", driver.keys.leases(queue)).array ?? []).compactMap(\.string))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        // Silent past 4 x 20 ms: dropped from the registry, kept in the group for the job it holds.
+        try await driver.heartbeat(live, queue: queue, ttl: .milliseconds(20))
+        #expect(try await names().contains("crashed"))
+        #expect(try await leases().contains("crashed"))
+        let taken = try await driver.reclaim(queue: queue, consumer: "live", idleFor: .milliseconds(50), maxCount: 10, maxDeliveries: 5)
+        #expect(taken.jobs.count == 1)
+        try await Task.sleep(for: .milliseconds(100))
+        try await driver.heartbeat(live, queue: queue, ttl: .milliseconds(20))
+        #expect(try await names() == ["live"])
+        #expect(try await leases() == ["live"])
+    }
 }

@@ -19,7 +19,7 @@ struct SchemaTests {
         let required = try #require(schema["required"] as? [String])
         let full = JobEnvelope(
             id: .generate(millis: 1), kind: "k", payload: [], attempt: 2, enqueuedAt: 1, notBefore: 2, idempotencyKey: "i",
-            traceContext: "t", owner: "tg:1", snoozes: 1, redrives: 1, errors: [AttemptError(attempt: 1, at: 1, error: "e")])
+            traceContext: "t", owner: "tg:1", snoozes: 1, redrives: 1, errors: [AttemptError(attempt: 1, at: 1, error: "e")], outages: 1)
         #expect(Set(full.fields().map(\.0)) == Set(properties.keys))
         let minimal = JobEnvelope(id: .generate(millis: 1), kind: "k", payload: [], enqueuedAt: 1)
         #expect(Set(required).isSubset(of: Set(minimal.fields().map(\.0))))
@@ -40,6 +40,7 @@ struct SchemaTests {
     static let samples: [String: any Encodable & Sendable] = [
         "system.noop": SystemNoop(tag: "t"),
         "outbox.sweep": OutboxSweep(olderThanSeconds: 60),
+        "backlogs.sweep": BacklogsSweep(olderThanSeconds: 60),
         "bets.place": BetsPlace(telegramID: 1, username: "u", marketID: 2, outcome: .yes, stake: 3),
         "markets.create": MarketsCreate(title: "t", description: "d", category: .tech, endsAtMillis: 1, promoted: true),
         "markets.resolve": MarketsResolve(marketID: 1, result: .cancelled),

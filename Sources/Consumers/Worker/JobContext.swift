@@ -21,4 +21,12 @@ public struct JobContext: Sendable {
     public let logger: Logger
     /// For enqueuing follow-up jobs.
     public let client: JobClient
+    let checkpoints = JobCheckpoints()
+
+    /// Says this run saved progress it will not redo (a producer moved its cursor). A later
+    /// failure of the run then uses no attempt: it is retried after the policy's first backoff as
+    /// a snooze, so a producer that runs for hours is not buried by a few blips spread over them.
+    /// A run that fails before any checkpoint uses an attempt as usual, so a producer that never
+    /// gets anywhere still ends in the dead-letter queue.
+    public func checkpointed() { checkpoints.mark() }
 }

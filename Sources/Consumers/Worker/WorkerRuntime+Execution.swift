@@ -26,8 +26,10 @@ extension WorkerRuntime {
             // A handler that ran past its timeout was cancelled; whatever it threw then, it timed out.
             timedOut = self.timedOut(job)
             let failure: any Error = timedOut ? JobTimeout(timeout: entry.descriptor.timeout) : error
-            result = outcome(for: failure, job: job, policy: entry.descriptor.retry)
+            result = outcome(for: failure, job: job, policy: entry.descriptor.retry, checkpointed: context.checkpoints.any)
         }
+        // Given up by the watchdog while it ignored its cancellation: the job has ended already.
+        if timedOut, isRunaway(job) { return }
         if case .dead(let reason, let error) = result, await !runDeadHook(job, reason: reason, message: error.error) {
             // Shutting down in an outage, the hook never ran: the job stays pending, and the worker
             // that reclaims it runs its end again, hook and all.

@@ -4,7 +4,9 @@ import Logging
 
 extension WorkerRuntime {
     /// Maps what a handler threw to the job's next step.
-    func outcome(for error: any Error, job: FetchedJob, policy: RetryPolicy) -> JobCompletion.Outcome {
+    /// `checkpointed`: the run saved progress first (``JobContext/checkpointed()``), so a transient
+    /// failure uses no attempt.
+    func outcome(for error: any Error, job: FetchedJob, policy: RetryPolicy, checkpointed: Bool = false) -> JobCompletion.Outcome {
         let now = service.clock.nowMillis()
         // Saturating, and within what the envelope decoder takes: a handler may name any delay.
         func after(_ delay: Duration) -> Int64 {
@@ -23,23 +25,36 @@ extension WorkerRuntime {
                 return .snooze(at: after(delay))
             }
             if let delay = failure.retryDelay {
+                if checkpointed { return afterCheckpoint(job, failure.reason, at: after(delay)) }
                 guard policy.allowsRetry(afterAttempt: attempt) else {
                     return .dead(reason: .exhausted, error: attemptError(job, failure.reason))
                 }
                 return .retry(at: after(delay), error: attemptError(job, failure.reason))
             }
         }
-        // Bounded by the job's snoozes, so a job that itself breaks its connection (a query that
+        // Bounded by the job's outage waits, so a job that itself breaks its connection (a query that
         // crashes the backend, a bad password) comes back to its attempts after a long while.
-        if let outage = error as? any OutageError, outage.isOutage, job.envelope.snoozes < config.outageSnoozeLimit {
+        if let outage = error as? any OutageError, outage.isOutage, job.envelope.outages < config.outageSnoozeLimit {
             noteOutage(job, error)
-            return .snooze(at: after(outageWait()))
+            return .snooze(at: after(outageWait()), outage: true)
         }
         let message = error is CancellationError ? "cancelled" : "\(error)"
+        if checkpointed { return afterCheckpoint(job, message, at: after(policy.backoff(afterAttempt: 1))) }
         guard policy.allowsRetry(afterAttempt: attempt) else {
             return .dead(reason: .exhausted, error: attemptError(job, message))
         }
         return .retry(at: after(policy.backoff(afterAttempt: attempt)), error: attemptError(job, message))
+    }
+
+    /// A run that saved progress and then failed goes on from its checkpoint without using an
+    /// attempt. Logged, since the snooze keeps no error in the job's history.
+    private func afterCheckpoint(_ job: FetchedJob, _ message: String, at due: Int64) -> JobCompletion.Outcome {
+        logger.warning(
+            "job failed after a checkpoint; goes on from it without using an attempt",
+            metadata: [
+                "job": "\(job.envelope.id)", "kind": "\(job.envelope.kind.prefix(64))", "queue": "\(job.queue)", "error": "\(message)",
+            ])
+        return .snooze(at: due)
     }
 
     /// A wait drawn from `outageWait`, so the jobs an outage held do not all come back at once.

@@ -15,6 +15,9 @@ final class WorkerRuntime: Sendable {
         /// Set by the watchdog once the job ran past its timeout and was cancelled. The slot and
         /// the lease stay held until the handler really returns, so a retry never overlaps it.
         var timedOut = false
+        /// Set once the handler ignored its cancellation for `runawayAfter`: the watchdog ended
+        /// the job, and the handler's own return changes nothing.
+        var runaway = false
     }
 
     struct State {

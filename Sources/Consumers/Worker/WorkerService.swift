@@ -37,14 +37,21 @@ public struct WorkerService: Service {
         public var effectiveHeartbeat: Duration { min(heartbeatInterval, visibilityTimeout / 3) }
         /// How long in-flight jobs may run on after a shutdown signal.
         public var shutdownGrace: Duration = .seconds(25)
+        /// How long a handler may go on after its timeout cancelled it. One that ignores the
+        /// cancellation that long is given up (issue 26): its job ends as timed out (retried, or
+        /// buried on its last attempt) and its slot is freed, while the handler itself runs on,
+        /// since Swift cannot stop a task. Logged as an error and counted in
+        /// `thepred_worker_runaway_handlers_total`: a worker with any should be restarted.
+        public var runawayAfter: Duration = .seconds(60)
         /// The longest pause between two tries at writing job results while Redis fails.
         public var writeRetryMaxDelay: Duration = .seconds(2)
         /// How long a job that failed on an outage (``OutageError``: Redis or PostgreSQL out of
         /// reach, starting, failing over) waits before it runs again, without using an attempt;
         /// each wait is drawn from this range.
         public var outageWait: ClosedRange<Duration> = .seconds(1) ... .seconds(3)
-        /// Snoozes after which an outage counts as an attempt again (with `outageWait`, 10 to 30
-        /// minutes of outage): an error that only looks like an outage cannot loop for ever.
+        /// Outage waits after which an outage counts as an attempt again (with `outageWait`, 10 to
+        /// 30 minutes of outage): an error that only looks like an outage cannot loop for ever.
+        /// Other snoozes (a producer waiting for its queue to drain) do not count.
         public var outageSnoozeLimit = 600
         /// How long a dead job's `onDead` hook is retried while it fails on an outage, so a send
         /// buried during a database failover still ends its broadcast.

@@ -10,21 +10,18 @@ extension FrontRoutes {
 
         router.get("/readyz") { _, context in
             // At most one ping a second however often it is asked (it takes no credentials and
-            // no rate limit, so a flood of it must not become a flood of Redis round trips).
-            let now = deps.clock.nowMillis()
-            let ready: Bool
-            if let known = readiness.known(at: now) {
-                ready = known
-            } else {
+            // no rate limit, so a flood of it must not become a flood of Redis round trips), and
+            // one at a time.
+            let logger = context.logger
+            let ready = await readiness.check(at: deps.clock.nowMillis()) {
                 do {
                     try await deps.ping()
-                    ready = true
+                    return true
                 } catch {
                     // The details (host, port, reason) go to the log, not to whoever asks.
-                    context.logger.warning("not ready: the queue is out of reach", metadata: ["error": "\(error)"])
-                    ready = false
+                    logger.warning("not ready: the queue is out of reach", metadata: ["error": "\(error)"])
+                    return false
                 }
-                readiness.record(ready, at: now)
             }
             guard ready else { throw APIError.unavailable("the queue is out of reach") }
             return Self.raw(Array(#"{"status":"ready"}"#.utf8))

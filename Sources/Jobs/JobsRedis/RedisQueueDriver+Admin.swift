@@ -218,15 +218,19 @@ extension RedisQueueDriver {
         if let lease = consumer.leaseMillis { commands.append(RedisCommand("HSET", keys.leases(queue), consumer.name, lease)) }
         let replies = try await connection.pipeline(commands)
         for reply in replies { try reply.throwingError() }
-        try await forgetSilentConsumers(queue: queue, olderThan: now - 4 * ttl.milliseconds)
+        try await forgetSilentConsumers(queue: queue, olderThan: now - 4 * ttl.milliseconds, idle: ttl * 4)
     }
 
-    /// Drops consumers silent since `cutoff` from the registry, and from the group when they hold nothing.
-    private func forgetSilentConsumers(queue: QueueName, olderThan cutoff: Int64) async throws {
+    /// Drops consumers silent since `cutoff` from the registry, and from the group when they hold
+    /// nothing; then those that held jobs when they were dropped and hold none now (reclaimed).
+    private func forgetSilentConsumers(queue: QueueName, olderThan cutoff: Int64, idle: Duration) async throws {
         let stale = try await connection.send("ZRANGEBYSCORE", keys.consumers(queue), "-inf", "(\(cutoff)")
         for name in (stale.array ?? []).compactMap(\.string) {
             try await unregister(consumer: name, queue: queue)
         }
+        try await connection.evaluate(
+            RedisScripts.prune, keys: [keys.stream(queue), keys.consumers(queue), keys.leases(queue)],
+            args: [keys.group, idle.milliseconds])
     }
 
     public func unregister(consumer: String, queue: QueueName) async throws {

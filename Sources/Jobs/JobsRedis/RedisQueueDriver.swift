@@ -303,7 +303,7 @@ public final class RedisQueueDriver: FullJobQueueDriver, ReaderReleasingDriver, 
                         args: [keys.group, job.consumer, job.entryID, now, reason, configuration.statusRetention.milliseconds, rateTTL]))
             case .retry(let at, let error):
                 calls.append(rescheduleCall(completion, due: at, status: .retrying, error: error.error, now: now))
-            case .snooze(let at):
+            case .snooze(let at, _):
                 calls.append(rescheduleCall(completion, due: at, status: .scheduled, error: "", now: now))
             case .dead(let reason, let error):
                 calls.append(

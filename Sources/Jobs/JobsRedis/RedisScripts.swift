@@ -281,24 +281,6 @@ enum RedisScripts {
             return #mine
             """)
 
-    static let unregister = RedisScript(
-        name: "unregister",
-        source: """
-            -- Drop a consumer from the registry, and from the group if it holds nothing. One script, so
-            -- no entry can be delivered to it between the check and the delete. Its lease stays while it
-            -- holds entries: they are reclaimed by its lease, not by whoever reclaims.
-            -- KEYS[1] stream, KEYS[2] consumers zset, KEYS[3] consumer info hash, KEYS[4] leases hash
-            -- ARGV[1] group, ARGV[2] consumer
-            -- Returns 1 when it also left the group.
-            redis.call('ZREM', KEYS[2], ARGV[2])
-            redis.call('HDEL', KEYS[3], ARGV[2])
-            local held = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
-            if #held > 0 then return 0 end
-            redis.call('HDEL', KEYS[4], ARGV[2])
-            local ok = pcall(redis.call, 'XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
-            return ok and 1 or 0
-            """)
-
     static let cancel = RedisScript(
         name: "cancel",
         source: """

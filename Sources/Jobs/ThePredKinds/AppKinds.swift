@@ -6,6 +6,7 @@ public enum AppKinds {
         var registry = JobRegistry()
         try registry.register(SystemNoop.kind)
         try registry.register(OutboxSweep.kind)
+        try registry.register(BacklogsSweep.kind)
         try registry.register(BetsPlace.kind)
         try registry.register(MarketsCreate.kind)
         try registry.register(MarketsResolve.kind)

@@ -32,7 +32,7 @@ public enum Broadcasts {
         let id = try rows.int(0, "id")
         if rows[0, "job_id"] == nil {
             // A repeat after a crash here enqueues again; the key makes it the same job.
-            var options = EnqueueOptions.idempotent("broadcast:\(id)")
+            var options = EnqueueOptions.idempotent(BroadcastFanout.idempotencyKey(broadcast: id))
             options.notBefore = request.scheduledAtMillis
             let job = try await client.enqueue(BroadcastFanout.kind, BroadcastFanout(broadcastID: id), options: options)
             try await db.query("UPDATE broadcasts SET job_id = $2 WHERE id = $1", [.int(id), .text(job.id.rawValue)])

@@ -21,6 +21,10 @@ public enum AppHandlers {
         public var telegram: TelegramDelivery?
         /// Users per fan-out chunk (one query, one bulk enqueue, one checkpoint).
         public var fanoutChunk = 1_000
+        /// Connections of their own for the delivery log's outcome writes (SENT, AMBIGUOUS): the
+        /// write that closes a message's duplicate window must not wait for a connection that
+        /// settlement chunks hold (issue 26, finding 11). Nil uses `database`.
+        public var deliveryLog: (any PostgresClient)?
         /// Where broadcast statuses go for the HTTP front; nil publishes none. Run it as a service.
         public var broadcastPublisher: BroadcastPublisher?
 
@@ -33,6 +37,7 @@ public enum AppHandlers {
         let db = deps.database
         try handlers.register(SystemNoop.kind, handler: SystemNoopHandler.handle)
         try handlers.register(OutboxSweep.kind, handler: OutboxSweepHandler(db: db).handle)
+        try handlers.register(BacklogsSweep.kind, handler: BacklogsSweepHandler(db: db).handle)
         try handlers.register(BetsPlace.kind, handler: BetsPlaceHandler(db: db).handle)
         try handlers.register(MarketsCreate.kind, handler: MarketsCreateHandler(db: db).handle)
         try handlers.register(
@@ -51,7 +56,8 @@ public enum AppHandlers {
             // One handler, three kinds: each class has its own queue, so an interactive message
             // never waits in a stream behind a broadcast's backlog.
             for priority in TelegramSend.Priority.allCases {
-                let handler = TelegramSendHandler(db: db, delivery: telegram, publisher: publisher, priority: priority)
+                let handler = TelegramSendHandler(
+                    db: db, delivery: telegram, publisher: publisher, priority: priority, outcomes: deps.deliveryLog ?? db)
                 try handlers.register(TelegramSend.kind(for: priority), handler: handler.handle, onDead: TelegramSendHandler.onDead(db: db))
             }
         }

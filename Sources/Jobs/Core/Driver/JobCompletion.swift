@@ -4,8 +4,8 @@ public struct JobCompletion: Sendable, Equatable {
         case succeeded
         /// Run again at `at` (ms) as the next attempt; `error` joins the history.
         case retry(at: Int64, error: AttemptError)
-        /// Run again at `at` (ms) with the same attempt.
-        case snooze(at: Int64)
+        /// Run again at `at` (ms) with the same attempt; `outage` when it waits out an outage.
+        case snooze(at: Int64, outage: Bool = false)
         /// Into the dead-letter queue.
         case dead(reason: DeadReason, error: AttemptError)
         /// Ended by an expected refusal: final, with its reason in the job's record, and not a dead letter.
@@ -31,8 +31,9 @@ public struct JobCompletion: Sendable, Equatable {
             e.attempt += 1
             e.errors.append(error)
             e.notBefore = at
-        case .snooze(let at):
+        case .snooze(let at, let outage):
             e.snoozes += 1
+            if outage { e.outages += 1 }
             e.notBefore = at
         case .dead(_, let error):
             e.errors.append(error)

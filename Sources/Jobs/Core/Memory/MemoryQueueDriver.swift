@@ -287,7 +287,7 @@ public final class MemoryQueueDriver: FullJobQueueDriver, RawEntryDriver, EntryO
                             "status": "retrying", "due": "\(at)", "updated_at": "\(now)", "error": error.error,
                             "attempt": "\(next.attempt)",
                         ])
-                case .snooze(let at):
+                case .snooze(let at, _):
                     q.delayed[jid] = (at, next.fields())
                     q.setStatus(
                         jid,

@@ -25,6 +25,9 @@ public struct JobEnvelope: Sendable, Equatable {
     public var owner: String?
     /// How often the job was snoozed; snoozes use no attempt.
     public var snoozes: Int
+    /// How many of those snoozes waited out an outage. Counted apart from the others: a producer
+    /// that snoozes every second for hours must still wait out the next outage.
+    public var outages: Int
     /// How often an operator sent it back from the dead-letter queue.
     public var redrives: Int
     /// The errors of earlier attempts, oldest first.
@@ -33,7 +36,7 @@ public struct JobEnvelope: Sendable, Equatable {
     public init(
         id: JobID, kind: String, payload: [UInt8], attempt: Int = 1, enqueuedAt: Int64, notBefore: Int64? = nil,
         idempotencyKey: String? = nil, traceContext: String? = nil, owner: String? = nil, snoozes: Int = 0,
-        redrives: Int = 0, errors: [AttemptError] = [], idempotencyFingerprint: String? = nil
+        redrives: Int = 0, errors: [AttemptError] = [], idempotencyFingerprint: String? = nil, outages: Int = 0
     ) {
         self.id = id
         self.kind = kind
@@ -46,6 +49,7 @@ public struct JobEnvelope: Sendable, Equatable {
         self.traceContext = traceContext
         self.owner = owner
         self.snoozes = snoozes
+        self.outages = outages
         self.redrives = redrives
         self.errors = errors
     }
@@ -73,10 +77,11 @@ public struct JobEnvelope: Sendable, Equatable {
         public static let traceContext = "trace_context"
         public static let owner = "owner"
         public static let snoozes = "snoozes"
+        public static let outages = "outages"
         public static let redrives = "redrives"
         public static let errors = "errors"
         public static let all: Set<String> = [
-            id, kind, payload, attempt, enqueuedAt, notBefore, idempotencyKey, traceContext, owner, snoozes, redrives, errors,
+            id, kind, payload, attempt, enqueuedAt, notBefore, idempotencyKey, traceContext, owner, snoozes, outages, redrives, errors,
         ]
     }
 
@@ -94,6 +99,7 @@ public struct JobEnvelope: Sendable, Equatable {
         if let traceContext { out.append((Field.traceContext, Array(traceContext.utf8))) }
         if let owner { out.append((Field.owner, Array(owner.utf8))) }
         if snoozes > 0 { out.append((Field.snoozes, Array(String(snoozes).utf8))) }
+        if outages > 0 { out.append((Field.outages, Array(String(outages).utf8))) }
         if redrives > 0 { out.append((Field.redrives, Array(String(redrives).utf8))) }
         if !errors.isEmpty { out.append((Field.errors, Self.encodeErrors(errors))) }
         return out
@@ -117,6 +123,7 @@ public struct JobEnvelope: Sendable, Equatable {
         var trace: String?
         var owner: String?
         var snoozes = 0
+        var outages = 0
         var redrives = 0
         var errors: [AttemptError] = []
         for (name, value) in fields {
@@ -141,6 +148,7 @@ public struct JobEnvelope: Sendable, Equatable {
                 trace = Self.isTraceParent(value) ? String(decoding: value, as: UTF8.self) : nil
             case Field.owner: owner = try Self.text(value, name, maxBytes: 128)
             case Field.snoozes: snoozes = Int(try Self.int(value, name, in: 0...Limits.maxCount))
+            case Field.outages: outages = Int(try Self.int(value, name, in: 0...Limits.maxCount))
             case Field.redrives: redrives = Int(try Self.int(value, name, in: 0...Limits.maxCount))
             case Field.errors: errors = try Self.decodeErrors(value)
             default: continue
@@ -152,7 +160,8 @@ public struct JobEnvelope: Sendable, Equatable {
         guard let enqueuedAt else { throw Self.bad("missing field 'enqueued_at'") }
         self.init(
             id: id, kind: kind, payload: payload, attempt: attempt, enqueuedAt: enqueuedAt, notBefore: notBefore,
-            idempotencyKey: idem, traceContext: trace, owner: owner, snoozes: snoozes, redrives: redrives, errors: errors)
+            idempotencyKey: idem, traceContext: trace, owner: owner, snoozes: snoozes, redrives: redrives, errors: errors,
+            outages: outages)
     }
 
     /// The bounds decoding enforces; the schema states the same ones.

@@ -13,4 +13,7 @@ public struct BroadcastFanout: Codable, Sendable, Equatable {
     public static let kind = JobKind<BroadcastFanout>(
         "broadcast.fanout", queue: "broadcasts", retry: .exponentialJitter(maxAttempts: 10, maxBackoff: .seconds(60)),
         timeout: .seconds(1800))
+
+    /// The key the broadcast's first fan-out is enqueued under: one producer per broadcast.
+    public static func idempotencyKey(broadcast: Int64) -> String { "broadcast:\(broadcast)" }
 }

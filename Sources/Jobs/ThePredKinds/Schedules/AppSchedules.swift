@@ -12,6 +12,10 @@ public enum AppSchedules {
             leaderboard("leaderboard-month", cron: "0 0 1 * *", kind: .month),
             // Every minute: outbox rows whose job is gone are enqueued all the same.
             PeriodicSchedule(name: "outbox-sweep", cron: try! CronExpression("* * * * *"), kind: OutboxSweep.kind) { _ in OutboxSweep() },
+            // Every minute: broadcasts and markets whose producer ended with work left get a new one.
+            PeriodicSchedule(name: "backlogs-sweep", cron: try! CronExpression("* * * * *"), kind: BacklogsSweep.kind) { _ in
+                BacklogsSweep()
+            },
         ]
     }
 

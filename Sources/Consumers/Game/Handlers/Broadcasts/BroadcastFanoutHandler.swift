@@ -94,6 +94,7 @@ struct BroadcastFanoutHandler: Sendable {
                 """, [.int(id), .int(after), .int(last), .int(Int64(users.count))])
             // Cancelled, or another run of this job moved the checkpoint: this run stops.
             if moved.isEmpty { return false }
+            context.checkpointed()
             after = last
             queued += Int64(users.count)
             if queued % 50_000 < Int64(chunkSize) {

@@ -43,6 +43,7 @@ struct MarketsNotifyHandler: Sendable {
                     in: MissionsProgress.kind.queue, cap: topUp.events, fallback: chunkSize, client: context.client)
                 if room > 0 {
                     let n = try await queueEvents(market.id, limit: min(room, chunkSize), context.client)
+                    if n > 0 { context.checkpointed() }
                     eventsLeft = n > 0
                     progressed = true
                 }
@@ -57,6 +58,7 @@ struct MarketsNotifyHandler: Sendable {
                     }
                     producing = more
                     progressed = true
+                    context.checkpointed()
                 }
             }
             guard producing || eventsLeft else { break }

@@ -238,10 +238,12 @@ struct MarketsResolveHandler: Sendable {
         SELECT count(*) AS settled FROM settled
         """
 
-    /// Queues the market's `markets.notify`, under its one key: a repeat is the same job.
+    /// Queues the market's `markets.notify`, under its one key: a repeat is the same job while it
+    /// lives. One that ended (buried, forgotten by Redis) is replaced, so resolving again carries
+    /// on a backlog its producer left (issue 26, finding 5).
     func enqueueNotifications(of marketID: Int64, client: JobClient) async throws {
-        try await client.enqueue(
-            MarketsNotify.kind, MarketsNotify(marketID: marketID), options: .idempotent(MarketsNotify.idempotencyKey(market: marketID)))
+        _ = try await client.ensureProducer(
+            MarketsNotify.kind, MarketsNotify(marketID: marketID), key: MarketsNotify.idempotencyKey(market: marketID))
     }
 
     func hasPendingBets(_ marketID: Int64) async throws -> Bool {

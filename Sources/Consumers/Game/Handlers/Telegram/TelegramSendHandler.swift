@@ -21,6 +21,9 @@ struct TelegramSendHandler: Sendable {
     var publisher: BroadcastPublisher?
     /// The class its kind sends in, which sets its pace on the free lane.
     var priority: TelegramSend.Priority = .interactive
+    /// Where the outcomes after which a message is never sent again (SENT, AMBIGUOUS) are written:
+    /// a pool of their own in the worker, so that write starts at once (finding 11).
+    var outcomes: (any PostgresClient)?
 
     private func metrics(_ p: TelegramSend) -> TelegramMetrics { TelegramMetrics(paid: p.paid ?? false, priority: priority) }
 
@@ -238,7 +241,16 @@ struct TelegramSendHandler: Sendable {
     /// message, so a later run here records it instead of sending, and the job is a dead letter.
     private func recordOutcome(_ row: String, _ p: TelegramSend, status: DeliveryLog.Status, error: String?, messageID: Int64?) async throws
     {
-        let (db, retry) = (db, delivery.sentWriteRetry)
+        let (db, retry) = (outcomes ?? db, delivery.sentWriteRetry)
+        // First on this task: a shielded task is one more wait for a pool thread, and this write
+        // closes the duplicate window. Only a failure (or a cancellation meanwhile) goes on below.
+        if !Task.isCancelled,
+            (try? await DeliveryLog.record(row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db))
+                != nil
+        {
+            AcceptedUnlogged.forget(row)
+            return
+        }
         try await shielded {
             let giveUp = ContinuousClock.now + retry
             var delay = Duration.milliseconds(50)
@@ -247,6 +259,9 @@ struct TelegramSendHandler: Sendable {
                     try await DeliveryLog.record(
                         row, p, status: status, owner: nil, attempted: true, error: error, messageID: messageID, db: db)
                     AcceptedUnlogged.forget(row)
+                    // An earlier try may have written the row and failed on the completion check
+                    // after it; this write then moved nothing and made no check of its own.
+                    if let broadcast = p.broadcastID { try? await BroadcastProgress.completeIfDone(broadcast, db: db) }
                     return
                 } catch let failure {
                     if ContinuousClock.now + delay > giveUp {
