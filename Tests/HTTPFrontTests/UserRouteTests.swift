@@ -189,4 +189,42 @@ struct UserRouteTests {
             #expect(try await f.driver.waitingCount() == 1)
         }
     }
+
+    /// Before, the fingerprint covered the username the init data fills: a user who renamed
+    /// themselves in Telegram and retried under the same key got 422.
+    @Test("Idempotency-Key: the same bet or claim under another username is a replay; another stake is still 422")
+    func idempotencyAcrossRename() async throws {
+        let f = FrontFixture()
+        try await f.test { client in
+            func headers(_ username: String) -> HTTPFields {
+                [
+                    .authorization: "tma \(FrontFixture.initData(userID: 1, username: username))", .contentType: "application/json",
+                    HTTPField.Name("Idempotency-Key")!: "tap-3",
+                ]
+            }
+            let bet = #"{"market_id":3,"outcome":"YES","stake":5}"#
+            let a = try await client.execute(uri: "/v1/bets", method: .post, headers: headers("alice"), body: FrontFixture.body(bet))
+            #expect(a.status == .accepted)
+            let b = try await client.execute(uri: "/v1/bets", method: .post, headers: headers("alice_2"), body: FrontFixture.body(bet))
+            #expect(b.status == .accepted, "\(b.text)")
+            #expect(b.json["job_id"] as? String == a.json["job_id"] as? String)
+            #expect(b.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let c = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: headers("alice_2"),
+                body: FrontFixture.body(#"{"market_id":3,"outcome":"YES","stake":6}"#))
+            #expect(c.status.code == 422 && c.errorCode == "idempotency_key_reused", "\(c.text)")
+            // The first job keeps the name it was asked under.
+            let first = try #require(a.json["job_id"] as? String)
+            let record = try #require(try await f.driver.job(JobID(rawValue: first), queue: nil))
+            let payload = try JSONDecoder().decode(BetsPlace.self, from: Data(try #require(record.envelope).payload))
+            #expect(payload.username == "alice")
+
+            let claim = FrontFixture.body(#"{"code":"ABC123"}"#)
+            let d = try await client.execute(uri: "/v1/referrals", method: .post, headers: headers("alice"), body: claim)
+            let e = try await client.execute(uri: "/v1/referrals", method: .post, headers: headers("alice_2"), body: claim)
+            #expect(d.status == .accepted && e.status == .accepted, "\(e.text)")
+            #expect(e.json["job_id"] as? String == d.json["job_id"] as? String)
+            #expect(try await f.driver.waitingCount() == 2)
+        }
+    }
 }

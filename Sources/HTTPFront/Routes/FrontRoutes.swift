@@ -27,16 +27,19 @@ struct FrontRoutes: Sendable {
     /// `Idempotency-Key`, a repeat by the same caller on the same route answers with the first job.
     /// A route with a key of its own (`builtInKey`: one check-in a day, one cancel per broadcast)
     /// uses it and ignores the header, so a fresh header cannot make a second job.
+    /// `fingerprinted` is the job as the client chose it, when the payload also holds what the
+    /// front fills from the credentials and which may change between a request and its retry
+    /// (a username); without it the whole payload counts.
     func accept<P>(
         _ kind: JobKind<P>, _ payload: P, caller: Caller, route: String, request: Request, builtInKey: String? = nil,
-        notBefore: Int64? = nil
+        notBefore: Int64? = nil, fingerprinted: P? = nil
     ) async throws -> Response {
         var options = EnqueueOptions(notBefore: notBefore, owner: caller.owner)
         if let builtInKey {
             options.idempotencyKey = builtInKey
         } else if let header = try Self.idempotencyKey(request) {
             options.idempotencyKey = "http:\(caller.owner):\(route):\(header)"
-            options.idempotencyFingerprint = try Self.fingerprint(payload, notBefore: notBefore)
+            options.idempotencyFingerprint = try Self.fingerprint(fingerprinted ?? payload, notBefore: notBefore)
         }
         let result = try await client.enqueue(kind, payload, options: options)
         if result.fingerprintDiffers {
@@ -57,8 +60,9 @@ struct FrontRoutes: Sendable {
         return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// SHA-256 of the job the request makes (its payload as the job carries it, and when it is
-    /// due): the same request sent again has the same one, whatever the order of its JSON keys.
+    /// SHA-256 of the job the request makes (its payload as the job carries it, less what the route
+    /// left out, and when it is due): the same request sent again has the same one, whatever the
+    /// order of its JSON keys.
     static func fingerprint<P: Encodable>(_ payload: P, notBefore: Int64?) throws -> String {
         let bytes: [UInt8]
         if let own = payload as? any SelfEncodingPayload {

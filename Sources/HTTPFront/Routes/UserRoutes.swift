@@ -14,7 +14,8 @@ extension FrontRoutes {
             let stake = try body.int("stake", in: 1...Self.maxSafeInteger)!
             try body.finish()
             let bet = BetsPlace(telegramID: user.id, username: user.username, marketID: marketID, outcome: outcome, stake: stake)
-            return try await accept(BetsPlace.kind, bet, caller: .user(user), route: "bets", request: request)
+            return try await accept(
+                BetsPlace.kind, bet, caller: .user(user), route: "bets", request: request, fingerprinted: Self.chosen(bet))
         }
 
         router.post("/v1/daily-checkin") { request, context in
@@ -34,7 +35,8 @@ extension FrontRoutes {
             let code = try body.string("code", length: 1...64)!
             try body.finish()
             let claim = ReferralsClaim(telegramID: user.id, username: user.username, code: code)
-            return try await accept(ReferralsClaim.kind, claim, caller: .user(user), route: "referrals", request: request)
+            return try await accept(
+                ReferralsClaim.kind, claim, caller: .user(user), route: "referrals", request: request, fingerprinted: Self.chosen(claim))
         }
 
         router.get("/v1/jobs/{id}") { request, context in
@@ -46,6 +48,21 @@ extension FrontRoutes {
             }
             return try Self.json(JobRecordView(record, admin: false))
         }
+    }
+
+    /// The bet as the client chose it, for the idempotency fingerprint: without the username, which
+    /// the init data fills and a user may change in Telegram between a request and its retry.
+    static func chosen(_ bet: BetsPlace) -> BetsPlace {
+        var chosen = bet
+        chosen.username = nil
+        return chosen
+    }
+
+    /// The claim as the client chose it, without the username (see the bet's).
+    static func chosen(_ claim: ReferralsClaim) -> ReferralsClaim {
+        var chosen = claim
+        chosen.username = nil
+        return chosen
     }
 
     /// JSON integers beyond 2^53 lose precision in JavaScript clients, so none are accepted.
