@@ -142,6 +142,37 @@ struct UserRouteTests {
         }
     }
 
+    /// Before, a permanent failure of `PostgresDataErrorMiddleware` showed its owner PostgreSQL's
+    /// own message (a column, a type, the value).
+    @Test("a permanent failure with PostgreSQL's message: the user reads the front's text, the admin and the dead letter the detail")
+    func postgresDataErrorUsersSee() async throws {
+        let f = FrontFixture()
+        let detail = #"a payload value PostgreSQL cannot take: value "9223372036854775807" is out of range for type integer (column stake)"#
+        try await f.test { client in
+            let r = try await client.execute(
+                uri: "/v1/bets", method: .post, headers: FrontFixture.user(1),
+                body: FrontFixture.body(#"{"market_id":1,"outcome":"NO","stake":7}"#))
+            let id = try #require(r.json["job_id"] as? String)
+            let queue = BetsPlace.kind.queue
+            let job = try #require(try await f.driver.fetch(queue: queue, consumer: "w", maxCount: 1, blockFor: .milliseconds(10)).first)
+            let now = f.clock.nowMillis()
+            try await f.driver.complete(
+                [JobCompletion(job: job, outcome: .dead(reason: .permanent, error: AttemptError(attempt: 1, at: now, error: detail)))],
+                queue: queue)
+            let mine = try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: FrontFixture.user(1))
+            #expect(mine.status == .ok && mine.json["status"] as? String == "dead")
+            #expect(
+                mine.json["last_error"] as? String
+                    == "a value in this request is out of range for the game; the request was not carried out",
+                "\(mine.text)")
+            #expect(!mine.text.contains("PostgreSQL") && !mine.text.contains("type integer") && !mine.text.contains("9223372036854775807"))
+            let admin = try await client.execute(uri: "/v1/admin/jobs/\(id)", method: .get, headers: FrontFixture.admin)
+            #expect(admin.json["last_error"] as? String == detail, "\(admin.text)")
+            let letters = try await #require(f.driver as? MemoryQueueDriver).deadLetters(queue: queue, filter: .init())
+            #expect(letters.first { $0.jobID == id }?.message == detail)
+        }
+    }
+
     @Test("Idempotency-Key: a repeat answers with the first job; another user's same key is theirs")
     func idempotency() async throws {
         let f = FrontFixture()

@@ -46,7 +46,7 @@ extension FrontRoutes {
             guard let record = try await deps.driver.job(id, queue: nil), record.owner == Caller.user(user).owner else {
                 throw APIError(.notFound, .notFound, "no job \(id) of yours")
             }
-            return try Self.json(JobRecordView(record, admin: false))
+            return try Self.json(JobRecordView(record.forUser(), admin: false))
         }
     }
 
