@@ -51,8 +51,13 @@ struct FakeTelegramCommand: AsyncParsableCommand {
     @Option(help: "The bot token the path must carry, /bot<token>/sendMessage. Env: TELEGRAM_BOT_TOKEN. Default: test-token.")
     var token: String?
 
-    private var resolvedToken: String {
-        token ?? ProcessInfo.processInfo.environment["TELEGRAM_BOT_TOKEN"] ?? "test-token"
+    @Option(help: "A file holding the bot token (trailing newline ignored). Env: TELEGRAM_BOT_TOKEN_FILE.")
+    var tokenFile: String?
+
+    /// As the worker finds its token, so both read the same variables; test-token without any.
+    private func resolvedToken() throws -> String {
+        let found = try Secret.resolve(option: "token", argument: token, file: tokenFile, env: "TELEGRAM_BOT_TOKEN").value
+        return token == nil && found.isEmpty ? "test-token" : found
     }
 
     @Option(help: "Messages per sliding second over all chats, outside the paid lane.")
@@ -90,7 +95,8 @@ struct FakeTelegramCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be within 0...65535") }
-        guard !resolvedToken.isEmpty, !resolvedToken.contains("/") else { throw ValidationError("--token must be non-empty, without '/'") }
+        let resolved = try resolvedToken()
+        guard !resolved.isEmpty, !resolved.contains("/") else { throw ValidationError("--token must be non-empty, without '/'") }
         for (name, rate) in [
             ("--global-rate", globalRate), ("--chat-rate", chatRate), ("--group-rate", groupRate), ("--paid-rate", paidRate),
         ] {
@@ -108,7 +114,7 @@ struct FakeTelegramCommand: AsyncParsableCommand {
         var logger = Logger(label: "thepred.fake-telegram")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = FakeTelegramServer.Configuration(
-            host: host, port: port, token: resolvedToken, globalPerSecond: globalRate, perChatPerSecond: chatRate,
+            host: host, port: port, token: try resolvedToken(), globalPerSecond: globalRate, perChatPerSecond: chatRate,
             groupPerMinute: groupRate, paidPerSecond: paidRate, blocked: try chatIDs(blocked, option: "--blocked"),
             unknownChats: try chatIDs(unknown, option: "--unknown"), failureRate: failureRate, slowRate: slowRate,
             slowDelay: .milliseconds(slowDelayMs), keepMessages: keepMessages)

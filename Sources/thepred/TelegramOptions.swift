@@ -32,11 +32,20 @@ struct TelegramOptions: ParsableArguments {
         try Secret.resolve(
             option: "telegram-bot-token", argument: telegramBotTokenOption, file: telegramBotTokenFile, env: "TELEGRAM_BOT_TOKEN")
     }
-    /// Validated in `validate`, so it reads without error afterwards.
-    var telegramBotToken: String { (try? botTokenSecret().value) ?? "" }
+    /// The token as `validate` read it, once, before the worker starts: a file read again later
+    /// could fail or hold another token, and the worker would go on without Telegram or with a
+    /// token it never checked. Not an argument: `CodingKeys` leaves it out of parsing.
+    private(set) var botToken: Secret?
+    var telegramBotToken: String { botToken?.value ?? "" }
     /// What the worker should warn about at start.
     var warnings: [String] {
-        telegramBotTokenOption != nil ? [Secret.warning(option: "telegram-bot-token", env: "TELEGRAM_BOT_TOKEN")] : []
+        botToken?.fromArgument == true ? [Secret.warning(option: "telegram-bot-token", env: "TELEGRAM_BOT_TOKEN")] : []
+    }
+
+    /// Every option; ArgumentParser checks in debug builds that none is missing.
+    enum CodingKeys: String, CodingKey {
+        case telegramAPIBase, telegramBotTokenOption, telegramBotTokenFile, telegramRate, telegramPaidRate, telegramGroupRate
+        case telegramWeights, telegramInteractiveShare, telegramConnections, telegramProxy, telegramTimeout
     }
 
     @Option(name: .long, help: "Messages per second for the whole fleet (free lane). Env: TELEGRAM_RATE.")
@@ -76,7 +85,7 @@ struct TelegramOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds a Bot API request may take in all (connecting takes at most 5).")
     var telegramTimeout: Int = 15
 
-    func validate() throws {
+    mutating func validate() throws {
         guard telegramRate >= 1, telegramPaidRate >= 1, telegramGroupRate >= 1 else {
             throw ValidationError("Telegram rates must be at least 1")
         }
@@ -88,15 +97,17 @@ struct TelegramOptions: ParsableArguments {
         // A send must be answered within 27 s of its delivery-log claim and may first wait up to 3 s
         // for a slot; a longer request timeout would never start.
         guard (1...20).contains(telegramTimeout) else { throw ValidationError("--telegram-timeout must be within 1...20 s") }
-        let token = try botTokenSecret().value
-        if token.contains("/") || token.contains(" ") {
+        let token = try botTokenSecret()
+        if token.value.contains("/") || token.value.contains(" ") {
             throw ValidationError("--telegram-bot-token looks wrong (it contains / or a space)")
         }
+        botToken = token
     }
 
+    /// The Bot API client, or nil without a token (none given, or `validate` not run).
     func client() -> CurlTelegramClient? {
-        guard !telegramBotToken.isEmpty else { return nil }
         let token = telegramBotToken
+        guard !token.isEmpty else { return nil }
         return CurlTelegramClient(
             configuration: .init(
                 apiBase: telegramAPIBase, token: token, connections: telegramConnections, connectTimeout: .seconds(5),
