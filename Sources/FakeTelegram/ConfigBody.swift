@@ -13,6 +13,7 @@ struct ConfigBody: Encodable {
     var unknownChats: [Int64]
     var failureRate: Double
     var slowRate: Double
+    var gatewayAfterRecordRate: Double
     var slowDelayMs: Int64
     var failNext: Int
     var failStatus: Int
@@ -28,6 +29,7 @@ struct ConfigBody: Encodable {
         unknownChats = configuration.unknownChats.sorted()
         failureRate = configuration.failureRate
         slowRate = configuration.slowRate
+        gatewayAfterRecordRate = configuration.gatewayAfterRecordRate
         slowDelayMs = configuration.slowDelay.milliseconds
         self.failNext = failNext.count
         failStatus = failNext.status

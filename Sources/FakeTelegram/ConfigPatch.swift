@@ -7,6 +7,7 @@ struct ConfigPatch: Decodable {
     var unknownChats: [Int64]?
     var failureRate: Double?
     var slowRate: Double?
+    var gatewayAfterRecordRate: Double?
     var slowDelayMs: Int64?
     var failNext: Int?
     var failStatus: Int?
@@ -18,6 +19,7 @@ struct ConfigPatch: Decodable {
 
     private static let fields: Set<String> = [
         "blocked", "unknown_chats", "failure_rate", "slow_rate", "slow_delay_ms", "fail_next", "fail_status",
+        "gateway_after_record_rate",
     ]
 
     /// Refuses unknown fields, so a misspelt one is not silently a no-op.
@@ -33,7 +35,10 @@ struct ConfigPatch: Decodable {
         } catch {
             throw Invalid(description: "a field has the wrong type: \(error)")
         }
-        for (name, rate) in [("failure_rate", failureRate), ("slow_rate", slowRate)] {
+        let rates = [
+            ("failure_rate", failureRate), ("slow_rate", slowRate), ("gateway_after_record_rate", gatewayAfterRecordRate),
+        ]
+        for (name, rate) in rates {
             if let rate, !(0...1).contains(rate) { throw Invalid(description: "\(name) must be within 0...1") }
         }
         if let slowDelayMs, slowDelayMs < 0 { throw Invalid(description: "slow_delay_ms must not be negative") }
@@ -48,6 +53,7 @@ struct ConfigPatch: Decodable {
         if let unknownChats { state.configuration.unknownChats = Set(unknownChats) }
         if let failureRate { state.configuration.failureRate = failureRate }
         if let slowRate { state.configuration.slowRate = slowRate }
+        if let gatewayAfterRecordRate { state.configuration.gatewayAfterRecordRate = gatewayAfterRecordRate }
         if let slowDelayMs { state.configuration.slowDelay = .milliseconds(slowDelayMs) }
         if let failStatus { state.failNext.status = failStatus }
         if let failNext { state.failNext.count = failNext }

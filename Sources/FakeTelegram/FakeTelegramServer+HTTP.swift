@@ -39,6 +39,7 @@ extension FakeTelegramServer {
         let unixMillis = Int64(Date().timeIntervalSince1970 * 1000)
         switch state.withLock({ $0.send(send, now: .now, unixMillis: unixMillis) }) {
         case .success(let message):
+            if let status = message.answeredStatus { return injectedFailure(status) }
             return json(status: .ok, SuccessBody(result: ResultMessage(message, visible: visible)))
         case .failure(let refusal):
             return refusalResponse(refusal)

@@ -20,17 +20,22 @@ import Synchronization
 /// 4. 400 "chat not found" for `unknownChats`, 403 for `blocked`.
 /// 5. 429 "Too Many Requests: retry after N" with `parameters.retry_after` for the flood limits:
 ///    sliding windows, half-open (now - 1 s, now], counting accepted messages only.
+/// 6. Then, for `gatewayAfterRecordRate` of the messages it accepts, 502 with the nginx page: the
+///    message is recorded all the same, as when a proxy loses Telegram's answer.
 ///
 /// Tests drive it through the methods here; other processes through the control endpoints:
 ///
 /// - `GET /fake/messages[?chat_id=N][&since_id=M]`: the accepted messages, oldest first, as a JSON
-///   array of `{"message_id","chat_id","method","text","photo","parse_mode","paid","at_ms"}`
-///   (`text` is the text or caption as sent; `at_ms` is the arrival, milliseconds since 1970).
+///   array of `{"message_id","chat_id","method","text","photo","parse_mode","paid","at_ms",
+///   "received_ms","user_agent"}` (`text` is the text or caption as sent; `at_ms` is the
+///   acceptance, milliseconds since 1970), plus `"answered_status":502` on a message recorded and
+///   then answered 502 (`gateway_after_record_rate`).
 /// - `GET /fake/stats`: counts per answer, see ``Stats``.
 /// - `POST /fake/reset`: forgets messages, counts, flood windows and pending `fail_next`.
 /// - `GET /fake/config`: the behaviour now (never the token).
 /// - `POST /fake/config`: changes it; a JSON object with any of `blocked` and `unknown_chats`
-///   (arrays of chat ids, replacing the sets), `failure_rate` and `slow_rate` (0...1),
+///   (arrays of chat ids, replacing the sets), `failure_rate`, `slow_rate` and
+///   `gateway_after_record_rate` (0...1),
 ///   `slow_delay_ms`, `fail_next` and `fail_status` (the next N Bot API requests answer that 5xx).
 ///   Unknown fields are refused. Answers like `GET /fake/config`.
 ///
@@ -64,6 +69,10 @@ public final class FakeTelegramServer: Service, Sendable {
         public var slowRate: Double = 0
         /// How long a slow request waits.
         public var slowDelay: Duration = .seconds(2)
+        /// Share of sends (0...1) that would be accepted which are recorded as accepted, then
+        /// answered 502 as if the proxy in front lost the answer: the sender retries a message
+        /// Telegram has. Such messages carry ``Message/answeredStatus`` 502.
+        public var gatewayAfterRecordRate: Double = 0
         /// How many accepted messages ``FakeTelegramServer/messages()`` keeps, the newest; the
         /// counts in ``Stats`` go on. Bounds the memory of long benchmarks and dev sessions.
         public var keepMessages: Int = 1_000_000
@@ -72,7 +81,7 @@ public final class FakeTelegramServer: Service, Sendable {
             host: String = "127.0.0.1", port: Int = 0, token: String = "test-token", globalPerSecond: Int = 30,
             perChatPerSecond: Int = 1, groupPerMinute: Int = 20, paidPerSecond: Int = 1000, blocked: Set<Int64> = [],
             unknownChats: Set<Int64> = [], failureRate: Double = 0, slowRate: Double = 0,
-            slowDelay: Duration = .seconds(2), keepMessages: Int = 1_000_000
+            slowDelay: Duration = .seconds(2), keepMessages: Int = 1_000_000, gatewayAfterRecordRate: Double = 0
         ) {
             self.host = host
             self.port = port
@@ -87,119 +96,7 @@ public final class FakeTelegramServer: Service, Sendable {
             self.slowRate = slowRate
             self.slowDelay = slowDelay
             self.keepMessages = keepMessages
-        }
-    }
-
-    /// One accepted message.
-    public struct Message: Sendable, Equatable {
-        /// Unique across chats and across ``FakeTelegramServer/reset()``, increasing from 1.
-        public var messageID: Int64
-        public var chatID: Int64
-        /// "sendMessage" or "sendPhoto".
-        public var method: String
-        /// The text, or the caption of a photo, as sent (markup included).
-        public var text: String
-        /// The photo URL or file id of a `sendPhoto`.
-        public var photo: String?
-        /// The `parse_mode` as sent, if any.
-        public var parseMode: String?
-        /// Sent with `allow_paid_broadcast: true`.
-        public var paid: Bool
-        /// When it arrived, on the clock the flood windows use.
-        public var at: ContinuousClock.Instant
-        /// When it arrived, in milliseconds since 1970.
-        public var unixMillis: Int64
-        /// The sender's `User-Agent` header, if it sent one.
-        public var userAgent: String?
-        /// When its request arrived (ms since 1970). Earlier than `unixMillis` by an injected slow
-        /// answer: the sender may have died between the two.
-        public var receivedMillis: Int64
-
-        public init(
-            messageID: Int64, chatID: Int64, method: String, text: String, photo: String?, parseMode: String?,
-            paid: Bool, at: ContinuousClock.Instant, unixMillis: Int64, userAgent: String? = nil, receivedMillis: Int64? = nil
-        ) {
-            self.userAgent = userAgent
-            self.receivedMillis = receivedMillis ?? unixMillis
-            self.messageID = messageID
-            self.chatID = chatID
-            self.method = method
-            self.text = text
-            self.photo = photo
-            self.parseMode = parseMode
-            self.paid = paid
-            self.at = at
-            self.unixMillis = unixMillis
-        }
-    }
-
-    /// How many requests got each kind of answer since the start or the last reset.
-    public struct Stats: Sendable, Equatable, Codable {
-        /// 200: recorded.
-        public var accepted = 0
-        /// Those of `accepted` in the paid lane.
-        public var paidAccepted = 0
-        /// 429: a flood limit.
-        public var tooManyRequests = 0
-        /// Those of `tooManyRequests` where one chat's limit was in the way (1/s, a group's 20/min).
-        public var tooManyPerChat = 0
-        /// 403: blocked by the user.
-        public var forbidden = 0
-        /// 400, and 413 for a body over 1 MiB: the request itself is wrong.
-        public var badRequest = 0
-        /// 401: wrong token.
-        public var unauthorized = 0
-        /// 404: unknown method or path.
-        public var notFound = 0
-        /// Injected 5xx.
-        public var serverErrors = 0
-        /// Requests that waited `slowDelay` first (they are counted again by their answer).
-        public var slowed = 0
-
-        /// Every Bot API request answered.
-        public var total: Int {
-            accepted + tooManyRequests + forbidden + badRequest + unauthorized + notFound + serverErrors
-        }
-
-        public init() {}
-
-        enum CodingKeys: String, CodingKey {
-            case accepted, forbidden, unauthorized, slowed, total
-            case paidAccepted = "paid_accepted"
-            case tooManyRequests = "too_many_requests"
-            case tooManyPerChat = "too_many_per_chat"
-            case badRequest = "bad_request"
-            case notFound = "not_found"
-            case serverErrors = "server_errors"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            accepted = try c.decode(Int.self, forKey: .accepted)
-            paidAccepted = try c.decode(Int.self, forKey: .paidAccepted)
-            tooManyRequests = try c.decode(Int.self, forKey: .tooManyRequests)
-            tooManyPerChat = try c.decodeIfPresent(Int.self, forKey: .tooManyPerChat) ?? 0
-            forbidden = try c.decode(Int.self, forKey: .forbidden)
-            badRequest = try c.decode(Int.self, forKey: .badRequest)
-            unauthorized = try c.decode(Int.self, forKey: .unauthorized)
-            notFound = try c.decode(Int.self, forKey: .notFound)
-            serverErrors = try c.decode(Int.self, forKey: .serverErrors)
-            slowed = try c.decode(Int.self, forKey: .slowed)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(accepted, forKey: .accepted)
-            try c.encode(paidAccepted, forKey: .paidAccepted)
-            try c.encode(tooManyRequests, forKey: .tooManyRequests)
-            try c.encode(tooManyPerChat, forKey: .tooManyPerChat)
-            try c.encode(forbidden, forKey: .forbidden)
-            try c.encode(badRequest, forKey: .badRequest)
-            try c.encode(unauthorized, forKey: .unauthorized)
-            try c.encode(notFound, forKey: .notFound)
-            try c.encode(serverErrors, forKey: .serverErrors)
-            try c.encode(slowed, forKey: .slowed)
-            try c.encode(total, forKey: .total)
+            self.gatewayAfterRecordRate = gatewayAfterRecordRate
         }
     }
 
@@ -371,6 +268,11 @@ public final class FakeTelegramServer: Service, Sendable {
     /// Sets the share of requests (clamped to 0...1) that answer an injected 500 or 502.
     public func setFailureRate(_ rate: Double) {
         state.withLock { $0.configuration.failureRate = min(max(rate, 0), 1) }
+    }
+
+    /// Sets the share of sends (clamped to 0...1) that are recorded as accepted, then answered 502.
+    public func setGatewayAfterRecordRate(_ rate: Double) {
+        state.withLock { $0.configuration.gatewayAfterRecordRate = min(max(rate, 0), 1) }
     }
 
     /// Sets the share of requests (clamped to 0...1) that wait `delay` (or the configured

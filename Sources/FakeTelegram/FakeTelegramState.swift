@@ -95,10 +95,14 @@ struct FakeTelegramState: Sendable {
             count(refusal)
             return .failure(refusal)
         }
+        // Decided here, under the lock, so the record says what the sender was answered.
+        let rate = configuration.gatewayAfterRecordRate
+        let lostAnswer = rate > 0 && Double.random(in: 0..<1) < rate
         let message = FakeTelegramServer.Message(
             messageID: nextMessageID, chatID: request.chatID, method: request.method.rawValue, text: request.text,
             photo: request.photo, parseMode: request.parseMode, paid: request.paid, at: now, unixMillis: unixMillis,
-            userAgent: request.userAgent, receivedMillis: request.receivedMillis ?? unixMillis)
+            userAgent: request.userAgent, receivedMillis: request.receivedMillis ?? unixMillis,
+            answeredStatus: lostAnswer ? 502 : nil)
         nextMessageID += 1
         messages.append(message)
         let keep = max(1, configuration.keepMessages)
@@ -106,6 +110,7 @@ struct FakeTelegramState: Sendable {
         if messages.count > keep + keep / 4 { messages.removeFirst(messages.count - keep) }
         stats.accepted += 1
         if request.paid { stats.paidAccepted += 1 }
+        if lostAnswer { stats.gatewayAfterRecord += 1 }
         if request.paid { paid.record(now) } else { global.record(now) }
         let isGroup = request.chatID < 0
         chats[

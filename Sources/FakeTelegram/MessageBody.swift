@@ -12,10 +12,13 @@ struct MessageBody: Encodable {
     var atMs: Int64
     var userAgent: String?
     var receivedMs: Int64
+    /// 502 for a message recorded and then answered 502; absent otherwise.
+    var answeredStatus: Int?
 
     init(_ message: FakeTelegramServer.Message) {
         userAgent = message.userAgent
         receivedMs = message.receivedMillis
+        answeredStatus = message.answeredStatus
         messageId = message.messageID
         chatId = message.chatID
         method = message.method
