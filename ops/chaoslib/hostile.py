@@ -11,7 +11,7 @@ from .workload import INT64_MAX, INT64_MIN, Job
 
 UNDECODABLE = ("undecodable",)
 BAD_PAYLOAD = ("permanent", "undecodable")
-ENVELOPE_NUMERIC = ("attempt", "enqueued_at", "not_before", "snoozes", "redrives")
+ENVELOPE_NUMERIC = ("attempt", "enqueued_at", "not_before", "snoozes", "outages", "redrives")
 
 
 def build(run_id, market_id):
