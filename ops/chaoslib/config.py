@@ -12,6 +12,8 @@ class Config:
         self.pg_port = int(env("CHAOS_PG_PORT", "6437"))
         self.fake_port = int(env("CHAOS_TELEGRAM_PORT", "8095"))
         self.front_port = int(env("CHAOS_FRONT_PORT", "8096"))
+        # The CONNECT proxy (in the harness) worker w2 sends to the fake through.
+        self.proxy_port = int(env("CHAOS_PROXY_PORT", "8094"))
         # `always`: Redis answers a write only once it is on disk, the setting under which no
         # acknowledged job can be lost (README, "Durability"). With `everysec` a kill -9 during a
         # stalled fsync loses up to 2 s of acknowledged writes (issue 26). CHAOS_APPENDFSYNC=everysec
@@ -34,6 +36,8 @@ class Config:
         self.failure_rate = 0.04
         self.slow_rate = 0.02
         self.slow_delay_ms = 2500
+        # fake_502_after_record: this share of accepted sends is recorded, then answered 502.
+        self.gateway_after_record_rate = 0.05
         # Telegram sends hold their slot while they wait for a send slot (up to 3 s), and slots are
         # shared by all queues of a worker: 96 keeps bets and missions moving beside them.
         self.concurrency = 96
@@ -50,6 +54,7 @@ class Config:
             self.grace, self.leader_ttl = 6, 4
             self.drain_timeout = 90.0
             self.pg_outage, self.pg_pause, self.redis_pause = 4.0, 4.0, 3.0
+            self.gateway_502_s, self.proxy_refuse_s = 4.0, 3.0
             self.seed_users, self.seed_markets, self.seed_bets = 200, 3, 2000
             # Every user gets the three broadcasts, so users, not jobs, set how long Telegram takes
             # to drain at 1/s per chat; 600 users keep the whole run inside 90 s.
@@ -68,6 +73,7 @@ class Config:
             self.drain_timeout = 140.0
             # Issue 26's outages: PostgreSQL stopped 45 s, paused 30 s; Redis paused 15 s.
             self.pg_outage, self.pg_pause, self.redis_pause = 45.0, 30.0, 15.0
+            self.gateway_502_s, self.proxy_refuse_s = 30.0, 10.0
             # Users set how long Telegram drains (three broadcasts each, at 1/s per chat and about
             # 100 sends/s in all on two cores): 6,000 users drain inside the run.
             self.seed_users, self.seed_markets, self.seed_bets = 2000, 20, 50000

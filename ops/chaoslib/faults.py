@@ -10,7 +10,9 @@ import threading
 import time
 
 from . import resp
+from .heartbeats import HeartbeatWatch
 from .procs import now_ms
+from .workload import http
 
 
 LONG = {"pg_stop_long", "pg_sigstop", "redis_sigstop"}
@@ -29,6 +31,10 @@ class Faults:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.errors = []
         self.redis_downtime = []  # seconds each restart took to answer again
+        self.heartbeats = HeartbeatWatch(cfg, stack, sup)
+        # What the Telegram faults did: [(start ms, end ms, messages marked)], [(start ms, end ms, counts)].
+        self.after_record = []
+        self.refusals = []
 
     def plan(self):
         """[(t, name)], sorted. Short: each kind at least once (Redis twice when it fits)."""
@@ -57,8 +63,10 @@ class Faults:
     def start(self):
         self.t0 = time.monotonic()
         self.thread.start()
-        # The paid broadcast's own fault waits for the broadcast, not for the clock.
+        # The paid broadcast's own faults wait for the broadcast, not for the clock: the Telegram
+        # faults need sends going on to do anything.
         threading.Thread(target=self._pg_terminate_during_paid, daemon=True).start()
+        threading.Thread(target=self._telegram_faults_during_paid, daemon=True).start()
 
     def _run(self):
         for t, name in self.plan():
@@ -151,10 +159,12 @@ class Faults:
         with self.redis_lock:  # no process starts meanwhile: a worker exits 1 without PostgreSQL
             while time.monotonic() - self.sup.last_start < 2.5:
                 time.sleep(0.1)
+            watch = self.heartbeats.start("pg_stop_long")
             self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
             rc = self.stack.pg_ctl("stop", mode="fast")
             self.abort.wait(self.cfg.pg_outage)  # whole, even past the fault window's end
             rc2 = self.stack.pg_ctl("start")
+            watch.end()
         self.log.add("pg_started", "stop rc %d, start rc %d" % (rc, rc2))
         if rc or rc2:
             raise RuntimeError("pg_ctl stop/start exited %d/%d" % (rc, rc2))
@@ -171,6 +181,7 @@ class Faults:
             while time.monotonic() - self.sup.last_start < 2.5:
                 time.sleep(0.1)
             pids = self._pg_pids()
+            watch = self.heartbeats.start("pg_sigstop")
             self.log.add("pg_sigstop", "%d processes stopped for %.0f s" % (len(pids), self.cfg.pg_pause))
             for p in pids:
                 os.kill(p, signal.SIGSTOP)
@@ -182,6 +193,7 @@ class Faults:
                         os.kill(p, signal.SIGCONT)
                     except ProcessLookupError:
                         pass
+                watch.end()
             self.log.add("pg_sigcont", "%d processes continued" % len(pids))
 
     def redis_sigstop(self):
@@ -233,3 +245,69 @@ class Faults:
                 self.log.add("pg_terminate_backends", "%s backends terminated during the paid broadcast" % rows[0][0])
             except Exception as e:
                 self.errors.append("pg_terminate_backends: %s" % e)
+
+    # Telegram faults (issue 26) -----------------------------------------------------------------
+
+    def _telegram_faults_during_paid(self):
+        if not self.paid_broadcast_started.wait(timeout=3600) or self.abort.is_set():
+            return
+        time.sleep(0.5)
+        threading.Thread(target=self._inject, args=("fake_502_after_record",), daemon=True).start()
+        time.sleep(1.0)
+        self._inject("proxy_refuse")
+
+    def _fake(self, method, path, body=None):
+        status, _, data = http(self.cfg.fake_port, method, path, body, timeout=10)
+        if status != 200:
+            raise RuntimeError("fake %s %s answered %s: %s" % (method, path, status, str(data)[:200]))
+        return data
+
+    def _marked(self):
+        return int(self._fake("GET", "/fake/stats").get("gateway_after_record", 0))
+
+    def fake_502_after_record(self):
+        """For a while the fake records a share of the sends it accepts, then answers them 502: the
+        worker retries (README, policy), and telegram-once must find each duplicate so explained.
+        Kept on past its time, up to 10 s, until at least one message was marked."""
+        rate, seconds = self.cfg.gateway_after_record_rate, self.cfg.gateway_502_s
+        before = self._marked()
+        start = now_ms()
+        self._fake("POST", "/fake/config", {"gateway_after_record_rate": rate})
+        self.log.add("fake_502_after_record", "%.0f%% of accepted sends answered 502 after recording, for %.0f s" % (
+            rate * 100, seconds), start)
+        try:
+            self.abort.wait(seconds)
+            end = time.monotonic() + 10
+            while not self.abort.is_set() and time.monotonic() < end and self._marked() - before < 1:
+                time.sleep(0.2)
+        finally:
+            self._fake("POST", "/fake/config", {"gateway_after_record_rate": 0})
+        marked = max(0, self._marked() - before)
+        self.after_record.append((start, now_ms(), marked))
+        self.log.add("fake_502_after_record_off", "%d messages recorded, then answered 502" % marked)
+
+    def proxy_refuse(self):
+        """For a few seconds w2's CONNECT proxy answers 403 and closes its idle tunnels: curl fails
+        before any byte of a request reached the fake, so each such send is retried (never
+        AMBIGUOUS) and delivered. Kept on past its time, up to 10 s, until a CONNECT was refused."""
+        proxy, seconds = self.stack.proxy, self.cfg.proxy_refuse_s
+        # Only while w2 sends (its requests pass the proxy), or the fault would refuse nobody.
+        end = time.monotonic() + 15
+        while not self.abort.is_set() and time.monotonic() < end and time.monotonic() - proxy.last_request > 1.0:
+            time.sleep(0.1)
+        before = proxy.snapshot()
+        start = now_ms()
+        proxy.refusing = True
+        self.log.add("proxy_refuse", "w2's CONNECT proxy answers 403 and closes idle tunnels for %.0f s" % seconds, start)
+        try:
+            self.abort.wait(seconds)
+            end = time.monotonic() + 10
+            while not self.abort.is_set() and time.monotonic() < end and proxy.snapshot()["refused"] == before["refused"]:
+                time.sleep(0.1)
+        finally:
+            proxy.refusing = False
+        after = proxy.snapshot()
+        counts = {k: after[k] - before[k] for k in after}
+        self.refusals.append((start, now_ms(), counts))
+        self.log.add("proxy_accept", "%d CONNECTs refused, %d idle tunnels closed, %d requests passed meanwhile" % (
+            counts["refused"], counts["cut_idle"], counts["requests"]))

@@ -8,7 +8,7 @@ import sys
 import time
 import traceback
 
-from . import checks, checks2
+from . import checks, checks2, checks3, heartbeats
 from .config import Config
 from .faults import Faults
 from .procs import FaultLog, Supervisor
@@ -42,6 +42,8 @@ def run_checks(sc, sup):
         ("leaderboard", lambda: checks2.leaderboard(facts)),
         ("telegram-once", lambda: checks2.telegram_once(facts, sup)),
         ("redis-memory", lambda: checks2.redis_memory(facts, sc.baseline)),
+        ("proxy-refusals", lambda: checks3.proxy_refusals(facts, sc.faults)),
+        ("heartbeats", lambda: heartbeats.check(sc.faults.heartbeats, sup)),
         ("processes", lambda: checks.processes(sup)),
         ("faults-injected", lambda: faults_injected(sc)),
     ]
@@ -62,10 +64,16 @@ def faults_injected(sc):
     """The harness's own check: every kind of fault was injected at least once."""
     counts = sc.log.counts()
     want = ["worker_sigkill", "worker_sigterm", "redis_kill9", "pg_restart", "pg_terminate_backends",
-            "scheduler_leader_kill", "worker_visibility", "pg_stop_long", "pg_sigstop", "redis_sigstop"]
+            "scheduler_leader_kill", "worker_visibility", "pg_stop_long", "pg_sigstop", "redis_sigstop",
+            "fake_502_after_record", "proxy_refuse"]
     missing = [k for k in want if not counts.get(k)]
     fig = ", ".join("%s %d" % kv for kv in sorted(counts.items()))
-    errors = sc.faults.errors
+    errors = list(sc.faults.errors)
+    # A Telegram fault that met no send proved nothing: it must have marked a message.
+    marked = sum(n for _, _, n in sc.faults.after_record)
+    if counts.get("fake_502_after_record") and not marked:
+        errors.append("fake_502_after_record marked no message")
+    fig += "; %d messages recorded then answered 502" % marked
     return not missing and not errors, fig if not (missing or errors) else "missing %s; errors %s; injected %s" % (missing, errors, fig)
 
 
@@ -87,7 +95,7 @@ def report(sc, sup, results, seconds, args, path):
     lines += ["## Faults injected", "", "| fault | count |", "| --- | --- |"]
     # The log also records each restart and how long it took; the table counts faults only.
     lines += ["| %s | %d |" % kv for kv in sorted(sc.log.counts().items())
-              if kv[0] not in ("redis_restart", "pg_restarted", "worker_restart")]
+              if kv[0] not in ("redis_restart", "pg_restarted", "worker_restart", "fake_502_after_record_off", "proxy_accept")]
     lines += ["", "Fault log: `var/chaos/log/faults.log` (wall-clock ms, kind, detail).", "", "## Checks", "", "| check | result | figure |",
               "| --- | --- | --- |"]
     lines += ["| %s | %s | %s |" % (n, "PASS" if ok else "**FAIL**", fig.replace("|", "\\|")) for n, ok, fig in results]
@@ -148,6 +156,8 @@ def main():
         sc.faults.stop.set()
         time.sleep(0.3)  # a paused PostgreSQL or Redis gets its SIGCONT before the fleet stops
         sup.stop_all(grace_s=4 if cfg.short else cfg.grace + 2)
+        if stack.proxy is not None:
+            stack.proxy.stop()
         stack.pg_stop()
         if cfg.redis_dir_owned:
             shutil.rmtree(cfg.redis_dir, ignore_errors=True)  # it lives in RAM

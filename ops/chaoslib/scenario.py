@@ -60,11 +60,13 @@ class Scenario:
         st.start_fake(c.blocked)
         st.wait_http(c.fake_port, "/fake/stats")
         self.collector = MessageCollector(c.fake_port, st)
+        proxy = st.start_proxy()
         st.start_worker("w1", c.visibility, 2)
-        st.start_worker("w2", c.visibility, 5)
+        st.start_worker("w2", c.visibility, 5, proxy=proxy.url)
         st.start_worker("w3", c.short_visibility, 5)
         self.log.add("worker_visibility", "w3 runs with --visibility-timeout %d, w1 and w2 with %d; w1's --telegram-timeout 2 s "
-                     "is shorter than the fake's %d ms slow answers" % (c.short_visibility, c.visibility, c.slow_delay_ms))
+                     "is shorter than the fake's %d ms slow answers; w2 sends through the CONNECT proxy on %d" % (
+                         c.short_visibility, c.visibility, c.slow_delay_ms, c.proxy_port))
         st.start_scheduler("scheduler-1")
         st.start_scheduler("scheduler-2")
         st.start_front()
@@ -80,7 +82,7 @@ class Scenario:
         self.baseline = {"used": used_memory(r), "keys": key_sizes(r)}
         r.close()
         threading.Thread(target=self._respawn_loop, daemon=True).start()
-        self.mark("fleet up: fake Bot API, 3 workers, 2 schedulers, front")
+        self.mark("fleet up: fake Bot API, CONNECT proxy, 3 workers, 2 schedulers, front")
 
     def _respawn_loop(self):
         """A process that died on its own is recorded as a finding, then replaced, so one crash

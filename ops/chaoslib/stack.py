@@ -10,6 +10,7 @@ import subprocess
 import time
 
 from . import resp
+from .proxy import ConnectProxy
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 TOKEN = "chaos-bot-token-123"
@@ -32,6 +33,7 @@ class Stack:
         self.schedulers = {}
         self.front = None
         self.fake = None
+        self.proxy = None
         self.pg_dir = None
         self.redis_url = "redis://127.0.0.1:%d/0" % cfg.redis_port
         self.db_url = "postgres://postgres@127.0.0.1:%d/thepred" % cfg.pg_port
@@ -161,17 +163,24 @@ class Stack:
     def start_scheduler(self, slot):
         self.schedulers[slot] = self.sup.start(slot, self.scheduler_argv(), role="scheduler")
 
-    def worker_argv(self, visibility_s, telegram_timeout_s):
+    def worker_argv(self, visibility_s, telegram_timeout_s, proxy=None):
         c = self.cfg
-        return [c.bin, "worker", "--redis-url", self.redis_url, "--database-url", self.db_url,
+        argv = [c.bin, "worker", "--redis-url", self.redis_url, "--database-url", self.db_url,
                 "--telegram-bot-token", TOKEN, "--telegram-api-base", "http://127.0.0.1:%d" % c.fake_port,
                 "--telegram-rate", str(c.telegram_rate), "--telegram-paid-rate", "900",
                 "--telegram-timeout", str(telegram_timeout_s), "--grace", str(c.grace),
                 "--visibility-timeout", str(visibility_s), "--concurrency", str(c.concurrency)]
+        return argv + ["--telegram-proxy", proxy] if proxy else argv
 
-    def start_worker(self, slot, visibility_s, telegram_timeout_s):
-        self.workers[slot] = self.sup.start(slot, self.worker_argv(visibility_s, telegram_timeout_s), role="worker")
+    def start_worker(self, slot, visibility_s, telegram_timeout_s, proxy=None):
+        argv = self.worker_argv(visibility_s, telegram_timeout_s, proxy)
+        self.workers[slot] = self.sup.start(slot, argv, role="worker")
         return self.workers[slot]
+
+    def start_proxy(self):
+        """The CONNECT proxy one worker sends through (proxy_refuse); it lives in the harness."""
+        self.proxy = ConnectProxy(self.cfg.proxy_port, self.cfg.fake_port)
+        return self.proxy
 
     def wait_http(self, port, path="/healthz", timeout_s=20):
         import urllib.request
