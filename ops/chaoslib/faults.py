@@ -160,11 +160,13 @@ class Faults:
             while time.monotonic() - self.sup.last_start < 2.5:
                 time.sleep(0.1)
             watch = self.heartbeats.start("pg_stop_long")
-            self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
-            rc = self.stack.pg_ctl("stop", mode="fast")
-            self.abort.wait(self.cfg.pg_outage)  # whole, even past the fault window's end
-            rc2 = self.stack.pg_ctl("start")
-            watch.end()
+            try:
+                self.log.add("pg_stop_long", "pg_ctl stop -m fast, down %.0f s" % self.cfg.pg_outage)
+                rc = self.stack.pg_ctl("stop", mode="fast")
+                self.abort.wait(self.cfg.pg_outage)  # whole, even past the fault window's end
+                rc2 = self.stack.pg_ctl("start")
+            finally:
+                watch.end()
         self.log.add("pg_started", "stop rc %d, start rc %d" % (rc, rc2))
         if rc or rc2:
             raise RuntimeError("pg_ctl stop/start exited %d/%d" % (rc, rc2))

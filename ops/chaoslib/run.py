@@ -5,4 +5,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from chaoslib.main import main  # noqa: E402
 
-sys.exit(main())
+# Guarded: the CONNECT proxy's process (multiprocessing, spawn) imports this file again.
+if __name__ == "__main__":
+    sys.exit(main())
